@@ -1,0 +1,7 @@
+/** Every served action, by name. An action is served once it has a handler here and a shape in model.json. */
+import { foundationActions } from './foundation.ts';
+import type { ActionTable } from './types.ts';
+
+export const ACTIONS: ActionTable = {
+  ...foundationActions,
+};

@@ -1,0 +1,136 @@
+/**
+ * The EC2 Query endpoint: `POST /` (form body) and `GET /?Action=…`. Decode → one store
+ * transaction around the action → encode. Every failure is an EC2 error envelope.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Context } from '../../cloud/context.ts';
+import type { CloudConfig } from '../../cloud/config.ts';
+import type { Store } from '../../store/index.ts';
+import { ACTIONS } from './actions/index.ts';
+import { Ec2Error, Errors } from './errors.ts';
+import { credentialScope, identify, type IdentityOptions } from './identity.ts';
+import { ec2Model } from './model.ts';
+import { decodeInput } from './query-decode.ts';
+import { encodeError, encodeResponse } from './xml-encode.ts';
+
+export interface Ec2EndpointOptions {
+  store: Store;
+  config: CloudConfig;
+  identity: IdentityOptions;
+  /** Largest accepted request body, bytes. */
+  bodyLimit: number;
+}
+
+/** What the request log line says about an EC2 call. */
+export interface Ec2CallLog {
+  action?: string;
+  code?: string;
+  account?: string;
+  region?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ec2?: Ec2CallLog;
+  }
+}
+
+/** Thrown inside the transaction to roll a DryRun back once the action has fully validated. */
+class DryRunRollback extends Error {}
+
+const REGION_SHAPE = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
+
+export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOptions): Promise<void> {
+  const model = ec2Model();
+  // The EC2 endpoint reads every body as text, whatever its content type says.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const requestId = randomUUID();
+    const log: Ec2CallLog = {};
+    request.ec2 = log;
+    reply.header('x-amzn-requestid', requestId);
+    try {
+      const rawQuery = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?') + 1) : '';
+      const query = new URLSearchParams(rawQuery);
+      const body = typeof request.body === 'string' ? request.body : '';
+      const params = [...query.entries(), ...new URLSearchParams(body).entries()];
+      const action = params.find(([k]) => k === 'Action')?.[1];
+      if (!action) throw Errors.missingAction();
+      log.action = action;
+      const operation = model.operations.get(action);
+      const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
+      if (!operation || !handler) throw Errors.invalidAction(action);
+      const version = params.find(([k]) => k === 'Version')?.[1];
+      if (version === undefined) throw Errors.missingParameter('Version');
+      if (version !== model.apiVersion) throw Errors.noSuchVersion(version);
+
+      const identity = identify(credentialScope(request.headers.authorization, query), options.identity);
+      if (!REGION_SHAPE.test(identity.region)) {
+        throw Errors.authFailure(`The credential scope names an invalid region '${identity.region}'.`);
+      }
+      log.account = identity.account;
+      log.region = identity.region;
+
+      const input = decodeInput(operation, params);
+      const pending: (() => void)[] = [];
+      let output: object;
+      try {
+        output = await options.store.transaction(async (tx) => {
+          const ctx: Context = {
+            tx,
+            account: identity.account,
+            region: identity.region,
+            requestId,
+            now: new Date(),
+            config: options.config,
+            afterCommit: (fn) => pending.push(fn),
+          };
+          const result = await handler(ctx, input);
+          if (input.DryRun === true) throw new DryRunRollback();
+          return result;
+        });
+      } catch (error) {
+        if (error instanceof DryRunRollback) throw Errors.dryRunOperation();
+        throw error;
+      }
+      for (const fn of pending) fn();
+      reply
+        .code(200)
+        .type('text/xml;charset=UTF-8')
+        .send(encodeResponse(operation, output as Record<string, unknown>, requestId));
+    } catch (error) {
+      let ec2Error: Ec2Error;
+      if (error instanceof Ec2Error) {
+        ec2Error = error;
+      } else {
+        // Anything else is a bug: the client sees InternalError, the log keeps the stack.
+        request.log.error({ err: error, action: log.action }, 'unexpected error in EC2 action');
+        ec2Error = Errors.internalError();
+      }
+      log.code = ec2Error.code;
+      reply.code(ec2Error.status).type('text/xml;charset=UTF-8').send(encodeError(ec2Error, requestId));
+    }
+  };
+
+  // Failures before the handler runs (a body over the limit, a broken stream) are EC2 errors too.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const requestId = randomUUID();
+    const tooLarge = error.statusCode === 413;
+    const ec2Error = tooLarge
+      ? Errors.invalidParameterValue(`The request body exceeds the maximum of ${options.bodyLimit} bytes.`)
+      : error.statusCode && error.statusCode < 500
+        ? Errors.malformedQueryString(error.message)
+        : Errors.internalError();
+    if (ec2Error.status >= 500) request.log.error({ err: error }, 'unexpected error before the EC2 action');
+    request.ec2 = { code: ec2Error.code };
+    reply.code(ec2Error.status).type('text/xml;charset=UTF-8').send(encodeError(ec2Error, requestId));
+  });
+
+  app.post('/', handle);
+  app.get('/', handle);
+}

@@ -1,0 +1,126 @@
+/**
+ * The one catalogue of EC2 error codes eni-local answers with: code, HTTP status and message,
+ * worded as AWS words them where the wording is known (shared/reference/eni-api.md §7).
+ * Rules everywhere throw these constructors; no code string is written anywhere else.
+ */
+
+export class Ec2Error extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = 'Ec2Error';
+  }
+}
+
+const make = (code: string, status = 400) => (message: string) => new Ec2Error(code, message, status);
+
+/** A resource kind's pair of id errors: `.Malformed` and `.NotFound` (AWS spells the casing differently per kind). */
+export interface IdErrors {
+  malformed: (id: string) => Ec2Error;
+  notFound: (id: string) => Ec2Error;
+}
+
+function idErrors(malformedCode: string, notFoundCode: string, prefix: string, noun: string): IdErrors {
+  return {
+    malformed: (id) => new Ec2Error(malformedCode, `Invalid id: "${id}" (expecting "${prefix}-...")`),
+    notFound: (id) => new Ec2Error(notFoundCode, `The ${noun} '${id}' does not exist`),
+  };
+}
+
+export const Errors = {
+  // --- protocol -------------------------------------------------------------------------------
+  missingAction: () => new Ec2Error('MissingAction', 'The request must contain the parameter Action'),
+  invalidAction: (action: string) =>
+    new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`),
+  noSuchVersion: (version: string) =>
+    new Ec2Error('NoSuchVersion', `The requested version (${version}) of service AmazonEC2 does not exist`),
+  missingParameter: (name: string) =>
+    new Ec2Error('MissingParameter', `The request must contain the parameter ${name}`),
+  unknownParameter: (name: string) =>
+    new Ec2Error('UnknownParameter', `The parameter ${name} is not recognized`),
+  malformedQueryString: (detail: string) => new Ec2Error('MalformedQueryString', detail),
+  invalidParameterValue: make('InvalidParameterValue'),
+  invalidParameterValueFor: (name: string, value: string, why = '') =>
+    new Ec2Error('InvalidParameterValue', `Value (${value}) for parameter ${name} is invalid.${why ? ' ' + why : ''}`),
+  invalidParameterCombination: make('InvalidParameterCombination'),
+  invalidParameter: make('InvalidParameter'),
+  invalidFilter: (name: string) => new Ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`),
+  invalidNextToken: (token: string) => new Ec2Error('InvalidNextToken', `The token '${token}' is invalid.`),
+  dryRunOperation: () =>
+    new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412),
+  unauthorizedOperation: make('UnauthorizedOperation', 403),
+  authFailure: make('AuthFailure', 401),
+  requestLimitExceeded: () => new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503),
+  internalError: () =>
+    new Ec2Error('InternalError', 'An internal error has occurred. The request was not applied.', 500),
+  idempotentParameterMismatch: (token: string) =>
+    new Ec2Error(
+      'IdempotentParameterMismatch',
+      `The client token '${token}' was already used with different parameters.`,
+    ),
+
+  // --- ids ------------------------------------------------------------------------------------
+  vpcId: idErrors('InvalidVpcID.Malformed', 'InvalidVpcID.NotFound', 'vpc', 'vpc ID'),
+  subnetId: idErrors('InvalidSubnetID.Malformed', 'InvalidSubnetID.NotFound', 'subnet', 'subnet ID'),
+  groupId: idErrors('InvalidGroupId.Malformed', 'InvalidGroup.NotFound', 'sg', 'security group'),
+  instanceId: idErrors('InvalidInstanceID.Malformed', 'InvalidInstanceID.NotFound', 'i', 'instance ID'),
+  networkInterfaceId: idErrors(
+    'InvalidNetworkInterfaceId.Malformed',
+    'InvalidNetworkInterfaceID.NotFound',
+    'eni',
+    'networkInterface ID',
+  ),
+  attachmentId: idErrors(
+    'InvalidNetworkInterfaceAttachmentId.Malformed',
+    'InvalidAttachmentID.NotFound',
+    'eni-attach',
+    'network interface attachment ID',
+  ),
+  allocationId: idErrors('InvalidAllocationID.Malformed', 'InvalidAllocationID.NotFound', 'eipalloc', 'allocation ID'),
+  associationId: idErrors(
+    'InvalidAssociationID.Malformed',
+    'InvalidAssociationID.NotFound',
+    'eipassoc',
+    'association ID',
+  ),
+  internetGatewayId: idErrors(
+    'InvalidInternetGatewayID.Malformed',
+    'InvalidInternetGatewayID.NotFound',
+    'igw',
+    'internet gateway ID',
+  ),
+  routeTableId: idErrors('InvalidRouteTableID.Malformed', 'InvalidRouteTableID.NotFound', 'rtb', 'route table ID'),
+  networkAclId: idErrors('InvalidNetworkAclID.Malformed', 'InvalidNetworkAclID.NotFound', 'acl', 'network ACL ID'),
+  imageId: idErrors('InvalidAMIID.Malformed', 'InvalidAMIID.NotFound', 'ami', 'image ID'),
+  securityGroupRuleId: idErrors(
+    'InvalidSecurityGroupRuleId.Malformed',
+    'InvalidSecurityGroupRuleId.NotFound',
+    'sgr',
+    'security group rule ID',
+  ),
+  permissionId: idErrors(
+    'InvalidNetworkInterfacePermissionId.Malformed',
+    'InvalidPermissionID.NotFound',
+    'eni-perm',
+    'network interface permission ID',
+  ),
+  resourceId: (id: string) => new Ec2Error('InvalidID', `The ID '${id}' is not valid`),
+
+  // --- resource rules -------------------------------------------------------------------------
+  dependencyViolation: make('DependencyViolation'),
+  invalidVpcRange: (cidr: string) => new Ec2Error('InvalidVpc.Range', `The CIDR '${cidr}' is invalid.`),
+  vpcLimitExceeded: () => new Ec2Error('VpcLimitExceeded', 'The maximum number of VPCs has been reached.'),
+  tagLimitExceeded: (max: number) =>
+    new Ec2Error('TagLimitExceeded', `The maximum number of tags per resource (${max}) has been reached.`),
+  invalidTagKey: (key: string) =>
+    new Ec2Error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use: ${key}`),
+  unsupported: make('Unsupported'),
+  operationNotPermitted: make('OperationNotPermitted'),
+  incorrectState: make('IncorrectState'),
+  incorrectInstanceState: make('IncorrectInstanceState'),
+} as const;
+
+export type ErrorCatalogue = typeof Errors;

@@ -1,0 +1,33 @@
+/**
+ * The taggable resource kinds: how an id's prefix names its kind, table and errors. CreateTags,
+ * DeleteTags, DescribeTags and TagSpecifications find resources through this one table.
+ * A new kind of resource is taggable once it has a line here.
+ */
+import { Errors, type IdErrors } from '../api/ec2/errors.ts';
+import type { Database } from '../store/schema.ts';
+import { isIdOf } from './rules/ids.ts';
+
+export interface ResourceKind {
+  /** The id prefix, e.g. `vpc` for `vpc-0a1b…`. */
+  prefix: string;
+  /** The TagSpecification / DescribeTags resource type, e.g. `vpc`, `network-interface`. */
+  resourceType: string;
+  table: keyof Database;
+  idColumn: string;
+  errors: IdErrors;
+}
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = [
+  { prefix: 'vpc', resourceType: 'vpc', table: 'vpcs', idColumn: 'id', errors: Errors.vpcId },
+];
+
+// Longest prefix first, so that `eni-attach-` never passes for `eni-`.
+const BY_PREFIX = [...RESOURCE_KINDS].sort((a, b) => b.prefix.length - a.prefix.length);
+
+export function kindOfId(id: string): ResourceKind | undefined {
+  return BY_PREFIX.find((k) => isIdOf(k.prefix, id));
+}
+
+export function kindOfType(resourceType: string): ResourceKind | undefined {
+  return RESOURCE_KINDS.find((k) => k.resourceType === resourceType);
+}

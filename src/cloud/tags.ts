@@ -1,0 +1,217 @@
+/**
+ * Tags: CreateTags, DeleteTags, DescribeTags, TagSpecifications on create, and the `tagSet`
+ * every described resource carries.
+ * AWS: keys 1–127 characters, values 0–256, keys may not begin with `aws:`, 50 tags a resource.
+ */
+import type {
+  CreateTagsRequest,
+  DeleteTagsRequest,
+  DescribeTagsRequest,
+  DescribeTagsResult,
+  Tag,
+  TagDescription,
+  TagSpecification,
+} from '@aws-sdk/client-ec2';
+import { sql } from 'kysely';
+import { Errors } from '../api/ec2/errors.ts';
+import { filterPredicate, type FilterSpec } from '../store/describe.ts';
+import type { Tx } from '../store/schema.ts';
+import type { Context } from './context.ts';
+import { kindOfId } from './resource-kinds.ts';
+
+const MAX_KEY = 127;
+const MAX_VALUE = 256;
+
+function validateTag(tag: Tag): { key: string; value: string } {
+  const key = tag.Key;
+  if (key === undefined) throw Errors.missingParameter('Tag.N.Key');
+  if (key.length === 0 || key.length > MAX_KEY) {
+    throw Errors.invalidParameterValue(`Tag key must be between 1 and ${MAX_KEY} characters: '${key}'`);
+  }
+  if (key.toLowerCase().startsWith('aws:')) throw Errors.invalidTagKey(key);
+  const value = tag.Value ?? '';
+  if (value.length > MAX_VALUE) {
+    throw Errors.invalidParameterValue(`Tag value must be at most ${MAX_VALUE} characters for key '${key}'`);
+  }
+  return { key, value };
+}
+
+/** Writes tags on a resource the caller owns, enforcing the per-resource tag limit. */
+async function putTags(ctx: Context, resourceId: string, resourceType: string, tags: readonly Tag[]): Promise<void> {
+  const rows = tags.map(validateTag).map(({ key, value }) => ({
+    resource_id: resourceId,
+    resource_type: resourceType,
+    key,
+    value,
+    account_id: ctx.account,
+    region: ctx.region,
+  }));
+  if (!rows.length) return;
+  await ctx.tx
+    .insertInto('tags')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['resource_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
+    .execute();
+  const { count } = await ctx.tx
+    .selectFrom('tags')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('resource_id', '=', resourceId)
+    .executeTakeFirstOrThrow();
+  if (Number(count) > ctx.config.quotas.tagsPerResource) throw Errors.tagLimitExceeded(ctx.config.quotas.tagsPerResource);
+}
+
+/**
+ * Applies the TagSpecifications of a create call to the new resource. Specifications for other
+ * resource types are the caller's to route (RunInstances tags instances and interfaces).
+ */
+export async function applyTagSpecifications(
+  ctx: Context,
+  resourceType: string,
+  resourceId: string,
+  specs: readonly TagSpecification[] | undefined,
+): Promise<void> {
+  for (const spec of specs ?? []) {
+    if (spec.ResourceType === undefined) throw Errors.missingParameter('TagSpecification.N.ResourceType');
+    if (spec.ResourceType !== resourceType) continue;
+    await putTags(ctx, resourceId, resourceType, spec.Tags ?? []);
+  }
+}
+
+/** Refuses TagSpecifications whose resource type the action cannot tag, as AWS does. */
+export function checkTagSpecificationTypes(specs: readonly TagSpecification[] | undefined, allowed: readonly string[]): void {
+  for (const spec of specs ?? []) {
+    if (spec.ResourceType === undefined) throw Errors.missingParameter('TagSpecification.N.ResourceType');
+    if (!allowed.includes(spec.ResourceType)) {
+      throw Errors.invalidParameterValue(
+        `'${spec.ResourceType}' is not a valid taggable resource type for this operation.`,
+      );
+    }
+  }
+}
+
+/** The tagSet of many resources in one query. */
+export async function tagsOf(tx: Tx, resourceIds: readonly string[]): Promise<Map<string, Tag[]>> {
+  const out = new Map<string, Tag[]>();
+  if (!resourceIds.length) return out;
+  const rows = await tx
+    .selectFrom('tags')
+    .select(['resource_id', 'key', 'value'])
+    .where('resource_id', 'in', [...resourceIds])
+    .orderBy('resource_id')
+    .orderBy('key')
+    .execute();
+  for (const row of rows) {
+    let list = out.get(row.resource_id);
+    if (!list) out.set(row.resource_id, (list = []));
+    list.push({ Key: row.key, Value: row.value });
+  }
+  return out;
+}
+
+export async function deleteAllTags(ctx: Context, resourceId: string): Promise<void> {
+  await ctx.tx.deleteFrom('tags').where('resource_id', '=', resourceId).execute();
+}
+
+/** Resolves an id to its kind and checks that the caller owns it. */
+async function ownedResource(ctx: Context, id: string) {
+  const kind = kindOfId(id);
+  if (!kind) throw Errors.resourceId(id);
+  const row = await ctx.tx
+    // The kinds table names the table and id column; the scope columns are common to all.
+    .selectFrom(kind.table as 'vpcs')
+    .select(sql<string>`1`.as('one'))
+    .where(sql.ref(kind.idColumn), '=', id)
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw kind.errors.notFound(id);
+  return kind;
+}
+
+export async function createTags(ctx: Context, input: CreateTagsRequest): Promise<Record<string, never>> {
+  const ids = input.Resources ?? [];
+  if (!ids.length) throw Errors.missingParameter('ResourceId.1');
+  if (!input.Tags?.length) throw Errors.missingParameter('Tag.1');
+  for (const id of ids) {
+    const kind = await ownedResource(ctx, id);
+    await putTags(ctx, id, kind.resourceType, input.Tags);
+  }
+  return {};
+}
+
+export async function deleteTags(ctx: Context, input: DeleteTagsRequest): Promise<Record<string, never>> {
+  const ids = input.Resources ?? [];
+  if (!ids.length) throw Errors.missingParameter('ResourceId.1');
+  for (const id of ids) {
+    await ownedResource(ctx, id);
+    // AWS: no Tag.N deletes every tag; a tag without a value deletes the key whatever its value.
+    if (!input.Tags?.length) {
+      await deleteAllTags(ctx, id);
+      continue;
+    }
+    for (const tag of input.Tags) {
+      if (tag.Key === undefined) throw Errors.missingParameter('Tag.N.Key');
+      let query = ctx.tx.deleteFrom('tags').where('resource_id', '=', id).where('key', '=', tag.Key);
+      if (tag.Value !== undefined) query = query.where('value', '=', tag.Value);
+      await query.execute();
+    }
+  }
+  return {};
+}
+
+const TAG_FILTERS: FilterSpec = {
+  key: { column: 'key' },
+  value: { column: 'value' },
+  'resource-id': { column: 'resource_id' },
+  'resource-type': { column: 'resource_type' },
+};
+
+interface TagToken {
+  r: string;
+  k: string;
+}
+
+function decodeTagToken(token: string): TagToken {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as TagToken;
+    if (typeof t.r === 'string' && typeof t.k === 'string') return t;
+  } catch {
+    // the EC2 error below
+  }
+  throw Errors.invalidNextToken(token);
+}
+
+export async function describeTags(ctx: Context, input: DescribeTagsRequest): Promise<DescribeTagsResult> {
+  let query = ctx.tx
+    .selectFrom('tags')
+    .selectAll()
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region);
+  for (const filter of input.Filters ?? []) {
+    if (!filter.Values?.length) continue;
+    query = query.where((eb) => filterPredicate(eb, { table: 'tags', spec: TAG_FILTERS }, filter));
+  }
+  if (input.NextToken) {
+    const t = decodeTagToken(input.NextToken);
+    query = query.where((eb) =>
+      eb.or([eb('resource_id', '>', t.r), eb.and([eb('resource_id', '=', t.r), eb('key', '>', t.k)])]),
+    );
+  }
+  const max = input.MaxResults;
+  query = query.orderBy('resource_id').orderBy('key');
+  if (max) query = query.limit(max + 1);
+  const rows = await query.execute();
+  let nextToken: string | undefined;
+  if (max && rows.length > max) {
+    rows.length = max;
+    const last = rows[rows.length - 1];
+    nextToken = Buffer.from(JSON.stringify({ r: last.resource_id, k: last.key })).toString('base64url');
+  }
+  const tags: TagDescription[] = rows.map((r) => ({
+    ResourceId: r.resource_id,
+    ResourceType: r.resource_type as TagDescription['ResourceType'],
+    Key: r.key,
+    Value: r.value,
+  }));
+  return { Tags: tags, NextToken: nextToken };
+}

@@ -1,0 +1,238 @@
+/**
+ * VPCs: CreateVpc, DescribeVpcs, DeleteVpc, DescribeVpcAttribute, ModifyVpcAttribute.
+ * AWS: the IPv4 block is /16 to /28 and canonicalised; 5 VPCs a region by default quota.
+ */
+import type {
+  CreateVpcRequest,
+  CreateVpcResult,
+  DeleteVpcRequest,
+  DescribeVpcAttributeRequest,
+  DescribeVpcAttributeResult,
+  DescribeVpcsRequest,
+  DescribeVpcsResult,
+  ModifyVpcAttributeRequest,
+  Vpc,
+} from '@aws-sdk/client-ec2';
+import { Errors } from '../api/ec2/errors.ts';
+import { describeRows, type FilterSpec } from '../store/describe.ts';
+import type { Row, Tx } from '../store/schema.ts';
+import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
+import type { Context } from './context.ts';
+import { checkIds, newId } from './rules/ids.ts';
+import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+
+const VPC_FILTERS: FilterSpec = {
+  'vpc-id': { column: 'id' },
+  cidr: { column: 'cidr_block' },
+  'cidr-block-association.cidr-block': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'cidr_block', where: { family: 4 } },
+  'cidr-block-association.association-id': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'association_id', where: { family: 4 } },
+  'cidr-block-association.state': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'state', where: { family: 4 } },
+  'ipv6-cidr-block-association.ipv6-cidr-block': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'cidr_block', where: { family: 6 } },
+  'ipv6-cidr-block-association.association-id': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'association_id', where: { family: 6 } },
+  'ipv6-cidr-block-association.state': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'state', where: { family: 6 } },
+  'dhcp-options-id': { column: 'dhcp_options_id' },
+  'is-default': { column: 'is_default', type: 'boolean' },
+  'owner-id': { column: 'account_id' },
+  state: { column: 'state' },
+};
+
+/** Parses a VPC or subnet IPv4 block within AWS's /16–/28 bounds. */
+export function parseBlock(text: string | undefined, parameter: string, rangeError: (cidr: string) => Error) {
+  if (text === undefined) throw Errors.missingParameter(parameter);
+  const cidr = parseIpv4Cidr(text);
+  if (!cidr) throw Errors.invalidParameterValueFor(parameter, text, 'This is not a valid CIDR block.');
+  if (cidr.prefix < 16 || cidr.prefix > 28) throw rangeError(text);
+  return cidr;
+}
+
+export async function createVpc(ctx: Context, input: CreateVpcRequest): Promise<CreateVpcResult> {
+  checkTagSpecificationTypes(input.TagSpecifications, ['vpc']);
+  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock || input.Ipv6Pool) {
+    throw Errors.unsupported('IPv6 CIDR blocks on CreateVpc are not supported yet by eni-local.');
+  }
+  const cidr = parseBlock(input.CidrBlock, 'CidrBlock', Errors.invalidVpcRange);
+  const tenancy = input.InstanceTenancy ?? 'default';
+  const id = await insertVpc(ctx, { cidrBlock: formatIpv4Cidr(cidr), tenancy, isDefault: false });
+  await applyTagSpecifications(ctx, 'vpc', id, input.TagSpecifications);
+  return { Vpc: await vpcOf(ctx.tx, await getVpc(ctx, id)) };
+}
+
+/** Inserts a VPC and its primary CIDR association, within the region's VPC quota. */
+export async function insertVpc(
+  ctx: Context,
+  vpc: { cidrBlock: string; tenancy: string; isDefault: boolean },
+): Promise<string> {
+  const { count } = await ctx.tx
+    .selectFrom('vpcs')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= ctx.config.quotas.vpcsPerRegion) throw Errors.vpcLimitExceeded();
+  const id = newId('vpc');
+  await ctx.tx
+    .insertInto('vpcs')
+    .values({
+      id,
+      account_id: ctx.account,
+      region: ctx.region,
+      cidr_block: vpc.cidrBlock,
+      state: 'available',
+      is_default: vpc.isDefault ? 1 : 0,
+      instance_tenancy: vpc.tenancy,
+      dhcp_options_id: 'default',
+      enable_dns_support: 1,
+      enable_dns_hostnames: vpc.isDefault ? 1 : 0,
+      created_at: ctx.now.toISOString(),
+    })
+    .execute();
+  await ctx.tx
+    .insertInto('vpc_cidr_blocks')
+    .values({
+      association_id: newId('vpc-cidr-assoc'),
+      account_id: ctx.account,
+      region: ctx.region,
+      vpc_id: id,
+      cidr_block: vpc.cidrBlock,
+      family: 4,
+      state: 'associated',
+      is_primary: 1,
+    })
+    .execute();
+  return id;
+}
+
+/** The caller's VPC, or the EC2 error for a malformed or unknown id. */
+export async function getVpc(ctx: Context, id: string | undefined, parameter = 'VpcId'): Promise<Row<'vpcs'>> {
+  if (id === undefined) throw Errors.missingParameter(parameter);
+  checkIds('vpc', Errors.vpcId, [id]);
+  const row = await ctx.tx
+    .selectFrom('vpcs')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw Errors.vpcId.notFound(id);
+  return row;
+}
+
+async function vpcsOf(tx: Tx, rows: Row<'vpcs'>[]): Promise<Vpc[]> {
+  if (!rows.length) return [];
+  const ids = rows.map((r) => r.id);
+  const [tags, blocks] = await Promise.all([
+    tagsOf(tx, ids),
+    tx.selectFrom('vpc_cidr_blocks').selectAll().where('vpc_id', 'in', ids).orderBy('association_id').execute(),
+  ]);
+  return rows.map((row) => {
+    const mine = blocks.filter((b) => b.vpc_id === row.id);
+    return {
+      VpcId: row.id,
+      OwnerId: row.account_id,
+      State: row.state as Vpc['State'],
+      CidrBlock: row.cidr_block,
+      DhcpOptionsId: row.dhcp_options_id,
+      InstanceTenancy: row.instance_tenancy as Vpc['InstanceTenancy'],
+      IsDefault: row.is_default === 1,
+      CidrBlockAssociationSet: mine
+        .filter((b) => b.family === 4)
+        .map((b) => ({ AssociationId: b.association_id, CidrBlock: b.cidr_block, CidrBlockState: { State: b.state as 'associated' } })),
+      Ipv6CidrBlockAssociationSet: mine
+        .filter((b) => b.family === 6)
+        .map((b) => ({
+          AssociationId: b.association_id,
+          Ipv6CidrBlock: b.cidr_block,
+          Ipv6CidrBlockState: { State: b.state as 'associated' },
+          NetworkBorderGroup: row.region,
+          Ipv6Pool: 'Amazon',
+        })),
+      Tags: tags.get(row.id) ?? [],
+    };
+  });
+}
+
+async function vpcOf(tx: Tx, row: Row<'vpcs'>): Promise<Vpc> {
+  return (await vpcsOf(tx, [row]))[0];
+}
+
+export async function describeVpcs(ctx: Context, input: DescribeVpcsRequest): Promise<DescribeVpcsResult> {
+  checkIds('vpc', Errors.vpcId, input.VpcIds ?? []);
+  const page = await describeRows<Row<'vpcs'>>(ctx.tx, {
+    table: 'vpcs',
+    account: ctx.account,
+    region: ctx.region,
+    ids: input.VpcIds,
+    idErrors: Errors.vpcId,
+    filters: input.Filters,
+    spec: VPC_FILTERS,
+    taggable: true,
+    maxResults: input.MaxResults,
+    nextToken: input.NextToken,
+  });
+  return { Vpcs: await vpcsOf(ctx.tx, page.rows), NextToken: page.nextToken };
+}
+
+/**
+ * What keeps a VPC from being deleted: each kind of dependent resource, as a table and its VPC
+ * column. Resource modules add their line as they land (subnets, gateways, groups, …).
+ */
+export const VPC_DEPENDENTS: { table: string; column: string; noun: string; where?: Record<string, number | string> }[] = [];
+
+export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<Record<string, never>> {
+  const vpc = await getVpc(ctx, input.VpcId);
+  for (const dep of VPC_DEPENDENTS) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    let query = (ctx.tx as any).selectFrom(dep.table).select(dep.column).where(dep.column, '=', vpc.id);
+    for (const [column, value] of Object.entries(dep.where ?? {})) query = query.where(column, '=', value);
+    if (await query.executeTakeFirst()) {
+      throw Errors.dependencyViolation(`The vpc '${vpc.id}' has dependencies (${dep.noun}) and cannot be deleted.`);
+    }
+  }
+  await ctx.tx.deleteFrom('vpc_cidr_blocks').where('vpc_id', '=', vpc.id).execute();
+  await ctx.tx.deleteFrom('vpcs').where('id', '=', vpc.id).execute();
+  await deleteAllTags(ctx, vpc.id);
+  return {};
+}
+
+const VPC_ATTRIBUTES = {
+  enableDnsSupport: 'enable_dns_support',
+  enableDnsHostnames: 'enable_dns_hostnames',
+} as const;
+
+export async function describeVpcAttribute(
+  ctx: Context,
+  input: DescribeVpcAttributeRequest,
+): Promise<DescribeVpcAttributeResult> {
+  const vpc = await getVpc(ctx, input.VpcId);
+  const attribute = input.Attribute;
+  if (attribute === undefined) throw Errors.missingParameter('Attribute');
+  if (attribute === 'enableNetworkAddressUsageMetrics') {
+    return { VpcId: vpc.id, EnableNetworkAddressUsageMetrics: { Value: false } };
+  }
+  if (!(attribute in VPC_ATTRIBUTES)) throw Errors.invalidParameterValueFor('Attribute', attribute);
+  const column = VPC_ATTRIBUTES[attribute as keyof typeof VPC_ATTRIBUTES];
+  const value = { Value: vpc[column] === 1 };
+  return attribute === 'enableDnsSupport' ? { VpcId: vpc.id, EnableDnsSupport: value } : { VpcId: vpc.id, EnableDnsHostnames: value };
+}
+
+export async function modifyVpcAttribute(ctx: Context, input: ModifyVpcAttributeRequest): Promise<Record<string, never>> {
+  const vpc = await getVpc(ctx, input.VpcId);
+  const given = [input.EnableDnsSupport, input.EnableDnsHostnames, input.EnableNetworkAddressUsageMetrics].filter(
+    (v) => v !== undefined,
+  );
+  // AWS: one attribute per call.
+  if (given.length !== 1) {
+    throw Errors.invalidParameterCombination('Exactly one attribute must be specified per ModifyVpcAttribute call.');
+  }
+  const set = (column: 'enable_dns_support' | 'enable_dns_hostnames', value: boolean | undefined) =>
+    ctx.tx.updateTable('vpcs').set({ [column]: value ? 1 : 0 }).where('id', '=', vpc.id).execute();
+  if (input.EnableDnsSupport) await set('enable_dns_support', input.EnableDnsSupport.Value);
+  if (input.EnableDnsHostnames) {
+    // AWS: DNS hostnames need DNS support.
+    if (input.EnableDnsHostnames.Value && vpc.enable_dns_support !== 1) {
+      throw Errors.invalidParameterValue('DNS hostnames cannot be enabled while DNS support is disabled.');
+    }
+    await set('enable_dns_hostnames', input.EnableDnsHostnames.Value);
+  }
+  return {};
+}

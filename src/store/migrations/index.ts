@@ -1,0 +1,7 @@
+import type { Migration } from 'kysely';
+import * as foundation from './001-foundation.ts';
+
+/** Every migration, in order. Names are stored in the database: never rename one that shipped. */
+export const migrations: Record<string, Migration> = {
+  '001-foundation': foundation,
+};
