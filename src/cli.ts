@@ -3,8 +3,25 @@
  * (ENI_LOCAL_HOST, ENI_LOCAL_PORT, …); a flag wins over the variable.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
+import { AWS_DEFAULT_QUOTAS, type Quotas } from './cloud/config.ts';
 import { startServer, DEFAULTS } from './server.ts';
 import { VERSION } from './version.ts';
+
+const QUOTA_NAMES = Object.keys(AWS_DEFAULT_QUOTAS) as (keyof Quotas)[];
+
+/** `--quota vpcsPerRegion=50`, repeatable; ENI_LOCAL_QUOTAS takes `a=1,b=2`. */
+function quotaSetting(value: string, previous: Partial<Quotas> = {}): Partial<Quotas> {
+  const out = { ...previous };
+  for (const part of value.split(',').filter(Boolean)) {
+    const [name, raw] = part.split('=');
+    const n = Number(raw);
+    if (!QUOTA_NAMES.includes(name as keyof Quotas) || !Number.isInteger(n) || n < 0) {
+      throw new InvalidArgumentError(`expected NAME=COUNT with NAME one of ${QUOTA_NAMES.join(', ')}`);
+    }
+    out[name as keyof Quotas] = n;
+  }
+  return out;
+}
 
 function portNumber(value: string): number {
   const port = Number(value);
@@ -42,7 +59,12 @@ program
   .addOption(
     new Option('--region <region>', 'region for requests that carry no credential scope').env('ENI_LOCAL_REGION').default(DEFAULTS.defaultRegion),
   )
-  .action(async (opts: { host: string; port: number; dataDir: string; database?: string; durability: 'normal' | 'full'; logLevel: string; region: string }) => {
+  .addOption(
+    new Option('--quota <name=count>', `override an AWS default quota (repeatable): ${QUOTA_NAMES.join(', ')}`)
+      .env('ENI_LOCAL_QUOTAS')
+      .argParser(quotaSetting),
+  )
+  .action(async (opts: { host: string; port: number; dataDir: string; database?: string; durability: 'normal' | 'full'; logLevel: string; region: string; quota?: Partial<Quotas> }) => {
     const server = await startServer({
       host: opts.host,
       port: opts.port,
@@ -51,6 +73,7 @@ program
       durability: opts.durability,
       logLevel: opts.logLevel,
       defaultRegion: opts.region,
+      quotas: opts.quota,
     });
     process.stdout.write(`eni-local ${VERSION} listening on ${server.url} (store: ${server.store.kind} ${server.store.location})\n`);
     let stopping = false;

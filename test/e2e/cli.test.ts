@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { CreateTagsCommand, CreateVpcCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { ec2Client } from '../helpers/server.ts';
+import { BIN, spawnServer } from '../helpers/process.ts';
+
+const run = promisify(execFile);
+
+function which(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const file = path.join(dir, command);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+describe('the eni-local command', () => {
+  let dataDir: string;
+  before(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'eni-local-cli-'));
+  });
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  test('--help documents every option and its environment variable', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'serve', '--help']);
+    for (const text of ['--host', '--port', '--data-dir', '--database', '--log-level', '--durability', 'ENI_LOCAL_PORT', 'ENI_LOCAL_HOST', 'ENI_LOCAL_DATA_DIR', 'ENI_LOCAL_DATABASE', '--quota']) {
+      assert.ok(stdout.includes(text), `help lacks ${text}:\n${stdout}`);
+    }
+  });
+
+  test('serve prints the real URL, keeps state in SQLite under --data-dir across restarts, and stops cleanly on SIGTERM and SIGINT', async () => {
+    const first = await spawnServer(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.doesNotMatch(first.url, /:0$/);
+    const health = (await (await fetch(`${first.url}/_eni/health`)).json()) as { store: { kind: string } };
+    assert.equal(health.store.kind, 'sqlite');
+    const ec2 = ec2Client(first.url);
+    const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!;
+    await ec2.send(new CreateTagsCommand({ Resources: [vpc.VpcId!], Tags: [{ Key: 'Name', Value: 'kept' }] }));
+    ec2.destroy();
+    assert.equal(await first.stop('SIGTERM'), 0);
+    assert.ok(existsSync(path.join(dataDir, 'eni-local.sqlite')));
+
+    const second = await spawnServer(['--port', '0', '--log-level', 'warn'], { ENI_LOCAL_DATA_DIR: dataDir });
+    const again = ec2Client(second.url);
+    const { Vpcs } = await again.send(new DescribeVpcsCommand({ VpcIds: [vpc.VpcId!] }));
+    assert.deepEqual(Vpcs![0].Tags, [{ Key: 'Name', Value: 'kept' }]);
+    again.destroy();
+    assert.equal(await second.stop('SIGINT'), 0);
+  });
+
+  test('settings come from environment variables too', async () => {
+    const server = await spawnServer(['--log-level', 'warn'], { ENI_LOCAL_PORT: '0', ENI_LOCAL_DATABASE: 'memory', ENI_LOCAL_DATA_DIR: dataDir });
+    const health = (await (await fetch(`${server.url}/_eni/health`)).json()) as { store: { kind: string } };
+    assert.equal(health.store.kind, 'memory');
+    await server.stop();
+  });
+
+  const aws = which('aws');
+  test('the AWS CLI creates, tags, describes (filtered and paginated) and deletes a VPC', { skip: aws ? false : 'the AWS CLI is not installed (.ci/run installs Debian awscli)' }, async () => {
+    const server = await spawnServer(['--port', '0', '--database', 'memory', '--log-level', 'warn', '--quota', 'vpcsPerRegion=20']);
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDCLI', AWS_SECRET_ACCESS_KEY: 'secret', AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
+    const cli = async (...args: string[]) => JSON.parse((await run(aws!, ['--endpoint-url', server.url, '--output', 'json', 'ec2', ...args], { env })).stdout || '{}') as Record<string, any>;
+    try {
+      const created = await cli('create-vpc', '--cidr-block', '10.0.0.0/16');
+      const id = created.Vpc.VpcId as string;
+      for (let i = 1; i <= 6; i++) await cli('create-vpc', '--cidr-block', `10.${i}.0.0/16`);
+      await cli('create-tags', '--resources', id, '--tags', 'Key=Name,Value=from-cli');
+      const filtered = await cli('describe-vpcs', '--filters', 'Name=tag:Name,Values=from-cli');
+      assert.deepEqual(filtered.Vpcs.map((v: { VpcId: string }) => v.VpcId), [id]);
+      const paged = await cli('describe-vpcs', '--page-size', '5');
+      assert.equal(paged.Vpcs.length, 7, 'the CLI follows NextToken through both pages');
+      await cli('delete-vpc', '--vpc-id', id);
+      await assert.rejects(cli('describe-vpcs', '--vpc-ids', id), /InvalidVpcID\.NotFound/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
