@@ -19,6 +19,13 @@ export interface ResourceKind {
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'vpc', resourceType: 'vpc', table: 'vpcs', idColumn: 'id', errors: Errors.vpcId },
+  { prefix: 'subnet', resourceType: 'subnet', table: 'subnets', idColumn: 'id', errors: Errors.subnetId },
+  { prefix: 'sg', resourceType: 'security-group', table: 'security_groups', idColumn: 'id', errors: Errors.groupId },
+  { prefix: 'sgr', resourceType: 'security-group-rule', table: 'security_group_rules', idColumn: 'id', errors: Errors.securityGroupRuleId },
+  { prefix: 'i', resourceType: 'instance', table: 'instances', idColumn: 'id', errors: Errors.instanceId },
+  { prefix: 'eni', resourceType: 'network-interface', table: 'network_interfaces', idColumn: 'id', errors: Errors.networkInterfaceId },
+  { prefix: 'key', resourceType: 'key-pair', table: 'key_pairs', idColumn: 'id', errors: Errors.keyPairId },
+  { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
 ];
 
 // Longest prefix first, so that `eni-attach-` never passes for `eni-`.

@@ -48,11 +48,157 @@ export interface ClientTokenTable extends Scoped {
   created_at: string;
 }
 
+export interface AccountRegionTable extends Scoped {
+  initialized_at: string;
+}
+
+export interface SubnetTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  cidr_block: string;
+  /** The subnet's network and broadcast addresses as unsigned integers. */
+  first_address: number;
+  last_address: number;
+  availability_zone: string;
+  availability_zone_id: string;
+  state: string;
+  default_for_az: number;
+  map_public_ip_on_launch: number;
+  assign_ipv6_address_on_creation: number;
+  /** Kept exact by the allocator in the same transaction as every allocation and release. */
+  available_ip_address_count: number;
+  created_at: string;
+}
+
+export interface SubnetFreeRangeTable {
+  subnet_id: string;
+  first_address: number;
+  last_address: number;
+}
+
+export interface SecurityGroupTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  group_name: string;
+  description: string;
+  is_vpc_default: number;
+  created_at: string;
+}
+
+export interface SecurityGroupRuleTable extends Scoped {
+  id: string;
+  group_id: string;
+  is_egress: number;
+  ip_protocol: string;
+  from_port: number | null;
+  to_port: number | null;
+  cidr_ipv4: string | null;
+  cidr_ipv6: string | null;
+  referenced_group_id: string | null;
+  prefix_list_id: string | null;
+  description: string | null;
+  rule_key: string;
+  created_at: string;
+}
+
+export interface InstanceTable extends Scoped {
+  id: string;
+  reservation_id: string;
+  image_id: string;
+  instance_type: string;
+  key_name: string | null;
+  state: string;
+  transition_at: string | null;
+  state_transition_reason: string;
+  state_reason_code: string | null;
+  state_reason_message: string | null;
+  availability_zone: string;
+  subnet_id: string;
+  vpc_id: string;
+  launch_time: string;
+  ami_launch_index: number;
+  client_token: string | null;
+  disable_api_termination: number;
+  disable_api_stop: number;
+  shutdown_behavior: string;
+  user_data: string | null;
+  ebs_optimized: number;
+  public_ip: string | null;
+  terminated_at: string | null;
+  created_at: string;
+}
+
+export interface NetworkInterfaceTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  subnet_id: string;
+  availability_zone: string;
+  availability_zone_id: string;
+  description: string;
+  mac_address: string;
+  private_ip_address: string;
+  source_dest_check: number;
+  interface_type: string;
+  requester_managed: number;
+  requester_id: string | null;
+  map_public_ip: number;
+  created_at: string;
+  attachment_id: string | null;
+  instance_id: string | null;
+  device_index: number | null;
+  network_card_index: number | null;
+  attach_time: string | null;
+  delete_on_termination: number | null;
+  attachment_status: string | null;
+  attachment_transition_at: string | null;
+}
+
+export interface PrivateIpAddressTable extends Scoped {
+  vpc_id: string;
+  address_int: number;
+  address: string;
+  subnet_id: string;
+  network_interface_id: string;
+  is_primary: number;
+}
+
+export interface NetworkInterfaceGroupTable {
+  network_interface_id: string;
+  group_id: string;
+  position: number;
+}
+
+export interface KeyPairTable extends Scoped {
+  id: string;
+  key_name: string;
+  key_type: string;
+  key_fingerprint: string;
+  public_key: string | null;
+  created_at: string;
+}
+
+export interface InternetGatewayTable extends Scoped {
+  id: string;
+  vpc_id: string | null;
+  created_at: string;
+}
+
 export interface Database {
   vpcs: VpcTable;
   vpc_cidr_blocks: VpcCidrBlockTable;
   tags: TagTable;
   client_tokens: ClientTokenTable;
+  account_regions: AccountRegionTable;
+  subnets: SubnetTable;
+  subnet_free_ranges: SubnetFreeRangeTable;
+  security_groups: SecurityGroupTable;
+  security_group_rules: SecurityGroupRuleTable;
+  instances: InstanceTable;
+  network_interfaces: NetworkInterfaceTable;
+  private_ip_addresses: PrivateIpAddressTable;
+  network_interface_groups: NetworkInterfaceGroupTable;
+  key_pairs: KeyPairTable;
+  internet_gateways: InternetGatewayTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

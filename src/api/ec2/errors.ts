@@ -107,6 +107,7 @@ export const Errors = {
     'eni-perm',
     'network interface permission ID',
   ),
+  keyPairId: idErrors('InvalidKeyPair.Malformed', 'InvalidKeyPair.NotFound', 'key', 'key pair ID'),
   resourceId: (id: string) => new Ec2Error('InvalidID', `The ID '${id}' is not valid`),
 
   // --- resource rules -------------------------------------------------------------------------

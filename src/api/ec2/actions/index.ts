@@ -1,7 +1,11 @@
 /** Every served action, by name. An action is served once it has a handler here and a shape in model.json. */
 import { foundationActions } from './foundation.ts';
+import { instanceCatalogueActions } from './instance-catalogue.ts';
+import { securityGroupActions } from './security-groups.ts';
 import type { ActionTable } from './types.ts';
 
 export const ACTIONS: ActionTable = {
   ...foundationActions,
+  ...securityGroupActions,
+  ...instanceCatalogueActions,
 };
