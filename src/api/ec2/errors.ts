@@ -119,6 +119,67 @@ export const Errors = {
   invalidTagKey: (key: string) =>
     new Ec2Error('InvalidParameterValue', `Tag keys starting with 'aws:' are reserved for internal use: ${key}`),
   unsupported: make('Unsupported'),
+
+  // --- subnets and addresses ------------------------------------------------------------------
+  invalidSubnetRange: (cidr: string) => new Ec2Error('InvalidSubnet.Range', `The CIDR '${cidr}' is invalid.`),
+  invalidSubnetConflict: (cidr: string) =>
+    new Ec2Error('InvalidSubnet.Conflict', `The CIDR '${cidr}' conflicts with another subnet`),
+  subnetLimitExceeded: () =>
+    new Ec2Error('SubnetLimitExceeded', 'The maximum number of subnets for this VPC has been reached.'),
+  insufficientFreeAddresses: () =>
+    new Ec2Error('InsufficientFreeAddressesInSubnet', 'Insufficient Free IP Addresses in subnet.'),
+  ipAddressInUse: (address: string) => new Ec2Error('InvalidIPAddress.InUse', `Address ${address} is in use.`),
+
+  // --- security groups ------------------------------------------------------------------------
+  securityGroupsPerInterfaceLimitExceeded: () =>
+    new Ec2Error(
+      'SecurityGroupsPerInterfaceLimitExceeded',
+      'You have exceeded the maximum number of security groups allowed per network interface.',
+    ),
+  securityGroupLimitExceeded: () =>
+    new Ec2Error('SecurityGroupLimitExceeded', 'The maximum number of security groups has been reached.'),
+  invalidGroupDuplicate: (name: string, vpcId: string) =>
+    new Ec2Error('InvalidGroup.Duplicate', `The security group '${name}' already exists for VPC '${vpcId}'`),
+  invalidGroupReserved: () =>
+    new Ec2Error('InvalidGroup.Reserved', 'The security group name default is reserved.'),
+  invalidGroupNameNotFound: (name: string) =>
+    new Ec2Error('InvalidGroup.NotFound', `The security group '${name}' does not exist`),
+  cannotDelete: (groupId: string) =>
+    new Ec2Error('CannotDelete', `the specified group: "${groupId}" name: "default" cannot be deleted by a user`),
+  invalidGroupInUse: make('InvalidGroup.InUse'),
+  invalidPermissionDuplicate: make('InvalidPermission.Duplicate'),
+  invalidPermissionNotFound: make('InvalidPermission.NotFound'),
+  invalidPermissionMalformed: make('InvalidPermission.Malformed'),
+  rulesPerSecurityGroupLimitExceeded: () =>
+    new Ec2Error(
+      'RulesPerSecurityGroupLimitExceeded',
+      'The maximum number of rules per security group has been reached.',
+    ),
+
+  // --- instances and their catalogue ----------------------------------------------------------
+  invalidInstanceType: (type: string) =>
+    new Ec2Error('InvalidInstanceType', `The instance type '${type}' does not exist`),
+  invalidKeyPairNotFound: (name: string) =>
+    new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${name}' does not exist`),
+  invalidKeyPairDuplicate: (name: string) =>
+    new Ec2Error('InvalidKeyPair.Duplicate', `The keypair '${name}' already exists.`),
+  invalidKeyFormat: make('InvalidKey.Format'),
+  instanceLimitExceeded: make('InstanceLimitExceeded'),
+
+  // --- network interfaces ---------------------------------------------------------------------
+  networkInterfaceInUse: (eniId: string) =>
+    new Ec2Error('InvalidNetworkInterface.InUse', `Interface: [${eniId}] in use.`),
+  attachmentLimitExceeded: (count: number, instanceType: string) =>
+    new Ec2Error('AttachmentLimitExceeded', `Interface count ${count} exceeds the limit for ${instanceType}`),
+  ipAddressLimitExceeded: make('InvalidInterface.IpAddressLimitExceeded'),
+  privateIpAddressLimitExceeded: make('PrivateIpAddressLimitExceeded'),
+  networkInterfaceLimitExceeded: () =>
+    new Ec2Error('NetworkInterfaceLimitExceeded', 'The maximum number of network interfaces has been reached.'),
+  invalidInstanceIdMultipleInterfaces: (instanceId: string) =>
+    new Ec2Error(
+      'InvalidInstanceID',
+      `There are multiple interfaces attached to instance '${instanceId}'. Please specify an interface ID for the operation instead.`,
+    ),
   operationNotPermitted: make('OperationNotPermitted'),
   incorrectState: make('IncorrectState'),
   incorrectInstanceState: make('IncorrectInstanceState'),
