@@ -19,6 +19,7 @@ import type { Row, Tx } from '../store/schema.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
+import { createDefaultSecurityGroup, deleteDefaultSecurityGroup } from './security-groups.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
 const VPC_FILTERS: FilterSpec = {
@@ -99,6 +100,7 @@ export async function insertVpc(
       is_primary: 1,
     })
     .execute();
+  await createDefaultSecurityGroup(ctx, id);
   return id;
 }
 
@@ -176,7 +178,12 @@ export async function describeVpcs(ctx: Context, input: DescribeVpcsRequest): Pr
  * What keeps a VPC from being deleted: each kind of dependent resource, as a table and its VPC
  * column. Resource modules add their line as they land (subnets, gateways, groups, …).
  */
-export const VPC_DEPENDENTS: { table: string; column: string; noun: string; where?: Record<string, number | string> }[] = [];
+export const VPC_DEPENDENTS: { table: string; column: string; noun: string; where?: Record<string, number | string> }[] = [
+  { table: 'subnets', column: 'vpc_id', noun: 'subnets' },
+  { table: 'network_interfaces', column: 'vpc_id', noun: 'network interfaces' },
+  { table: 'security_groups', column: 'vpc_id', noun: 'security groups', where: { is_vpc_default: 0 } },
+  { table: 'internet_gateways', column: 'vpc_id', noun: 'an internet gateway' },
+];
 
 export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<Record<string, never>> {
   const vpc = await getVpc(ctx, input.VpcId);
@@ -188,6 +195,7 @@ export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<
       throw Errors.dependencyViolation(`The vpc '${vpc.id}' has dependencies (${dep.noun}) and cannot be deleted.`);
     }
   }
+  await deleteDefaultSecurityGroup(ctx, vpc.id);
   await ctx.tx.deleteFrom('vpc_cidr_blocks').where('vpc_id', '=', vpc.id).execute();
   await ctx.tx.deleteFrom('vpcs').where('id', '=', vpc.id).execute();
   await deleteAllTags(ctx, vpc.id);
