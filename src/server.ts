@@ -6,7 +6,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { ec2Endpoint } from './api/ec2/endpoint.ts';
 import { healthEndpoint } from './api/ext/health.ts';
-import { cloudConfig, type Quotas } from './cloud/config.ts';
+import { cloudConfig, type Quotas, type Timings } from './cloud/config.ts';
 import { openStore, type Store } from './store/index.ts';
 import type { Durability } from './store/sqlite.ts';
 
@@ -28,6 +28,10 @@ export interface ServerOptions {
   /** Access key id → account id. */
   accounts?: Record<string, string>;
   quotas?: Partial<Quotas>;
+  /** Transition delays (instance pending/stopping/shutting-down, attaching/detaching). */
+  timings?: Partial<Timings>;
+  /** Whether each account and region gets AWS's default VPC on first use; default true. */
+  defaultVpc?: boolean;
   /** Largest request body in bytes; default 1 MiB. */
   bodyLimit?: number;
 }
@@ -53,7 +57,12 @@ export const DEFAULTS = {
 
 export async function buildServer(options: ServerOptions, store: Store): Promise<FastifyInstance> {
   const startedAt = Date.now();
-  const config = cloudConfig({ quotas: options.quotas, defaultAccount: options.defaultAccount });
+  const config = cloudConfig({
+    quotas: options.quotas,
+    timings: options.timings,
+    defaultAccount: options.defaultAccount,
+    defaultVpc: options.defaultVpc,
+  });
   const app = Fastify({
     logger: { level: options.logLevel ?? DEFAULTS.logLevel, stream: pino.destination(2) },
     // Fastify's own per-request lines are replaced by the one line of the onResponse hook.

@@ -14,8 +14,35 @@ export interface Quotas {
   tagsPerResource: number;
 }
 
+/**
+ * How long the transitional states last, in milliseconds. AWS takes seconds to minutes; the
+ * defaults settle at once so that waiters and tests are fast, and a user who wants to see
+ * `pending` or `attaching` in DescribeInstances/DescribeNetworkInterfaces sets a delay.
+ */
+export interface Timings {
+  instancePendingMs: number;
+  instanceStoppingMs: number;
+  instanceShuttingDownMs: number;
+  attachingMs: number;
+  detachingMs: number;
+  /** How long a terminated instance stays visible (AWS: about an hour). */
+  terminatedVisibleMs: number;
+}
+
+export const DEFAULT_TIMINGS: Timings = {
+  instancePendingMs: 0,
+  instanceStoppingMs: 0,
+  instanceShuttingDownMs: 0,
+  attachingMs: 0,
+  detachingMs: 0,
+  terminatedVisibleMs: 60 * 60 * 1000,
+};
+
 export interface CloudConfig {
   quotas: Quotas;
+  timings: Timings;
+  /** Whether each account and region gets AWS's default VPC on first use. */
+  defaultVpc: boolean;
   /** Default account for requests whose access key maps to no account. */
   defaultAccount: string;
 }
@@ -32,9 +59,13 @@ export const AWS_DEFAULT_QUOTAS: Quotas = {
   tagsPerResource: 50,
 };
 
-export function cloudConfig(overrides: { quotas?: Partial<Quotas>; defaultAccount?: string } = {}): CloudConfig {
+export function cloudConfig(
+  overrides: { quotas?: Partial<Quotas>; timings?: Partial<Timings>; defaultAccount?: string; defaultVpc?: boolean } = {},
+): CloudConfig {
   return {
     quotas: { ...AWS_DEFAULT_QUOTAS, ...overrides.quotas },
+    timings: { ...DEFAULT_TIMINGS, ...overrides.timings },
+    defaultVpc: overrides.defaultVpc ?? true,
     defaultAccount: overrides.defaultAccount ?? '000000000000',
   };
 }

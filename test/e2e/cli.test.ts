@@ -74,7 +74,7 @@ describe('the eni-local command', () => {
       const filtered = await cli('describe-vpcs', '--filters', 'Name=tag:Name,Values=from-cli');
       assert.deepEqual(filtered.Vpcs.map((v: { VpcId: string }) => v.VpcId), [id]);
       const paged = await cli('describe-vpcs', '--page-size', '5');
-      assert.equal(paged.Vpcs.length, 7, 'the CLI follows NextToken through both pages');
+      assert.equal(paged.Vpcs.length, 8, 'the CLI follows NextToken through both pages (7 VPCs and the default one)');
       await cli('delete-vpc', '--vpc-id', id);
       await assert.rejects(cli('describe-vpcs', '--vpc-ids', id), /InvalidVpcID\.NotFound/);
     } finally {

@@ -56,7 +56,8 @@ describe('VPCs', () => {
     assert.deepEqual(await ids([{ Name: 'cidr', Values: ['10.2?.0.0/16'] }, { Name: 'tag:env', Values: ['ci'] }]), [b.VpcId]);
     assert.deepEqual(await ids([{ Name: 'cidr-block-association.cidr-block', Values: ['10.21.0.0/16'] }]), [b.VpcId]);
     assert.ok((await ids([{ Name: 'state', Values: ['available'] }])).includes(a.VpcId!));
-    assert.deepEqual(await ids([{ Name: 'is-default', Values: ['true'] }]), []);
+    const defaults = (await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs!;
+    assert.deepEqual(defaults.map((v) => v.CidrBlock), ['172.31.0.0/16']);
   });
 
   test('an unknown filter name is refused with InvalidParameterValue', async () => {
@@ -81,8 +82,9 @@ describe('VPCs', () => {
       seen.push(...page.Vpcs!.map((v) => v.VpcId!));
     }
     assert.equal(pages, 3);
-    assert.deepEqual(new Set(seen), created);
-    assert.equal(seen.length, created.size);
+    const defaultVpc = (await other.send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs![0].VpcId!;
+    assert.deepEqual(new Set(seen), new Set([...created, defaultVpc]));
+    assert.equal(seen.length, created.size + 1);
     await expectEc2Error(other.send(new DescribeVpcsCommand({ MaxResults: 5, NextToken: 'garbage' })), 'InvalidNextToken');
     await expectEc2Error(other.send(new DescribeVpcsCommand({ MaxResults: 4 })), 'InvalidParameterValue');
   });
@@ -112,11 +114,11 @@ describe('VPCs', () => {
     await expectEc2Error(ec2.send(new CreateVpcCommand({ CidrBlock: '10.60.0.0/8', DryRun: true })), 'InvalidVpc.Range');
   });
 
-  test('the VPC quota is enforced with VpcLimitExceeded', async () => {
+  test('the VPC quota (5, the default VPC included) is enforced with VpcLimitExceeded', async () => {
     const small = await startTestServer();
     try {
       const c = small.client();
-      for (let i = 0; i < 5; i++) await c.send(new CreateVpcCommand({ CidrBlock: `10.${i}.0.0/16` }));
+      for (let i = 0; i < 4; i++) await c.send(new CreateVpcCommand({ CidrBlock: `10.${i}.0.0/16` }));
       await expectEc2Error(c.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' })), 'VpcLimitExceeded');
     } finally {
       await small.stop();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../../cloud/context.ts';
+import { initialiseAccountRegion } from '../../cloud/default-vpc.ts';
 import type { CloudConfig } from '../../cloud/config.ts';
 import type { Store } from '../../store/index.ts';
 import { ACTIONS } from './actions/index.ts';
@@ -49,6 +50,9 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
     done(null, body);
   });
 
+  // Account/region pairs known to be initialised (default VPC made), to skip the check.
+  const initialised = new Set<string>();
+
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const requestId = randomUUID();
     const log: Ec2CallLog = {};
@@ -90,6 +94,11 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
             config: options.config,
             afterCommit: (fn) => pending.push(fn),
           };
+          const scope = `${identity.account}/${identity.region}`;
+          if (!initialised.has(scope)) {
+            await initialiseAccountRegion(ctx);
+            ctx.afterCommit(() => initialised.add(scope));
+          }
           const result = await handler(ctx, input);
           if (input.DryRun === true) throw new DryRunRollback();
           return result;

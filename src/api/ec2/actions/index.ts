@@ -2,10 +2,12 @@
 import { foundationActions } from './foundation.ts';
 import { instanceCatalogueActions } from './instance-catalogue.ts';
 import { securityGroupActions } from './security-groups.ts';
+import { subnetActions } from './subnets.ts';
 import type { ActionTable } from './types.ts';
 
 export const ACTIONS: ActionTable = {
   ...foundationActions,
+  ...subnetActions,
   ...securityGroupActions,
   ...instanceCatalogueActions,
 };

@@ -1,0 +1,49 @@
+/**
+ * AWS's default VPC: every account has one in every region, made before the account's first
+ * call there — 172.31.0.0/16, a default /20 subnet in each Availability Zone that maps public
+ * IPv4 addresses on launch, the default security group and an attached internet gateway — so
+ * that RunInstances without a subnet works as it does on AWS.
+ */
+import { parseIpv4Cidr } from '../ipam/ipv4.ts';
+import type { Context } from './context.ts';
+import { zonesOf } from './regions.ts';
+import { newId } from './rules/ids.ts';
+import { insertSubnet } from './subnets.ts';
+import { insertVpc } from './vpcs.ts';
+
+export const DEFAULT_VPC_CIDR = '172.31.0.0/16';
+
+/** Gives the caller's account and region their default VPC the first time they are seen. */
+export async function initialiseAccountRegion(ctx: Context): Promise<void> {
+  const seen = await ctx.tx
+    .selectFrom('account_regions')
+    .select('initialized_at')
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (seen) return;
+  await ctx.tx
+    .insertInto('account_regions')
+    .values({ account_id: ctx.account, region: ctx.region, initialized_at: ctx.now.toISOString() })
+    .execute();
+  if (ctx.config.defaultVpc) await createDefaultVpc(ctx);
+}
+
+export async function createDefaultVpc(ctx: Context): Promise<string> {
+  const vpcId = await insertVpc(ctx, { cidrBlock: DEFAULT_VPC_CIDR, tenancy: 'default', isDefault: true });
+  const base = parseIpv4Cidr(DEFAULT_VPC_CIDR)!.network;
+  for (const [i, zone] of zonesOf(ctx.region).entries()) {
+    await insertSubnet(ctx, {
+      vpcId,
+      cidr: { network: base + i * 4096, prefix: 20 },
+      zone,
+      defaultForAz: true,
+      mapPublicIpOnLaunch: true,
+    });
+  }
+  await ctx.tx
+    .insertInto('internet_gateways')
+    .values({ id: newId('igw'), account_id: ctx.account, region: ctx.region, vpc_id: vpcId, created_at: ctx.now.toISOString() })
+    .execute();
+  return vpcId;
+}

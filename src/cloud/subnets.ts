@@ -1,0 +1,235 @@
+/**
+ * Subnets: CreateSubnet, DescribeSubnets, DeleteSubnet, ModifySubnetAttribute.
+ * AWS: a subnet's block is /16 to /28, inside one of its VPC's blocks, overlapping no sibling;
+ * it lives in one Availability Zone; five of its addresses are reserved; 200 per VPC.
+ */
+import type {
+  CreateSubnetRequest,
+  CreateSubnetResult,
+  DeleteSubnetRequest,
+  DescribeSubnetsRequest,
+  DescribeSubnetsResult,
+  ModifySubnetAttributeRequest,
+  Subnet,
+} from '@aws-sdk/client-ec2';
+import { Errors } from '../api/ec2/errors.ts';
+import { initialiseSubnetRange } from '../ipam/allocator.ts';
+import { containsCidr, formatIpv4Cidr, lastAddress, parseIpv4Cidr, type Ipv4Cidr } from '../ipam/ipv4.ts';
+import { describeRows, type FilterSpec } from '../store/describe.ts';
+import type { Row, Tx } from '../store/schema.ts';
+import type { Context } from './context.ts';
+import { findZone, zonesOf, type Zone } from './regions.ts';
+import { checkIds, newId } from './rules/ids.ts';
+import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { getVpc, parseBlock } from './vpcs.ts';
+
+const SUBNET_FILTERS: FilterSpec = {
+  'subnet-id': { column: 'id' },
+  'vpc-id': { column: 'vpc_id' },
+  'cidr-block': { column: 'cidr_block' },
+  cidr: { column: 'cidr_block' },
+  cidrBlock: { column: 'cidr_block' },
+  'availability-zone': { column: 'availability_zone' },
+  availabilityZone: { column: 'availability_zone' },
+  'availability-zone-id': { column: 'availability_zone_id' },
+  availabilityZoneId: { column: 'availability_zone_id' },
+  'available-ip-address-count': { column: 'available_ip_address_count', type: 'integer' },
+  'default-for-az': { column: 'default_for_az', type: 'boolean' },
+  defaultForAz: { column: 'default_for_az', type: 'boolean' },
+  'map-public-ip-on-launch': { column: 'map_public_ip_on_launch', type: 'boolean' },
+  'owner-id': { column: 'account_id' },
+  state: { column: 'state' },
+};
+
+export function subnetCidr(row: Pick<Row<'subnets'>, 'cidr_block'>): Ipv4Cidr {
+  return parseIpv4Cidr(row.cidr_block)!;
+}
+
+export async function createSubnet(ctx: Context, input: CreateSubnetRequest): Promise<CreateSubnetResult> {
+  checkTagSpecificationTypes(input.TagSpecifications, ['subnet']);
+  const vpc = await getVpc(ctx, input.VpcId);
+  if (input.Ipv6CidrBlock !== undefined || input.Ipv6Native) {
+    throw Errors.unsupported('IPv6 subnets are not supported yet by eni-local.');
+  }
+  const cidr = parseBlock(input.CidrBlock, 'CidrBlock', Errors.invalidSubnetRange);
+  const zone =
+    input.AvailabilityZone !== undefined || input.AvailabilityZoneId !== undefined
+      ? findZone(ctx.region, { name: input.AvailabilityZone, id: input.AvailabilityZoneId })
+      : await nextZone(ctx, vpc.id);
+  const id = await insertSubnet(ctx, { vpcId: vpc.id, cidr, zone, defaultForAz: false, mapPublicIpOnLaunch: false });
+  await applyTagSpecifications(ctx, 'subnet', id, input.TagSpecifications);
+  return { Subnet: (await subnetsOf(ctx.tx, [await getSubnet(ctx, id)]))[0] };
+}
+
+/** AWS picks a zone when none is named; spread a VPC's subnets over the zones in turn. */
+async function nextZone(ctx: Context, vpcId: string): Promise<Zone> {
+  const { count } = await ctx.tx
+    .selectFrom('subnets')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('vpc_id', '=', vpcId)
+    .executeTakeFirstOrThrow();
+  const zones = zonesOf(ctx.region);
+  return zones[Number(count) % zones.length];
+}
+
+/** Inserts a subnet after AWS's checks: inside a VPC block, no overlap, within the quota. */
+export async function insertSubnet(
+  ctx: Context,
+  subnet: { vpcId: string; cidr: Ipv4Cidr; zone: Zone; defaultForAz: boolean; mapPublicIpOnLaunch: boolean },
+): Promise<string> {
+  const text = formatIpv4Cidr(subnet.cidr);
+  const blocks = await ctx.tx
+    .selectFrom('vpc_cidr_blocks')
+    .select('cidr_block')
+    .where('vpc_id', '=', subnet.vpcId)
+    .where('family', '=', 4)
+    .where('state', '=', 'associated')
+    .execute();
+  if (!blocks.some((b) => containsCidr(parseIpv4Cidr(b.cidr_block)!, subnet.cidr))) throw Errors.invalidSubnetRange(text);
+  const first = subnet.cidr.network;
+  const last = lastAddress(subnet.cidr);
+  const conflict = await ctx.tx
+    .selectFrom('subnets')
+    .select('id')
+    .where('vpc_id', '=', subnet.vpcId)
+    .where('first_address', '<=', last)
+    .where('last_address', '>=', first)
+    .executeTakeFirst();
+  if (conflict) throw Errors.invalidSubnetConflict(text);
+  const { count } = await ctx.tx
+    .selectFrom('subnets')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('vpc_id', '=', subnet.vpcId)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= ctx.config.quotas.subnetsPerVpc) throw Errors.subnetLimitExceeded();
+
+  const id = newId('subnet');
+  await ctx.tx
+    .insertInto('subnets')
+    .values({
+      id,
+      account_id: ctx.account,
+      region: ctx.region,
+      vpc_id: subnet.vpcId,
+      cidr_block: text,
+      first_address: first,
+      last_address: last,
+      availability_zone: subnet.zone.name,
+      availability_zone_id: subnet.zone.id,
+      state: 'available',
+      default_for_az: subnet.defaultForAz ? 1 : 0,
+      map_public_ip_on_launch: subnet.mapPublicIpOnLaunch ? 1 : 0,
+      assign_ipv6_address_on_creation: 0,
+      available_ip_address_count: 0,
+      created_at: ctx.now.toISOString(),
+    })
+    .execute();
+  const available = await initialiseSubnetRange(ctx.tx, id, subnet.cidr);
+  await ctx.tx.updateTable('subnets').set({ available_ip_address_count: available }).where('id', '=', id).execute();
+  return id;
+}
+
+/** The caller's subnet, or the EC2 error for a malformed or unknown id. */
+export async function getSubnet(ctx: Context, id: string | undefined, parameter = 'SubnetId'): Promise<Row<'subnets'>> {
+  if (id === undefined) throw Errors.missingParameter(parameter);
+  checkIds('subnet', Errors.subnetId, [id]);
+  const row = await ctx.tx
+    .selectFrom('subnets')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw Errors.subnetId.notFound(id);
+  return row;
+}
+
+const subnetArn = (row: Row<'subnets'>) => `arn:aws:ec2:${row.region}:${row.account_id}:subnet/${row.id}`;
+
+async function subnetsOf(tx: Tx, rows: Row<'subnets'>[]): Promise<Subnet[]> {
+  const tags = await tagsOf(tx, rows.map((r) => r.id));
+  return rows.map((row) => ({
+    SubnetId: row.id,
+    SubnetArn: subnetArn(row),
+    VpcId: row.vpc_id,
+    OwnerId: row.account_id,
+    CidrBlock: row.cidr_block,
+    AvailabilityZone: row.availability_zone,
+    AvailabilityZoneId: row.availability_zone_id,
+    AvailableIpAddressCount: Number(row.available_ip_address_count),
+    DefaultForAz: row.default_for_az === 1,
+    MapPublicIpOnLaunch: row.map_public_ip_on_launch === 1,
+    MapCustomerOwnedIpOnLaunch: false,
+    AssignIpv6AddressOnCreation: row.assign_ipv6_address_on_creation === 1,
+    Ipv6CidrBlockAssociationSet: [],
+    EnableDns64: false,
+    Ipv6Native: false,
+    PrivateDnsNameOptionsOnLaunch: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
+    State: row.state as Subnet['State'],
+    Tags: tags.get(row.id) ?? [],
+  }));
+}
+
+export async function describeSubnets(ctx: Context, input: DescribeSubnetsRequest): Promise<DescribeSubnetsResult> {
+  checkIds('subnet', Errors.subnetId, input.SubnetIds ?? []);
+  const page = await describeRows<Row<'subnets'>>(ctx.tx, {
+    table: 'subnets',
+    account: ctx.account,
+    region: ctx.region,
+    ids: input.SubnetIds,
+    idErrors: Errors.subnetId,
+    filters: input.Filters,
+    spec: SUBNET_FILTERS,
+    taggable: true,
+    maxResults: input.MaxResults,
+    nextToken: input.NextToken,
+  });
+  return { Subnets: await subnetsOf(ctx.tx, page.rows), NextToken: page.nextToken };
+}
+
+export async function deleteSubnet(ctx: Context, input: DeleteSubnetRequest): Promise<Record<string, never>> {
+  const subnet = await getSubnet(ctx, input.SubnetId);
+  // AWS: a subnet cannot be deleted while network interfaces (attached or not) live in it.
+  const eni = await ctx.tx.selectFrom('network_interfaces').select('id').where('subnet_id', '=', subnet.id).executeTakeFirst();
+  if (eni) {
+    throw Errors.dependencyViolation(`The subnet '${subnet.id}' has dependencies and cannot be deleted.`);
+  }
+  await ctx.tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnet.id).execute();
+  await ctx.tx.deleteFrom('subnets').where('id', '=', subnet.id).execute();
+  await deleteAllTags(ctx, subnet.id);
+  return {};
+}
+
+export async function modifySubnetAttribute(ctx: Context, input: ModifySubnetAttributeRequest): Promise<Record<string, never>> {
+  const subnet = await getSubnet(ctx, input.SubnetId);
+  const supported = { MapPublicIpOnLaunch: input.MapPublicIpOnLaunch, AssignIpv6AddressOnCreation: input.AssignIpv6AddressOnCreation };
+  // Attributes eni-local does not model are accepted only at their AWS defaults, so that tools
+  // which always send them (Terraform sets every one) work, and nothing is silently dropped.
+  const atDefault: [string, boolean][] = [
+    ['MapCustomerOwnedIpOnLaunch', input.MapCustomerOwnedIpOnLaunch?.Value === true],
+    ['EnableDns64', input.EnableDns64?.Value === true],
+    ['EnableResourceNameDnsARecordOnLaunch', input.EnableResourceNameDnsARecordOnLaunch?.Value === true],
+    ['EnableResourceNameDnsAAAARecordOnLaunch', input.EnableResourceNameDnsAAAARecordOnLaunch?.Value === true],
+    ['PrivateDnsHostnameTypeOnLaunch', input.PrivateDnsHostnameTypeOnLaunch !== undefined && input.PrivateDnsHostnameTypeOnLaunch !== 'ip-name'],
+    ['EnableLniAtDeviceIndex', input.EnableLniAtDeviceIndex !== undefined],
+  ];
+  const unsupported = atDefault.find(([, set]) => set);
+  if (unsupported) throw Errors.unsupported(`The subnet attribute ${unsupported[0]} is not supported by eni-local.`);
+  const given = Object.entries(supported).filter(([, v]) => v !== undefined);
+  const others = [input.MapCustomerOwnedIpOnLaunch, input.EnableDns64, input.EnableResourceNameDnsARecordOnLaunch, input.EnableResourceNameDnsAAAARecordOnLaunch, input.PrivateDnsHostnameTypeOnLaunch, input.DisableLniAtDeviceIndex].filter((v) => v !== undefined);
+  // AWS: one attribute per call.
+  if (given.length + others.length !== 1) {
+    throw Errors.invalidParameterCombination('Exactly one attribute must be specified per ModifySubnetAttribute call.');
+  }
+  if (input.MapPublicIpOnLaunch) {
+    await ctx.tx.updateTable('subnets').set({ map_public_ip_on_launch: input.MapPublicIpOnLaunch.Value ? 1 : 0 }).where('id', '=', subnet.id).execute();
+  }
+  if (input.AssignIpv6AddressOnCreation) {
+    if (input.AssignIpv6AddressOnCreation.Value) {
+      // AWS: the subnet must have an IPv6 block first.
+      throw Errors.invalidParameterValue(`Subnet ${subnet.id} does not have an IPv6 CIDR block; AssignIpv6AddressOnCreation cannot be enabled.`);
+    }
+    await ctx.tx.updateTable('subnets').set({ assign_ipv6_address_on_creation: 0 }).where('id', '=', subnet.id).execute();
+  }
+  return {};
+}
