@@ -14,9 +14,20 @@ export type ValueType = 'string' | 'boolean' | 'integer';
 /** How one filter name maps onto the table. */
 export type FilterField =
   /** A column of the resource's own table. */
-  | { column: string; type?: ValueType; table?: undefined }
-  /** A column of a child table: the filter matches when any child row matches. */
-  | { table: keyof Database; foreignKey: string; column: string; type?: ValueType; where?: Record<string, string | number> };
+  | { column: string; type?: ValueType; table?: undefined; /** a column that must be set for the row to match */ whenSet?: string }
+  /**
+   * A column of a child table: the filter matches when any child row matches. With `in`, the
+   * child's column is a key into a third table whose column is matched (e.g. an interface's
+   * group ids looked up by group name).
+   */
+  | {
+      table: keyof Database;
+      foreignKey: string;
+      column: string;
+      type?: ValueType;
+      where?: Record<string, string | number>;
+      in?: { table: keyof Database; key: string; column: string; type?: ValueType };
+    };
 
 export type FilterSpec = Record<string, FilterField>;
 
@@ -125,7 +136,10 @@ export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 
   }
   const field = Object.hasOwn(req.spec, name) ? req.spec[name] : undefined;
   if (!field) throw Errors.invalidFilter(name);
-  if (field.table === undefined) return matchAny(eb, `${table}.${field.column}`, values, field.type);
+  if (field.table === undefined) {
+    const match = matchAny(eb, `${table}.${field.column}`, values, field.type);
+    return field.whenSet ? eb.and([eb(`${table}.${field.whenSet}`, 'is not', null), match]) : match;
+  }
   const child: string = field.table;
   return eb.exists(
     eb
@@ -133,7 +147,16 @@ export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 
       .select(sql`1`.as('one'))
       .whereRef(`${child}.${field.foreignKey}`, '=', `${table}.${idColumn}`)
       .where((c: AnyEb) => {
-        const conds = [matchAny(c, `${child}.${field.column}`, values, field.type)];
+        const lookup = field.in;
+        const conds = [
+          lookup
+            ? c(
+                `${child}.${field.column}`,
+                'in',
+                c.selectFrom(lookup.table).select(`${lookup.table}.${lookup.key}`).where((l: AnyEb) => matchAny(l, `${lookup.table}.${lookup.column}`, values, lookup.type)),
+              )
+            : matchAny(c, `${child}.${field.column}`, values, field.type),
+        ];
         for (const [col, v] of Object.entries(field.where ?? {})) conds.push(c(`${child}.${col}`, '=', v));
         return c.and(conds);
       }),

@@ -123,7 +123,9 @@ export interface InstanceTable extends Scoped {
   shutdown_behavior: string;
   user_data: string | null;
   ebs_optimized: number;
+  private_ip_address: string | null;
   public_ip: string | null;
+  impaired: Generated<number>;
   terminated_at: string | null;
   created_at: string;
 }
@@ -137,6 +139,9 @@ export interface NetworkInterfaceTable extends Scoped {
   description: string;
   mac_address: string;
   private_ip_address: string;
+  private_dns_name: string;
+  status: string;
+  client_token: string | null;
   source_dest_check: number;
   interface_type: string;
   requester_managed: number;

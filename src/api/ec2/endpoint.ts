@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Context } from '../../cloud/context.ts';
 import { initialiseAccountRegion } from '../../cloud/default-vpc.ts';
+import { settleTransitions } from '../../cloud/transitions.ts';
 import type { CloudConfig } from '../../cloud/config.ts';
 import type { Store } from '../../store/index.ts';
 import { ACTIONS } from './actions/index.ts';
@@ -99,6 +100,7 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
             await initialiseAccountRegion(ctx);
             ctx.afterCommit(() => initialised.add(scope));
           }
+          await settleTransitions(ctx);
           const result = await handler(ctx, input);
           if (input.DryRun === true) throw new DryRunRollback();
           return result;

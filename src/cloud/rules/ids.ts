@@ -16,3 +16,9 @@ export function isIdOf(prefix: string, id: string): boolean {
 export function checkIds(prefix: string, errors: { malformed: (id: string) => Error }, ids: readonly string[]): void {
   for (const id of ids) if (!isIdOf(prefix, id)) throw errors.malformed(id);
 }
+
+/** A locally administered unicast MAC address (first octet 02), as AWS gives its interfaces. */
+export function newMacAddress(): string {
+  const bytes = randomBytes(5);
+  return ['02', ...[...bytes].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}

@@ -104,7 +104,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('shutdown_behavior', 'text', (c) => c.notNull())
     .addColumn('user_data', 'text')
     .addColumn('ebs_optimized', 'integer', (c) => c.notNull())
+    // the primary interface's primary private IPv4, fixed for the instance's life (hidden once terminated)
+    .addColumn('private_ip_address', 'text')
     .addColumn('public_ip', 'text')
+    // fault injection: a failed instance stays running but its status checks fail
+    .addColumn('impaired', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('terminated_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
@@ -121,6 +125,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('description', 'text', (c) => c.notNull())
     .addColumn('mac_address', 'text', (c) => c.notNull().unique())
     .addColumn('private_ip_address', 'text', (c) => c.notNull())
+    .addColumn('private_dns_name', 'text', (c) => c.notNull())
+    // available | in-use (derived from the attachment, kept as a column for filters)
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('client_token', 'text')
     .addColumn('source_dest_check', 'integer', (c) => c.notNull())
     .addColumn('interface_type', 'text', (c) => c.notNull())
     .addColumn('requester_managed', 'integer', (c) => c.notNull())

@@ -1,6 +1,8 @@
 /** Every served action, by name. An action is served once it has a handler here and a shape in model.json. */
 import { foundationActions } from './foundation.ts';
 import { instanceCatalogueActions } from './instance-catalogue.ts';
+import { instanceActions } from './instances.ts';
+import { networkInterfaceActions } from './network-interfaces.ts';
 import { securityGroupActions } from './security-groups.ts';
 import { subnetActions } from './subnets.ts';
 import type { ActionTable } from './types.ts';
@@ -10,4 +12,6 @@ export const ACTIONS: ActionTable = {
   ...subnetActions,
   ...securityGroupActions,
   ...instanceCatalogueActions,
+  ...networkInterfaceActions,
+  ...instanceActions,
 };

@@ -1,0 +1,14 @@
+/** The network interface and its attachments. */
+import * as enis from '../../../cloud/network-interfaces.ts';
+import type { ActionTable } from './types.ts';
+
+export const networkInterfaceActions: ActionTable = {
+  CreateNetworkInterface: enis.createNetworkInterface,
+  DeleteNetworkInterface: enis.deleteNetworkInterface,
+  DescribeNetworkInterfaces: enis.describeNetworkInterfaces,
+  AttachNetworkInterface: enis.attachNetworkInterface,
+  DetachNetworkInterface: enis.detachNetworkInterface,
+  ModifyNetworkInterfaceAttribute: enis.modifyNetworkInterfaceAttribute,
+  DescribeNetworkInterfaceAttribute: enis.describeNetworkInterfaceAttribute,
+  ResetNetworkInterfaceAttribute: enis.resetNetworkInterfaceAttribute,
+};

@@ -1,0 +1,732 @@
+/**
+ * The Elastic Network Interface: CreateNetworkInterface, DeleteNetworkInterface,
+ * DescribeNetworkInterfaces, AttachNetworkInterface, DetachNetworkInterface,
+ * Modify/Describe/ResetNetworkInterfaceAttribute — and the interface as part of an instance.
+ *
+ * AWS: an interface lives in one subnet (so one VPC and one Availability Zone) for its whole
+ * life; it keeps its MAC address, private addresses, groups and tags across attachments; it
+ * attaches to one instance at a time, in its own zone, within the instance type's limits; the
+ * primary interface (device index 0) is never detached.
+ */
+import type {
+  AttachNetworkInterfaceRequest,
+  AttachNetworkInterfaceResult,
+  CreateNetworkInterfaceRequest,
+  CreateNetworkInterfaceResult,
+  DeleteNetworkInterfaceRequest,
+  DescribeNetworkInterfaceAttributeRequest,
+  DescribeNetworkInterfaceAttributeResult,
+  DescribeNetworkInterfacesRequest,
+  DescribeNetworkInterfacesResult,
+  DetachNetworkInterfaceRequest,
+  InstanceNetworkInterface,
+  ModifyNetworkInterfaceAttributeRequest,
+  NetworkInterface,
+  NetworkInterfaceAttachment,
+  PrivateIpAddressSpecification,
+  ResetNetworkInterfaceAttributeRequest,
+} from '@aws-sdk/client-ec2';
+import { Errors } from '../api/ec2/errors.ts';
+import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
+import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
+import { describeRows, type FilterSpec } from '../store/describe.ts';
+import type { Row, Tx } from '../store/schema.ts';
+import type { Context } from './context.ts';
+import { idempotent } from './idempotency.ts';
+import { checkIds, newId, newMacAddress } from './rules/ids.ts';
+import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';
+import { groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
+import { getSubnet, subnetCidr } from './subnets.ts';
+import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { settleTransitions } from './transitions.ts';
+
+type InterfaceRow = Row<'network_interfaces'>;
+type InstanceRow = Row<'instances'>;
+
+const ENI_FILTERS: FilterSpec = {
+  'network-interface-id': { column: 'id' },
+  'subnet-id': { column: 'subnet_id' },
+  'vpc-id': { column: 'vpc_id' },
+  'availability-zone': { column: 'availability_zone' },
+  'availability-zone-id': { column: 'availability_zone_id' },
+  description: { column: 'description' },
+  'mac-address': { column: 'mac_address' },
+  'owner-id': { column: 'account_id' },
+  'interface-type': { column: 'interface_type' },
+  'requester-managed': { column: 'requester_managed', type: 'boolean' },
+  'requester-id': { column: 'requester_id' },
+  'source-dest-check': { column: 'source_dest_check', type: 'boolean' },
+  status: { column: 'status' },
+  'private-dns-name': { column: 'private_dns_name' },
+  'private-ip-address': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'address' },
+  'addresses.private-ip-address': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'address' },
+  'addresses.primary': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'is_primary', type: 'boolean' },
+  'group-id': { table: 'network_interface_groups', foreignKey: 'network_interface_id', column: 'group_id' },
+  'group-name': {
+    table: 'network_interface_groups',
+    foreignKey: 'network_interface_id',
+    column: 'group_id',
+    in: { table: 'security_groups', key: 'id', column: 'group_name' },
+  },
+  'attachment.attachment-id': { column: 'attachment_id' },
+  'attachment.instance-id': { column: 'instance_id' },
+  'attachment.instance-owner-id': { column: 'account_id', whenSet: 'attachment_id' },
+  'attachment.device-index': { column: 'device_index', type: 'integer' },
+  'attachment.network-card-index': { column: 'network_card_index', type: 'integer' },
+  'attachment.status': { column: 'attachment_status' },
+  'attachment.attach-time': { column: 'attach_time' },
+  'attachment.delete-on-termination': { column: 'delete_on_termination', type: 'boolean' },
+};
+
+/** The largest per-interface IPv4 count of any instance type: an interface can never hold more. */
+const MAX_IPV4_PER_INTERFACE = Math.max(...[...instanceTypes().values()].map((t) => t.ipv4AddressesPerInterface));
+
+export function privateDnsName(region: string, address: string): string {
+  const host = `ip-${address.replaceAll('.', '-')}`;
+  return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
+}
+
+// --- creating interfaces -----------------------------------------------------------------------
+
+export interface InterfaceSpec {
+  subnet: Row<'subnets'>;
+  description?: string;
+  /** The primary private IPv4; allocated from the subnet when absent. */
+  primaryAddress?: string;
+  secondaryAddresses?: readonly string[];
+  secondaryCount?: number;
+  groupIds?: readonly string[];
+  interfaceType?: string;
+  clientToken?: string;
+}
+
+/** Parses an address the caller asked for and checks it belongs to the subnet and is not reserved. */
+function requestedAddress(subnet: Row<'subnets'>, text: string): number {
+  const address = parseIpv4(text);
+  if (address === undefined) throw Errors.invalidParameterValueFor('PrivateIpAddress', text, 'This is not a valid IPv4 address.');
+  const cidr = subnetCidr(subnet);
+  if (!containsAddress(cidr, address)) {
+    throw Errors.invalidParameterValue(`Address ${text} does not fall within the subnet's address range`);
+  }
+  // AWS reserves the first four and the last address of every subnet.
+  if (isReserved(cidr, address)) throw Errors.invalidParameterValue(`Address ${text} is reserved by AWS in subnet ${subnet.id}`);
+  return address;
+}
+
+/**
+ * Takes private addresses from the subnet: the requested ones first (so that an automatic pick
+ * never steals one the caller named), then `count` more, lowest free first.
+ */
+export async function takeAddresses(ctx: Context, subnet: Row<'subnets'>, requested: readonly string[], count: number): Promise<number[]> {
+  const wanted = requested.map((text) => ({ text, address: requestedAddress(subnet, text) }));
+  if (new Set(wanted.map((w) => w.address)).size !== wanted.length) {
+    throw Errors.invalidParameterValue('The same private IPv4 address is requested more than once.');
+  }
+  const taken: number[] = [];
+  for (const { text, address } of wanted) {
+    if (!(await allocateSpecific(ctx.tx, subnet.id, address))) throw Errors.ipAddressInUse(text);
+    taken.push(address);
+  }
+  for (let i = 0; i < count; i++) {
+    const address = await allocateAny(ctx.tx, subnet.id);
+    if (address === undefined) throw Errors.insufficientFreeAddresses();
+    taken.push(address);
+  }
+  return taken;
+}
+
+/** Records addresses taken for an interface. */
+export async function recordAddresses(
+  ctx: Context,
+  eni: Pick<InterfaceRow, 'id' | 'vpc_id'>,
+  subnetId: string,
+  addresses: readonly { address: number; primary: boolean }[],
+): Promise<void> {
+  if (!addresses.length) return;
+  await ctx.tx
+    .insertInto('private_ip_addresses')
+    .values(
+      addresses.map(({ address, primary }) => ({
+        vpc_id: eni.vpc_id,
+        address_int: address,
+        address: formatIpv4(address),
+        subnet_id: subnetId,
+        network_interface_id: eni.id,
+        is_primary: primary ? 1 : 0,
+        account_id: ctx.account,
+        region: ctx.region,
+      })),
+    )
+    .execute();
+}
+
+async function uniqueMacAddress(tx: Tx): Promise<string> {
+  // 40 random bits: a clash is rare, but the MAC must be unique across the whole server.
+  for (;;) {
+    const mac = newMacAddress();
+    const clash = await tx.selectFrom('network_interfaces').select('id').where('mac_address', '=', mac).executeTakeFirst();
+    if (!clash) return mac;
+  }
+}
+
+/** Creates an interface in a subnet with its addresses and groups; returns its id. */
+export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
+  const subnet = spec.subnet;
+  const secondaries = spec.secondaryAddresses ?? [];
+  const total = 1 + secondaries.length + (spec.secondaryCount ?? 0);
+  if (total > MAX_IPV4_PER_INTERFACE) {
+    throw Errors.privateIpAddressLimitExceeded(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} private IPv4 addresses.`);
+  }
+  const { count } = await ctx.tx
+    .selectFrom('network_interfaces')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirstOrThrow();
+  if (Number(count) >= ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
+  const groups = await groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id });
+
+  const id = newId('eni');
+  // The named addresses first (primary, then secondaries), then the automatic ones.
+  const named = [...(spec.primaryAddress !== undefined ? [spec.primaryAddress] : []), ...secondaries];
+  const explicit = await takeAddresses(ctx, subnet, named, 0);
+  const automatic = await takeAddresses(ctx, subnet, [], (spec.primaryAddress === undefined ? 1 : 0) + (spec.secondaryCount ?? 0));
+  const primary = spec.primaryAddress !== undefined ? explicit[0] : automatic[0];
+  const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
+  const primaryText = formatIpv4(primary);
+  await ctx.tx
+    .insertInto('network_interfaces')
+    .values({
+      id,
+      account_id: ctx.account,
+      region: ctx.region,
+      vpc_id: subnet.vpc_id,
+      subnet_id: subnet.id,
+      availability_zone: subnet.availability_zone,
+      availability_zone_id: subnet.availability_zone_id,
+      description: spec.description ?? '',
+      mac_address: await uniqueMacAddress(ctx.tx),
+      private_ip_address: primaryText,
+      private_dns_name: privateDnsName(ctx.region, primaryText),
+      status: 'available',
+      client_token: spec.clientToken ?? null,
+      source_dest_check: 1,
+      interface_type: spec.interfaceType ?? 'interface',
+      requester_managed: 0,
+      requester_id: null,
+      map_public_ip: subnet.map_public_ip_on_launch,
+      created_at: ctx.now.toISOString(),
+    })
+    .execute();
+  await recordAddresses(ctx, { id, vpc_id: subnet.vpc_id }, subnet.id, [
+    { address: primary, primary: true },
+    ...others.map((address) => ({ address, primary: false })),
+  ]);
+  await ctx.tx
+    .insertInto('network_interface_groups')
+    .values(groups.map((group_id, position) => ({ network_interface_id: id, group_id, position })))
+    .execute();
+  return id;
+}
+
+/** Splits `PrivateIpAddresses.N` (with at most one Primary) and `PrivateIpAddress` into primary and secondaries. */
+export function addressRequest(
+  single: string | undefined,
+  list: readonly PrivateIpAddressSpecification[] | undefined,
+  secondaryCount: number | undefined,
+): { primary?: string; secondaries: string[]; count: number } {
+  const entries = list ?? [];
+  const primaries = entries.filter((e) => e.Primary);
+  if (primaries.length > 1) throw Errors.invalidParameterValue('Only one private IP address can be designated as primary.');
+  for (const e of entries) if (e.PrivateIpAddress === undefined) throw Errors.missingParameter('PrivateIpAddresses.N.PrivateIpAddress');
+  let primary = primaries[0]?.PrivateIpAddress;
+  if (single !== undefined) {
+    if (primary !== undefined && primary !== single) {
+      throw Errors.invalidParameterCombination('The primary private IP address was given twice with different values.');
+    }
+    primary = single;
+  }
+  const secondaries = entries.filter((e) => !e.Primary && e.PrivateIpAddress !== single).map((e) => e.PrivateIpAddress!);
+  if (secondaryCount !== undefined) {
+    // AWS: a count of secondary addresses cannot be combined with a list of them.
+    if (secondaries.length) {
+      throw Errors.invalidParameterCombination('SecondaryPrivateIpAddressCount cannot be combined with secondary private IP addresses.');
+    }
+    if (secondaryCount < 0) throw Errors.invalidParameterValueFor('SecondaryPrivateIpAddressCount', String(secondaryCount));
+  }
+  return { primary, secondaries, count: secondaryCount ?? 0 };
+}
+
+export async function createNetworkInterface(ctx: Context, input: CreateNetworkInterfaceRequest): Promise<CreateNetworkInterfaceResult> {
+  checkTagSpecificationTypes(input.TagSpecifications, ['network-interface']);
+  if (input.Ipv6AddressCount || input.Ipv6Addresses?.length || input.Ipv4Prefixes?.length || input.Ipv4PrefixCount || input.Ipv6Prefixes?.length || input.Ipv6PrefixCount) {
+    throw Errors.unsupported('IPv6 addresses and prefixes on network interfaces are not supported yet by eni-local.');
+  }
+  return idempotent(
+    ctx,
+    'CreateNetworkInterface',
+    input,
+    async () => {
+      const subnet = await getSubnet(ctx, input.SubnetId);
+      const addresses = addressRequest(input.PrivateIpAddress, input.PrivateIpAddresses, input.SecondaryPrivateIpAddressCount);
+      const id = await createInterface(ctx, {
+        subnet,
+        description: input.Description,
+        primaryAddress: addresses.primary,
+        secondaryAddresses: addresses.secondaries,
+        secondaryCount: addresses.count,
+        groupIds: input.Groups,
+        interfaceType: input.InterfaceType,
+        clientToken: input.ClientToken,
+      });
+      await applyTagSpecifications(ctx, 'network-interface', id, input.TagSpecifications);
+      return { id, result: { NetworkInterface: await describeOne(ctx, id), ClientToken: input.ClientToken } };
+    },
+    async (id) => ({ NetworkInterface: await describeOne(ctx, id), ClientToken: input.ClientToken }),
+  );
+}
+
+// --- reading interfaces ------------------------------------------------------------------------
+
+/** The caller's interface, or the EC2 error for a malformed or unknown id. */
+export async function getInterface(ctx: Context, id: string | undefined, parameter = 'NetworkInterfaceId'): Promise<InterfaceRow> {
+  if (id === undefined) throw Errors.missingParameter(parameter);
+  checkIds('eni', Errors.networkInterfaceId, [id]);
+  const row = await ctx.tx
+    .selectFrom('network_interfaces')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw Errors.networkInterfaceId.notFound(id);
+  return row;
+}
+
+interface InterfaceParts {
+  addresses: Map<string, Row<'private_ip_addresses'>[]>;
+  groups: Map<string, { GroupId: string; GroupName: string }[]>;
+}
+
+/** Everything an interface's description needs beyond its row, for many interfaces in a few queries. */
+async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> {
+  const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
+  if (!ids.length) return { addresses, groups: new Map() };
+  const [rows, groups] = await Promise.all([
+    tx
+      .selectFrom('private_ip_addresses')
+      .selectAll()
+      .where('network_interface_id', 'in', [...ids])
+      .orderBy('network_interface_id')
+      .orderBy('is_primary', 'desc')
+      .orderBy('address_int')
+      .execute(),
+    groupIdentifiersOf(tx, ids),
+  ]);
+  for (const row of rows) {
+    let list = addresses.get(row.network_interface_id);
+    if (!list) addresses.set(row.network_interface_id, (list = []));
+    list.push(row);
+  }
+  return { addresses, groups };
+}
+
+function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined {
+  if (!row.attachment_id) return undefined;
+  return {
+    AttachmentId: row.attachment_id,
+    AttachTime: new Date(row.attach_time!),
+    DeleteOnTermination: row.delete_on_termination === 1,
+    DeviceIndex: row.device_index!,
+    NetworkCardIndex: row.network_card_index!,
+    InstanceId: row.instance_id!,
+    InstanceOwnerId: row.account_id,
+    Status: row.attachment_status as NetworkInterfaceAttachment['Status'],
+  };
+}
+
+function privateAddressesOf(region: string, rows: Row<'private_ip_addresses'>[]) {
+  return rows.map((a) => ({ Primary: a.is_primary === 1, PrivateIpAddress: a.address, PrivateDnsName: privateDnsName(region, a.address) }));
+}
+
+function interfaceOf(row: InterfaceRow, parts: InterfaceParts, tags: Map<string, { Key?: string; Value?: string }[]>): NetworkInterface {
+  return {
+    NetworkInterfaceId: row.id,
+    SubnetId: row.subnet_id,
+    VpcId: row.vpc_id,
+    AvailabilityZone: row.availability_zone,
+    AvailabilityZoneId: row.availability_zone_id,
+    Description: row.description,
+    OwnerId: row.account_id,
+    RequesterId: row.requester_id ?? undefined,
+    RequesterManaged: row.requester_managed === 1,
+    Status: row.status as NetworkInterface['Status'],
+    MacAddress: row.mac_address,
+    PrivateIpAddress: row.private_ip_address,
+    PrivateDnsName: row.private_dns_name,
+    SourceDestCheck: row.source_dest_check === 1,
+    InterfaceType: row.interface_type as NetworkInterface['InterfaceType'],
+    Groups: parts.groups.get(row.id) ?? [],
+    Attachment: attachmentOf(row),
+    PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? []),
+    Ipv6Addresses: [],
+    Ipv4Prefixes: [],
+    Ipv6Prefixes: [],
+    TagSet: tags.get(row.id) ?? [],
+  };
+}
+
+export async function interfacesOf(tx: Tx, rows: InterfaceRow[]): Promise<NetworkInterface[]> {
+  const ids = rows.map((r) => r.id);
+  const [parts, tags] = await Promise.all([partsOf(tx, ids), tagsOf(tx, ids)]);
+  return rows.map((row) => interfaceOf(row, parts, tags));
+}
+
+async function describeOne(ctx: Context, id: string): Promise<NetworkInterface> {
+  return (await interfacesOf(ctx.tx, [await getInterface(ctx, id)]))[0];
+}
+
+/** The interfaces attached to each instance, shaped as DescribeInstances shows them, by device index. */
+export async function instanceInterfacesOf(tx: Tx, instanceIds: readonly string[]): Promise<Map<string, InstanceNetworkInterface[]>> {
+  const out = new Map<string, InstanceNetworkInterface[]>();
+  if (!instanceIds.length) return out;
+  const rows = await tx
+    .selectFrom('network_interfaces')
+    .selectAll()
+    .where('instance_id', 'in', [...instanceIds])
+    .orderBy('network_card_index')
+    .orderBy('device_index')
+    .execute();
+  const parts = await partsOf(tx, rows.map((r) => r.id));
+  for (const row of rows) {
+    const attachment = attachmentOf(row)!;
+    const item: InstanceNetworkInterface = {
+      NetworkInterfaceId: row.id,
+      SubnetId: row.subnet_id,
+      VpcId: row.vpc_id,
+      Description: row.description,
+      OwnerId: row.account_id,
+      Status: row.status as InstanceNetworkInterface['Status'],
+      MacAddress: row.mac_address,
+      PrivateIpAddress: row.private_ip_address,
+      PrivateDnsName: row.private_dns_name,
+      SourceDestCheck: row.source_dest_check === 1,
+      InterfaceType: row.interface_type,
+      Groups: parts.groups.get(row.id) ?? [],
+      Attachment: {
+        AttachmentId: attachment.AttachmentId,
+        AttachTime: attachment.AttachTime,
+        DeleteOnTermination: attachment.DeleteOnTermination,
+        DeviceIndex: attachment.DeviceIndex,
+        NetworkCardIndex: attachment.NetworkCardIndex,
+        Status: attachment.Status,
+      },
+      PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? []),
+      Ipv6Addresses: [],
+      Ipv4Prefixes: [],
+      Ipv6Prefixes: [],
+    };
+    let list = out.get(row.instance_id!);
+    if (!list) out.set(row.instance_id!, (list = []));
+    list.push(item);
+  }
+  return out;
+}
+
+export async function describeNetworkInterfaces(ctx: Context, input: DescribeNetworkInterfacesRequest): Promise<DescribeNetworkInterfacesResult> {
+  const ids = input.NetworkInterfaceIds ?? [];
+  checkIds('eni', Errors.networkInterfaceId, ids);
+  // AWS: MaxResults cannot be combined with a list of ids.
+  if (ids.length && input.MaxResults !== undefined) {
+    throw Errors.invalidParameterCombination('The parameter NetworkInterfaceIds cannot be used with the parameter MaxResults');
+  }
+  const page = await describeRows<InterfaceRow>(ctx.tx, {
+    table: 'network_interfaces',
+    account: ctx.account,
+    region: ctx.region,
+    ids,
+    idErrors: Errors.networkInterfaceId,
+    filters: input.Filters,
+    spec: ENI_FILTERS,
+    taggable: true,
+    maxResults: input.MaxResults,
+    nextToken: input.NextToken,
+  });
+  return { NetworkInterfaces: await interfacesOf(ctx.tx, page.rows), NextToken: page.nextToken };
+}
+
+// --- deleting ------------------------------------------------------------------------------------
+
+/** Deletes an interface and gives its addresses back to the subnet. */
+export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id'>): Promise<void> {
+  const addresses = await ctx.tx
+    .selectFrom('private_ip_addresses')
+    .select(['subnet_id', 'address_int'])
+    .where('network_interface_id', '=', eni.id)
+    .execute();
+  await ctx.tx.deleteFrom('private_ip_addresses').where('network_interface_id', '=', eni.id).execute();
+  for (const a of addresses) await release(ctx.tx, a.subnet_id, Number(a.address_int));
+  await ctx.tx.deleteFrom('network_interface_groups').where('network_interface_id', '=', eni.id).execute();
+  await ctx.tx.deleteFrom('network_interfaces').where('id', '=', eni.id).execute();
+  await deleteAllTags(ctx, eni.id);
+}
+
+export async function deleteNetworkInterface(ctx: Context, input: DeleteNetworkInterfaceRequest): Promise<Record<string, never>> {
+  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  // AWS: only a detached interface can be deleted.
+  if (eni.attachment_id) throw Errors.networkInterfaceInUse(eni.id);
+  await destroyInterface(ctx, eni);
+  return {};
+}
+
+// --- attaching and detaching ----------------------------------------------------------------------
+
+/** The instance's type as the rules need it (a type unknown to the table cannot have been launched). */
+export function typeOf(instance: Pick<InstanceRow, 'instance_type'>): InstanceTypeInfo {
+  const info = findInstanceType(instance.instance_type);
+  if (!info) throw new Error(`instance type ${instance.instance_type} is not in the table`);
+  return info;
+}
+
+async function addressCount(tx: Tx, eniId: string): Promise<number> {
+  const { count } = await tx
+    .selectFrom('private_ip_addresses')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('network_interface_id', '=', eniId)
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
+/**
+ * Checks AWS's attachment rules for putting `eni` on `instance` at the given slot: same zone,
+ * a free device index, the type's interface limits (in total and per network card), and the
+ * type's per-interface address limit.
+ */
+export async function checkAttachment(
+  ctx: Context,
+  eni: InterfaceRow,
+  instance: Pick<InstanceRow, 'id' | 'instance_type' | 'availability_zone'>,
+  slot: { deviceIndex: number; networkCardIndex: number },
+): Promise<void> {
+  const type = typeOf(instance);
+  if (eni.availability_zone !== instance.availability_zone) {
+    throw Errors.invalidParameterCombination('You may not attach a network interface to an instance if they are not in the same availability zone');
+  }
+  if (slot.deviceIndex < 0) throw Errors.invalidParameterValueFor('DeviceIndex', String(slot.deviceIndex));
+  const card = type.networkCards.find((c) => c.index === slot.networkCardIndex);
+  if (!card) {
+    throw Errors.invalidParameterValue(`Network card index ${slot.networkCardIndex} is not valid for instance type ${type.name}.`);
+  }
+  const attached = await ctx.tx
+    .selectFrom('network_interfaces')
+    .select(['device_index', 'network_card_index'])
+    .where('instance_id', '=', instance.id)
+    .execute();
+  if (attached.some((a) => a.device_index === slot.deviceIndex && a.network_card_index === slot.networkCardIndex)) {
+    throw Errors.invalidParameterValue(`Instance '${instance.id}' already has an interface attached at device index '${slot.deviceIndex}'.`);
+  }
+  if (attached.length + 1 > type.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(attached.length + 1, type.name);
+  const onCard = attached.filter((a) => a.network_card_index === slot.networkCardIndex).length;
+  if (onCard + 1 > card.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(onCard + 1, type.name);
+  const addresses = await addressCount(ctx.tx, eni.id);
+  if (addresses > type.ipv4AddressesPerInterface) {
+    throw Errors.ipAddressLimitExceeded(
+      `Network interface ${eni.id} has ${addresses} private IPv4 addresses; instance type ${type.name} allows ${type.ipv4AddressesPerInterface} per interface.`,
+    );
+  }
+}
+
+/** Records the attachment (status `attaching` until the configured delay has passed). */
+export async function attachInterface(
+  ctx: Context,
+  eni: InterfaceRow,
+  instanceId: string,
+  slot: { deviceIndex: number; networkCardIndex: number; deleteOnTermination: boolean },
+): Promise<string> {
+  const attachmentId = newId('eni-attach');
+  const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.attachingMs).toISOString();
+  const { numUpdatedRows } = await ctx.tx
+    .updateTable('network_interfaces')
+    .set({
+      attachment_id: attachmentId,
+      instance_id: instanceId,
+      device_index: slot.deviceIndex,
+      network_card_index: slot.networkCardIndex,
+      attach_time: ctx.now.toISOString(),
+      delete_on_termination: slot.deleteOnTermination ? 1 : 0,
+      attachment_status: 'attaching',
+      attachment_transition_at: settleAt,
+      status: 'in-use',
+    })
+    .where('id', '=', eni.id)
+    // Guarded so that two concurrent attaches of one interface cannot both win.
+    .where('attachment_id', 'is', null)
+    .executeTakeFirst();
+  if (Number(numUpdatedRows) !== 1) throw Errors.networkInterfaceInUse(eni.id);
+  return attachmentId;
+}
+
+async function getInstanceRow(ctx: Context, id: string | undefined): Promise<InstanceRow> {
+  if (id === undefined) throw Errors.missingParameter('InstanceId');
+  checkIds('i', Errors.instanceId, [id]);
+  const row = await ctx.tx
+    .selectFrom('instances')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw Errors.instanceId.notFound(id);
+  return row;
+}
+
+export async function attachNetworkInterface(ctx: Context, input: AttachNetworkInterfaceRequest): Promise<AttachNetworkInterfaceResult> {
+  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  const instance = await getInstanceRow(ctx, input.InstanceId);
+  // AWS: hot attach to a running instance, warm attach to a stopped one; nothing else.
+  if (instance.state !== 'running' && instance.state !== 'stopped') {
+    throw Errors.incorrectInstanceState(`The instance '${instance.id}' is not in a valid state for this operation (${instance.state}).`);
+  }
+  if (eni.attachment_id) throw Errors.networkInterfaceInUse(eni.id);
+  const slot = { deviceIndex: input.DeviceIndex!, networkCardIndex: input.NetworkCardIndex ?? 0 };
+  await checkAttachment(ctx, eni, instance, slot);
+  // AWS: an interface attached after launch is kept when the instance terminates, unless changed.
+  const attachmentId = await attachInterface(ctx, eni, instance.id, { ...slot, deleteOnTermination: false });
+  await settleTransitions(ctx);
+  return { AttachmentId: attachmentId, NetworkCardIndex: slot.networkCardIndex };
+}
+
+async function getByAttachment(ctx: Context, attachmentId: string | undefined): Promise<InterfaceRow> {
+  if (attachmentId === undefined) throw Errors.missingParameter('AttachmentId');
+  checkIds('eni-attach', Errors.attachmentId, [attachmentId]);
+  const row = await ctx.tx
+    .selectFrom('network_interfaces')
+    .selectAll()
+    .where('attachment_id', '=', attachmentId)
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw Errors.attachmentId.notFound(attachmentId);
+  return row;
+}
+
+/** Starts detaching (status `detaching` until the configured delay has passed). */
+export async function detachInterface(ctx: Context, eni: InterfaceRow): Promise<void> {
+  if (eni.attachment_status === 'detaching') return;
+  await ctx.tx
+    .updateTable('network_interfaces')
+    .set({
+      attachment_status: 'detaching',
+      attachment_transition_at: new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString(),
+    })
+    .where('id', '=', eni.id)
+    .execute();
+}
+
+export async function detachNetworkInterface(ctx: Context, input: DetachNetworkInterfaceRequest): Promise<Record<string, never>> {
+  const eni = await getByAttachment(ctx, input.AttachmentId);
+  // AWS: the primary interface (device index 0 on network card 0) can never be detached.
+  if (eni.device_index === 0 && eni.network_card_index === 0) {
+    throw Errors.operationNotPermitted('The network interface at device index 0 and networkCard index 0 cannot be detached.');
+  }
+  await detachInterface(ctx, eni);
+  await settleTransitions(ctx);
+  return {};
+}
+
+// --- attributes --------------------------------------------------------------------------------
+
+export async function modifyNetworkInterfaceAttribute(ctx: Context, input: ModifyNetworkInterfaceAttributeRequest): Promise<Record<string, never>> {
+  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  const given = [input.Description, input.SourceDestCheck, input.Groups, input.Attachment, input.AssociatePublicIpAddress].filter((v) => v !== undefined);
+  // AWS: one attribute per call.
+  if (given.length === 0) throw Errors.missingParameter('Description, SourceDestCheck, SecurityGroupId, Attachment or AssociatePublicIpAddress');
+  if (given.length > 1) throw Errors.invalidParameterCombination('Only one attribute can be modified at a time.');
+  const set = (values: Partial<InterfaceRow>) => ctx.tx.updateTable('network_interfaces').set(values).where('id', '=', eni.id).execute();
+  if (input.Description) await set({ description: input.Description.Value ?? '' });
+  if (input.SourceDestCheck) {
+    if (input.SourceDestCheck.Value === undefined) throw Errors.missingParameter('SourceDestCheck.Value');
+    await set({ source_dest_check: input.SourceDestCheck.Value ? 1 : 0 });
+  }
+  if (input.Groups) {
+    if (!input.Groups.length) throw Errors.invalidParameterValue('At least one security group must be specified.');
+    const groups = await groupsForInterface(ctx, eni.vpc_id, input.Groups);
+    // AWS: the list replaces the interface's whole set of groups.
+    await ctx.tx.deleteFrom('network_interface_groups').where('network_interface_id', '=', eni.id).execute();
+    await ctx.tx
+      .insertInto('network_interface_groups')
+      .values(groups.map((group_id, position) => ({ network_interface_id: eni.id, group_id, position })))
+      .execute();
+  }
+  if (input.Attachment) {
+    if (input.Attachment.AttachmentId === undefined) throw Errors.missingParameter('Attachment.AttachmentId');
+    checkIds('eni-attach', Errors.attachmentId, [input.Attachment.AttachmentId]);
+    if (eni.attachment_id !== input.Attachment.AttachmentId) throw Errors.attachmentId.notFound(input.Attachment.AttachmentId);
+    if (input.Attachment.DeleteOnTermination === undefined) throw Errors.missingParameter('Attachment.DeleteOnTermination');
+    await set({ delete_on_termination: input.Attachment.DeleteOnTermination ? 1 : 0 });
+  }
+  if (input.AssociatePublicIpAddress !== undefined) {
+    throw Errors.unsupported('AssociatePublicIpAddress on ModifyNetworkInterfaceAttribute is not supported yet by eni-local.');
+  }
+  return {};
+}
+
+const ENI_ATTRIBUTES = ['description', 'groupSet', 'sourceDestCheck', 'attachment', 'associatePublicIpAddress'] as const;
+
+export async function describeNetworkInterfaceAttribute(
+  ctx: Context,
+  input: DescribeNetworkInterfaceAttributeRequest,
+): Promise<DescribeNetworkInterfaceAttributeResult> {
+  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  const attribute = input.Attribute;
+  if (attribute === undefined) throw Errors.missingParameter('Attribute');
+  if (!(ENI_ATTRIBUTES as readonly string[]).includes(attribute)) {
+    throw Errors.invalidParameterValue(`Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`);
+  }
+  const out: DescribeNetworkInterfaceAttributeResult = { NetworkInterfaceId: eni.id };
+  switch (attribute) {
+    case 'description':
+      out.Description = { Value: eni.description };
+      break;
+    case 'groupSet':
+      out.Groups = (await groupIdentifiersOf(ctx.tx, [eni.id])).get(eni.id) ?? [];
+      break;
+    case 'sourceDestCheck':
+      out.SourceDestCheck = { Value: eni.source_dest_check === 1 };
+      break;
+    case 'attachment':
+      out.Attachment = attachmentOf(eni);
+      break;
+    case 'associatePublicIpAddress':
+      out.AssociatePublicIpAddress = eni.map_public_ip === 1;
+      break;
+  }
+  return out;
+}
+
+export async function resetNetworkInterfaceAttribute(ctx: Context, input: ResetNetworkInterfaceAttributeRequest): Promise<Record<string, never>> {
+  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  // AWS: only the source/destination check can be reset; it goes back to true.
+  if (input.SourceDestCheck === undefined) throw Errors.missingParameter('SourceDestCheck');
+  await ctx.tx.updateTable('network_interfaces').set({ source_dest_check: 1 }).where('id', '=', eni.id).execute();
+  return {};
+}
+
+/** Ends an attachment: the interface becomes available again, keeping everything else. */
+export async function clearAttachment(ctx: Context, eniId: string): Promise<void> {
+  await ctx.tx
+    .updateTable('network_interfaces')
+    .set({
+      attachment_id: null,
+      instance_id: null,
+      device_index: null,
+      network_card_index: null,
+      attach_time: null,
+      delete_on_termination: null,
+      attachment_status: null,
+      attachment_transition_at: null,
+      status: 'available',
+    })
+    .where('id', '=', eniId)
+    .execute();
+}

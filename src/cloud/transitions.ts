@@ -1,0 +1,80 @@
+/**
+ * Transitional states that end by themselves on AWS — an instance `pending`, `stopping` or
+ * `shutting-down`, an attachment `attaching` or `detaching` — carry the time they end. Every
+ * request first settles, in its own transaction, whatever has come due in the caller's account
+ * and region, so that what one observes is always consistent and needs no background timer
+ * (and several server processes sharing one database agree).
+ */
+import type { Context } from './context.ts';
+import { clearAttachment, destroyInterface } from './network-interfaces.ts';
+
+export async function settleTransitions(ctx: Context): Promise<void> {
+  const now = ctx.now.toISOString();
+  const attachments = await ctx.tx
+    .selectFrom('network_interfaces')
+    .select(['id', 'attachment_status'])
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .where('attachment_transition_at', '<=', now)
+    .execute();
+  for (const eni of attachments) {
+    if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni.id);
+    else {
+      await ctx.tx
+        .updateTable('network_interfaces')
+        .set({ attachment_status: 'attached', attachment_transition_at: null })
+        .where('id', '=', eni.id)
+        .execute();
+    }
+  }
+
+  const instances = await ctx.tx
+    .selectFrom('instances')
+    .select(['id', 'state'])
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .where('transition_at', '<=', now)
+    .execute();
+  for (const instance of instances) {
+    const set = (values: { state: string; terminated_at?: string; public_ip?: null }) =>
+      ctx.tx.updateTable('instances').set({ ...values, transition_at: null }).where('id', '=', instance.id).execute();
+    if (instance.state === 'pending') await set({ state: 'running' });
+    else if (instance.state === 'stopping') await set({ state: 'stopped' });
+    else if (instance.state === 'shutting-down') {
+      await finishTermination(ctx, instance.id);
+      await set({ state: 'terminated', terminated_at: now, public_ip: null });
+    }
+  }
+
+  // AWS: a terminated instance stays visible for a while (about an hour), then is gone.
+  const expiry = new Date(ctx.now.getTime() - ctx.config.timings.terminatedVisibleMs).toISOString();
+  const expired = await ctx.tx
+    .selectFrom('instances')
+    .select('id')
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .where('state', '=', 'terminated')
+    .where('terminated_at', '<=', expiry)
+    .execute();
+  for (const { id } of expired) {
+    await ctx.tx.deleteFrom('tags').where('resource_id', '=', id).execute();
+    await ctx.tx.deleteFrom('instances').where('id', '=', id).execute();
+  }
+}
+
+/**
+ * AWS: when an instance terminates, each attached interface whose attachment says
+ * DeleteOnTermination is deleted (its addresses released); the others are detached and become
+ * available with their addresses, MAC address and groups intact.
+ */
+async function finishTermination(ctx: Context, instanceId: string): Promise<void> {
+  const attached = await ctx.tx
+    .selectFrom('network_interfaces')
+    .select(['id', 'delete_on_termination'])
+    .where('instance_id', '=', instanceId)
+    .execute();
+  for (const eni of attached) {
+    if (eni.delete_on_termination === 1) await destroyInterface(ctx, eni);
+    else await clearAttachment(ctx, eni.id);
+  }
+}
