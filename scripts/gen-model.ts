@@ -3,12 +3,14 @@
  * eni-local serves, normalised so that every shape is named and self-contained.
  *
  * Source of structure (operations, members, locationName/queryName, lists, required members):
- *   npm `aws-sdk` v2, file apis/ec2-2016-11-15.min.json.
- * Optional source of constraints (integer min/max ranges, string enums), which the minified
- * model strips: botocore's data/ec2/2016-11-15/service-2.json (plain or .gz).
+ * the official model in either of its published forms — botocore's
+ * data/ec2/2016-11-15/service-2.json (plain or .gz; the newer, and complete with constraints)
+ * or npm `aws-sdk` v2's apis/ec2-2016-11-15.min.json (older: it lacks members AWS has added
+ * since, such as SecurityGroupArn, and strips constraints).
+ * Source of constraints (integer min/max ranges, short string enums): botocore's service-2.json.
  *
- *   npm install --no-save aws-sdk@2.1693.0
- *   npm run gen-model -- [--source PATH] [--constraints PATH]
+ *   npm run gen-model -- --source PATH/service-2.json.gz --constraints PATH/service-2.json.gz
+ *   (or: npm install --no-save aws-sdk@2.1693.0 && npm run gen-model -- --constraints …)
  *
  * To serve a new action: add it to SERVED_ACTIONS below and regenerate; never hand-edit model.json.
  */
@@ -191,7 +193,7 @@ function main(): void {
   const model = {
     provenance: {
       generatedBy: 'scripts/gen-model.ts',
-      source: `npm aws-sdk v2 ${path.basename(args.source)} (sha256 ${createHash('sha256').update(readFileSync(args.source)).digest('hex')})`,
+      source: `${args.source.includes('botocore') ? 'botocore' : 'npm aws-sdk v2'} ${path.basename(args.source)} (apiVersion ${(sdk.metadata as Json).apiVersion}, sha256 ${createHash('sha256').update(readFileSync(args.source)).digest('hex')})`,
       constraints: args.constraints
         ? `botocore ${path.basename(args.constraints)} (sha256 ${createHash('sha256').update(readFileSync(args.constraints)).digest('hex')})`
         : 'none',

@@ -5,6 +5,7 @@
  */
 import { Errors } from '../api/ec2/errors.ts';
 import type { Filter } from '../store/describe.ts';
+import { decodePageToken, encodePageToken } from '../store/page-token.ts';
 
 /** For each filter name, the value(s) an item has under it. */
 export type CatalogueSpec<T> = Record<string, (item: T) => string | number | boolean | undefined | readonly (string | number | boolean | undefined)[]>;
@@ -39,4 +40,22 @@ export function filterCatalogue<T>(items: readonly T[], filters: readonly Filter
       return values.some((v) => patterns.some((p) => p.test(v)));
     }),
   );
+}
+
+/** The items after the one a NextToken names, as one page (items sorted by key). */
+export function pageCatalogue<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  page: { maxResults: number | undefined; nextToken: string | undefined; defaultPageSize?: number },
+): { items: T[]; nextToken?: string } {
+  let start = 0;
+  if (page.nextToken) {
+    const after = decodePageToken(page.nextToken);
+    start = items.findIndex((item) => keyOf(item) > after);
+    if (start < 0) start = items.length;
+  }
+  const size = page.maxResults ?? page.defaultPageSize ?? items.length;
+  const slice = items.slice(start, start + size);
+  if (start + size >= items.length || slice.length === 0) return { items: slice };
+  return { items: slice, nextToken: encodePageToken(keyOf(slice[slice.length - 1])) };
 }

@@ -7,7 +7,7 @@
 import { parseIpv4Cidr } from '../ipam/ipv4.ts';
 import type { Context } from './context.ts';
 import { zonesOf } from './regions.ts';
-import { newId } from './rules/ids.ts';
+import { insertInternetGateway } from './internet-gateways.ts';
 import { insertSubnet } from './subnets.ts';
 import { insertVpc } from './vpcs.ts';
 
@@ -41,9 +41,6 @@ export async function createDefaultVpc(ctx: Context): Promise<string> {
       mapPublicIpOnLaunch: true,
     });
   }
-  await ctx.tx
-    .insertInto('internet_gateways')
-    .values({ id: newId('igw'), account_id: ctx.account, region: ctx.region, vpc_id: vpcId, created_at: ctx.now.toISOString() })
-    .execute();
+  await insertInternetGateway(ctx, vpcId);
   return vpcId;
 }

@@ -30,7 +30,7 @@ import type {
   TerminateInstancesRequest,
   TerminateInstancesResult,
 } from '@aws-sdk/client-ec2';
-import { Ec2Error, Errors } from '../api/ec2/errors.ts';
+import { Errors } from '../api/ec2/errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
@@ -45,6 +45,7 @@ import {
   privateDnsName,
   typeOf,
 } from './network-interfaces.ts';
+import { architectureOf } from './instance-types.ts';
 import { findZone } from './regions.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { findInstanceType } from './rules/instance-types.ts';
@@ -163,7 +164,7 @@ async function defaultSubnet(ctx: Context, zoneName: string | undefined): Promis
     .orderBy('availability_zone');
   if (zoneName !== undefined) query = query.where('availability_zone', '=', zoneName);
   const subnet = await query.executeTakeFirst();
-  if (!subnet) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user. A subnet must be specified.');
+  if (!subnet) throw Errors.vpcIdNotSpecified('No default VPC for this user. A subnet must be specified.');
   return subnet;
 }
 
@@ -461,12 +462,6 @@ export async function getInstance(ctx: Context, id: string | undefined): Promise
     .executeTakeFirst();
   if (!row) throw Errors.instanceId.notFound(id);
   return row;
-}
-
-function architectureOf(typeName: string): 'arm64' | 'x86_64' {
-  // Graviton families carry a `g` after the generation digit (a1 is the first Graviton).
-  const family = typeName.split('.')[0];
-  return family === 'a1' || /^[a-z]+\d+[a-z]*g[a-z]*$/.test(family) ? 'arm64' : 'x86_64';
 }
 
 async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {

@@ -7,6 +7,7 @@
  */
 import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import { Errors, type IdErrors } from '../api/ec2/errors.ts';
+import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Database, Tx } from './schema.ts';
 
 export type ValueType = 'string' | 'boolean' | 'integer';
@@ -163,22 +164,6 @@ export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 
   );
 }
 
-function encodeToken(key: string): string {
-  return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url');
-}
-
-function decodeToken(token: string): string {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (parsed && typeof parsed === 'object' && typeof (parsed as { k: unknown }).k === 'string') {
-      return (parsed as { k: string }).k;
-    }
-  } catch {
-    // fall through to the EC2 error
-  }
-  throw Errors.invalidNextToken(token);
-}
-
 /** Every id asked for must exist in the caller's scope, filtered out or not, as on AWS. */
 async function checkIdsExist(tx: Tx, req: DescribeRequest, rows: Record<string, unknown>[]): Promise<void> {
   const idColumn = req.idColumn ?? 'id';
@@ -219,14 +204,14 @@ export async function describeRows<Row extends Record<string, unknown>>(tx: Tx, 
     if (!filter.Values?.length) continue;
     query = query.where((eb: AnyEb) => filterPredicate(eb, req, filter));
   }
-  if (req.nextToken) query = query.where(`${table}.${idColumn}`, '>', decodeToken(req.nextToken));
+  if (req.nextToken) query = query.where(`${table}.${idColumn}`, '>', decodePageToken(req.nextToken));
   query = query.orderBy(`${table}.${idColumn}`);
   if (req.maxResults) query = query.limit(req.maxResults + 1);
   const rows = (await query.execute()) as Row[];
   if (ids.length && req.idErrors) await checkIdsExist(tx, req, rows);
   if (req.maxResults && rows.length > req.maxResults) {
     rows.length = req.maxResults;
-    return { rows, nextToken: encodeToken(String(rows[rows.length - 1][idColumn])) };
+    return { rows, nextToken: encodePageToken(String(rows[rows.length - 1][idColumn])) };
   }
   return { rows };
 }

@@ -185,6 +185,20 @@ export interface KeyPairTable extends Scoped {
 export interface InternetGatewayTable extends Scoped {
   id: string;
   vpc_id: string | null;
+  attachment_state: string | null;
+  created_at: string;
+}
+
+export interface PublicAddressTable extends Scoped {
+  public_ip: string;
+  kind: 'elastic' | 'auto';
+  allocation_id: string | null;
+  domain: string;
+  network_border_group: string;
+  association_id: string | null;
+  network_interface_id: string | null;
+  private_ip_address: string | null;
+  vpc_id: string | null;
   created_at: string;
 }
 
@@ -204,6 +218,7 @@ export interface Database {
   network_interface_groups: NetworkInterfaceGroupTable;
   key_pairs: KeyPairTable;
   internet_gateways: InternetGatewayTable;
+  public_addresses: PublicAddressTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

@@ -157,14 +157,27 @@ export const Errors = {
     ),
 
   // --- instances and their catalogue ----------------------------------------------------------
-  invalidInstanceType: (type: string) =>
-    new Ec2Error('InvalidInstanceType', `The instance type '${type}' does not exist`),
+  /** DescribeInstanceTypes names every unknown type at once, in its own wording. */
+  invalidInstanceTypes: (names: readonly string[]) =>
+    new Ec2Error('InvalidInstanceType', `The following supplied instance types do not exist: [${names.join(', ')}]`),
+  invalidUserIdMalformed: (value: string) => new Ec2Error('InvalidUserID.Malformed', `Invalid user id: "${value}"`),
+  vpcIdNotSpecified: make('VPCIdNotSpecified'),
   invalidKeyPairNotFound: (name: string) =>
     new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${name}' does not exist`),
   invalidKeyPairDuplicate: (name: string) =>
     new Ec2Error('InvalidKeyPair.Duplicate', `The keypair '${name}' already exists.`),
   invalidKeyFormat: make('InvalidKey.Format'),
   instanceLimitExceeded: make('InstanceLimitExceeded'),
+
+  // --- gateways and public addresses -----------------------------------------------------------
+  resourceAlreadyAssociated: make('Resource.AlreadyAssociated'),
+  gatewayNotAttached: make('Gateway.NotAttached'),
+  internetGatewayLimitExceeded: () =>
+    new Ec2Error('InternetGatewayLimitExceeded', 'The maximum number of internet gateways has been reached.'),
+  addressLimitExceeded: () => new Ec2Error('AddressLimitExceeded', 'The maximum number of addresses has been reached.'),
+  insufficientAddressCapacity: () =>
+    new Ec2Error('InsufficientAddressCapacity', 'There are not enough free addresses in the public IPv4 pool.'),
+  invalidAddressNotFound: (ip: string) => new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`),
 
   // --- network interfaces ---------------------------------------------------------------------
   networkInterfaceInUse: (eniId: string) =>

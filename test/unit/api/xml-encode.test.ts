@@ -50,7 +50,7 @@ test('DescribeNetworkInterfaces output encoded by us parses back to the same obj
 
 test('lists are <item> children, empty lists are empty elements, booleans lower-case', () => {
   const xml = encodeResponse(model.operations.get('DescribeNetworkInterfaces')!, { NetworkInterfaces: [eni] }, 'r');
-  assert.match(xml, /<groupSet><item><groupName>default<\/groupName><groupId>sg-1<\/groupId><\/item><\/groupSet>/);
+  assert.match(xml, /<groupSet><item><groupId>sg-1<\/groupId><groupName>default<\/groupName><\/item><\/groupSet>/);
   assert.match(xml, /<ipv6AddressesSet\/>/);
   assert.match(xml, /<sourceDestCheck>true<\/sourceDestCheck>/);
   assert.match(xml, /<attachTime>2026-01-02T03:04:05.678Z<\/attachTime>/);

@@ -1,0 +1,32 @@
+import { type Kysely } from 'kysely';
+
+/**
+ * Public IPv4 addresses (Elastic IPs and the ones AWS assigns at launch) with their
+ * associations, and the internet gateway's attachment state.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('internet_gateways').addColumn('attachment_state', 'text').execute();
+  await db.updateTable('internet_gateways' as never).set({ attachment_state: 'available' } as never).where('vpc_id' as never, 'is not', null).execute();
+
+  await db.schema
+    .createTable('public_addresses')
+    .addColumn('public_ip', 'text', (c) => c.primaryKey())
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('region', 'text', (c) => c.notNull())
+    // elastic (allocated by the user) or auto (assigned at launch, released at stop)
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('allocation_id', 'text', (c) => c.unique())
+    .addColumn('domain', 'text', (c) => c.notNull())
+    .addColumn('network_border_group', 'text', (c) => c.notNull())
+    .addColumn('association_id', 'text', (c) => c.unique())
+    .addColumn('network_interface_id', 'text')
+    .addColumn('private_ip_address', 'text')
+    .addColumn('vpc_id', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    // AWS: one public address per private IPv4 address
+    .addUniqueConstraint('public_addresses_one_per_private_ip', ['network_interface_id', 'private_ip_address'])
+    .execute();
+  await db.schema.createIndex('public_addresses_scope').on('public_addresses').columns(['account_id', 'region', 'allocation_id']).execute();
+  await db.schema.createIndex('public_addresses_eni').on('public_addresses').columns(['network_interface_id']).execute();
+  await db.schema.createIndex('public_addresses_vpc').on('public_addresses').columns(['vpc_id']).execute();
+}
