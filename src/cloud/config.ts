@@ -43,6 +43,8 @@ export interface CloudConfig {
   timings: Timings;
   /** Whether each account and region gets AWS's default VPC on first use. */
   defaultVpc: boolean;
+  /** Where Elastic IPs and auto-assigned public IPv4 addresses come from (default: a range reserved for testing). */
+  publicIpv4Pool: string;
   /** Default account for requests whose access key maps to no account. */
   defaultAccount: string;
 }
@@ -60,12 +62,14 @@ export const AWS_DEFAULT_QUOTAS: Quotas = {
 };
 
 export function cloudConfig(
-  overrides: { quotas?: Partial<Quotas>; timings?: Partial<Timings>; defaultAccount?: string; defaultVpc?: boolean } = {},
+  overrides: { quotas?: Partial<Quotas>; timings?: Partial<Timings>; defaultAccount?: string; defaultVpc?: boolean; publicIpv4Pool?: string } = {},
 ): CloudConfig {
   return {
     quotas: { ...AWS_DEFAULT_QUOTAS, ...overrides.quotas },
     timings: { ...DEFAULT_TIMINGS, ...overrides.timings },
     defaultVpc: overrides.defaultVpc ?? true,
+    // RFC 2544's benchmarking range: never routed on the internet, so never someone's real address.
+    publicIpv4Pool: overrides.publicIpv4Pool ?? '198.18.0.0/15',
     defaultAccount: overrides.defaultAccount ?? '000000000000',
   };
 }

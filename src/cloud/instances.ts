@@ -34,6 +34,7 @@ import { Errors } from '../api/ec2/errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
+import { assignAutoPublicIp, releaseAutoPublicIps, restoreAutoPublicIp } from './addresses.ts';
 import { idempotent } from './idempotency.ts';
 import {
   addressRequest,
@@ -86,7 +87,12 @@ const INSTANCE_FILTERS: FilterSpec = {
   'client-token': { column: 'client_token' },
   'owner-id': { column: 'account_id' },
   'private-ip-address': { column: 'private_ip_address' },
-  'ip-address': { column: 'public_ip' },
+  'ip-address': {
+    table: 'network_interfaces',
+    foreignKey: 'instance_id',
+    column: 'id',
+    in: { table: 'public_addresses', key: 'network_interface_id', column: 'public_ip' },
+  },
   'ami-launch-index': { column: 'ami_launch_index', type: 'integer' },
   'network-interface.network-interface-id': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'id' },
   'network-interface.subnet-id': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'subnet_id' },
@@ -152,6 +158,7 @@ type PlannedInterface =
       groupIds?: string[];
       deleteOnTermination: boolean;
       interfaceType?: string;
+      associatePublicIp?: boolean;
     };
 
 async function defaultSubnet(ctx: Context, zoneName: string | undefined): Promise<Row<'subnets'>> {
@@ -291,11 +298,24 @@ async function planEntry(ctx: Context, entry: InstanceNetworkInterfaceSpecificat
     // AWS: an interface created by the launch is deleted with the instance unless told otherwise at index 0.
     deleteOnTermination: entry.DeleteOnTermination ?? deviceIndex === 0,
     interfaceType: entry.InterfaceType,
+    associatePublicIp: entry.AssociatePublicIpAddress,
   };
 }
 
 function zoneOfPlan(p: PlannedInterface): string {
   return p.kind === 'existing' ? p.eni.availability_zone : p.subnet.availability_zone;
+}
+
+/**
+ * AWS: a public IPv4 is assigned at launch only to a single-interface launch's primary
+ * interface — as AssociatePublicIpAddress says, else as the subnet's MapPublicIpOnLaunch (for an
+ * existing interface, the setting it copied from its subnet when it was created).
+ */
+function wantsPublicIp(plan: PlannedInterface[]): boolean {
+  if (plan.length !== 1) return false;
+  const primary = plan[0];
+  if (primary.kind === 'existing') return primary.eni.map_public_ip === 1;
+  return primary.associatePublicIp ?? primary.subnet.map_public_ip_on_launch === 1;
 }
 
 function checkPlanAgainstType(plan: PlannedInterface[], typeName: string): void {
@@ -356,6 +376,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
   if (launchable < min) throw Errors.insufficientFreeAddresses();
 
   const reservationId = newId('r');
+  const publicIp = wantsPublicIp(plan);
   const primaryPlan = plan.find((p) => p.deviceIndex === 0 && p.networkCardIndex === 0)!;
   const primarySubnet = primaryPlan.kind === 'existing' ? primaryPlan.eni.subnet_id : primaryPlan.subnet.id;
   const primaryVpc = primaryPlan.kind === 'existing' ? primaryPlan.eni.vpc_id : primaryPlan.subnet.vpc_id;
@@ -390,7 +411,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
         user_data: input.UserData ?? null,
         ebs_optimized: input.EbsOptimized ? 1 : 0,
         private_ip_address: null,
-        public_ip: null,
+        auto_public_ip: publicIp ? 1 : 0,
         terminated_at: null,
         created_at: ctx.now.toISOString(),
       })
@@ -398,12 +419,13 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
     for (const p of plan) await attachPlanned(ctx, id, typeName, zone, p);
     const primary = await ctx.tx
       .selectFrom('network_interfaces')
-      .select('private_ip_address')
+      .selectAll()
       .where('instance_id', '=', id)
       .where('device_index', '=', 0)
       .where('network_card_index', '=', 0)
       .executeTakeFirstOrThrow();
     await ctx.tx.updateTable('instances').set({ private_ip_address: primary.private_ip_address }).where('id', '=', id).execute();
+    if (publicIp) await assignAutoPublicIp(ctx, primary);
     await applyTagSpecifications(ctx, 'instance', id, input.TagSpecifications);
   }
   const reservation = (await reservationsOf(ctx, await instancesOfReservation(ctx, reservationId)))[0];
@@ -476,7 +498,7 @@ async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {
       ImageId: row.image_id,
       State: stateOf(row.state),
       PrivateDnsName: terminated || !row.private_ip_address ? '' : privateDnsName(row.region, row.private_ip_address),
-      PublicDnsName: '',
+      PublicDnsName: primary?.Association?.PublicDnsName ?? '',
       StateTransitionReason: row.state_transition_reason,
       KeyName: row.key_name ?? undefined,
       AmiLaunchIndex: row.ami_launch_index,
@@ -488,7 +510,7 @@ async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {
       SubnetId: terminated ? undefined : row.subnet_id,
       VpcId: terminated ? undefined : row.vpc_id,
       PrivateIpAddress: terminated ? undefined : (row.private_ip_address ?? undefined),
-      PublicIpAddress: row.public_ip ?? undefined,
+      PublicIpAddress: primary?.Association?.PublicIp,
       StateReason: row.state_reason_code ? { Code: row.state_reason_code, Message: row.state_reason_message ?? '' } : undefined,
       Architecture: architectureOf(row.instance_type),
       RootDeviceType: 'ebs',
@@ -647,9 +669,9 @@ export async function stopInstances(ctx: Context, input: StopInstancesRequest): 
         state_transition_reason: userInitiated(ctx),
         state_reason_code: 'Client.UserInitiatedShutdown',
         state_reason_message: 'Client.UserInitiatedShutdown: User initiated shutdown',
-        // AWS: the auto-assigned public IPv4 is released when the instance stops.
-        public_ip: null,
       });
+      // AWS: the auto-assigned public IPv4 is released when the instance stops (a new one comes at start).
+      await releaseAutoPublicIps(ctx, row.id);
     }
     changes.push({ InstanceId: row.id, PreviousState: stateOf(row.state), CurrentState: stateOf(row.state === 'running' ? 'stopping' : row.state) });
   }
@@ -674,6 +696,7 @@ export async function startInstances(ctx: Context, input: StartInstancesRequest)
         state_reason_code: null,
         state_reason_message: null,
       });
+      await restoreAutoPublicIp(ctx, row.id);
     }
     changes.push({ InstanceId: row.id, PreviousState: stateOf(row.state), CurrentState: stateOf(row.state === 'stopped' ? 'pending' : row.state) });
   }

@@ -22,11 +22,14 @@ import type {
   InstanceNetworkInterface,
   ModifyNetworkInterfaceAttributeRequest,
   NetworkInterface,
+  NetworkInterfaceAssociation,
   NetworkInterfaceAttachment,
+  InstanceNetworkInterfaceAssociation,
   PrivateIpAddressSpecification,
   ResetNetworkInterfaceAttributeRequest,
 } from '@aws-sdk/client-ec2';
 import { Errors } from '../api/ec2/errors.ts';
+import { assignAutoPublicIp, associationsOf, unmapInterface } from './addresses.ts';
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
@@ -306,13 +309,14 @@ export async function getInterface(ctx: Context, id: string | undefined, paramet
 interface InterfaceParts {
   addresses: Map<string, Row<'private_ip_addresses'>[]>;
   groups: Map<string, { GroupId: string; GroupName: string }[]>;
+  associations: Map<string, Map<string, NetworkInterfaceAssociation>>;
 }
 
 /** Everything an interface's description needs beyond its row, for many interfaces in a few queries. */
 async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> {
   const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
-  if (!ids.length) return { addresses, groups: new Map() };
-  const [rows, groups] = await Promise.all([
+  if (!ids.length) return { addresses, groups: new Map(), associations: new Map() };
+  const [rows, groups, associations] = await Promise.all([
     tx
       .selectFrom('private_ip_addresses')
       .selectAll()
@@ -322,13 +326,14 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
       .orderBy('address_int')
       .execute(),
     groupIdentifiersOf(tx, ids),
+    associationsOf(tx, ids),
   ]);
   for (const row of rows) {
     let list = addresses.get(row.network_interface_id);
     if (!list) addresses.set(row.network_interface_id, (list = []));
     list.push(row);
   }
-  return { addresses, groups };
+  return { addresses, groups, associations };
 }
 
 function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined {
@@ -345,8 +350,13 @@ function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined
   };
 }
 
-function privateAddressesOf(region: string, rows: Row<'private_ip_addresses'>[]) {
-  return rows.map((a) => ({ Primary: a.is_primary === 1, PrivateIpAddress: a.address, PrivateDnsName: privateDnsName(region, a.address) }));
+function privateAddressesOf(region: string, rows: Row<'private_ip_addresses'>[], associations: Map<string, NetworkInterfaceAssociation> | undefined) {
+  return rows.map((a) => ({
+    Association: associations?.get(a.address),
+    Primary: a.is_primary === 1,
+    PrivateIpAddress: a.address,
+    PrivateDnsName: privateDnsName(region, a.address),
+  }));
 }
 
 function interfaceOf(row: InterfaceRow, parts: InterfaceParts, tags: Map<string, { Key?: string; Value?: string }[]>): NetworkInterface {
@@ -368,12 +378,19 @@ function interfaceOf(row: InterfaceRow, parts: InterfaceParts, tags: Map<string,
     InterfaceType: row.interface_type as NetworkInterface['InterfaceType'],
     Groups: parts.groups.get(row.id) ?? [],
     Attachment: attachmentOf(row),
-    PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? []),
+    // The interface-level association is its primary private address's public IPv4.
+    Association: parts.associations.get(row.id)?.get(row.private_ip_address),
+    PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)),
     Ipv6Addresses: [],
     Ipv4Prefixes: [],
     Ipv6Prefixes: [],
     TagSet: tags.get(row.id) ?? [],
   };
+}
+
+/** DescribeInstances' association shape lacks the allocation and association ids. */
+function instanceAssociation(a: NetworkInterfaceAssociation | undefined): InstanceNetworkInterfaceAssociation | undefined {
+  return a && { PublicIp: a.PublicIp, PublicDnsName: a.PublicDnsName, IpOwnerId: a.IpOwnerId };
 }
 
 export async function interfacesOf(tx: Tx, rows: InterfaceRow[]): Promise<NetworkInterface[]> {
@@ -421,7 +438,11 @@ export async function instanceInterfacesOf(tx: Tx, instanceIds: readonly string[
         NetworkCardIndex: attachment.NetworkCardIndex,
         Status: attachment.Status,
       },
-      PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? []),
+      Association: instanceAssociation(parts.associations.get(row.id)?.get(row.private_ip_address)),
+      PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)).map((a) => ({
+        ...a,
+        Association: instanceAssociation(a.Association),
+      })),
       Ipv6Addresses: [],
       Ipv4Prefixes: [],
       Ipv6Prefixes: [],
@@ -459,6 +480,8 @@ export async function describeNetworkInterfaces(ctx: Context, input: DescribeNet
 
 /** Deletes an interface and gives its addresses back to the subnet. */
 export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id'>): Promise<void> {
+  // AWS: its Elastic IPs are disassociated (they stay allocated); an automatic public IPv4 is gone.
+  await unmapInterface(ctx, eni.id);
   const addresses = await ctx.tx
     .selectFrom('private_ip_addresses')
     .select(['subnet_id', 'address_int'])
@@ -665,9 +688,7 @@ export async function modifyNetworkInterfaceAttribute(ctx: Context, input: Modif
     if (input.Attachment.DeleteOnTermination === undefined) throw Errors.missingParameter('Attachment.DeleteOnTermination');
     await set({ delete_on_termination: input.Attachment.DeleteOnTermination ? 1 : 0 });
   }
-  if (input.AssociatePublicIpAddress !== undefined) {
-    throw Errors.unsupported('AssociatePublicIpAddress on ModifyNetworkInterfaceAttribute is not supported yet by eni-local.');
-  }
+  if (input.AssociatePublicIpAddress !== undefined) await setAutoPublicIp(ctx, eni, input.AssociatePublicIpAddress);
   return {};
 }
 
@@ -729,4 +750,30 @@ export async function clearAttachment(ctx: Context, eniId: string): Promise<void
     })
     .where('id', '=', eniId)
     .execute();
+}
+
+/**
+ * ModifyNetworkInterfaceAttribute AssociatePublicIpAddress: AWS assigns or removes the automatic
+ * public IPv4 of an interface's primary address, and records the choice on the interface.
+ */
+async function setAutoPublicIp(ctx: Context, eni: InterfaceRow, wanted: boolean): Promise<void> {
+  await ctx.tx.updateTable('network_interfaces').set({ map_public_ip: wanted ? 1 : 0 }).where('id', '=', eni.id).execute();
+  const current = await ctx.tx
+    .selectFrom('public_addresses')
+    .selectAll()
+    .where('network_interface_id', '=', eni.id)
+    .where('private_ip_address', '=', eni.private_ip_address)
+    .executeTakeFirst();
+  if (wanted && !current) {
+    const { count } = await ctx.tx
+      .selectFrom('internet_gateways')
+      .select((eb) => eb.fn.countAll<number>().as('count'))
+      .where('vpc_id', '=', eni.vpc_id)
+      .executeTakeFirstOrThrow();
+    if (!Number(count)) throw Errors.gatewayNotAttached(`Network ${eni.vpc_id} is not attached to any internet gateway`);
+    await assignAutoPublicIp(ctx, eni);
+  }
+  if (!wanted && current?.kind === 'auto') {
+    await ctx.tx.deleteFrom('public_addresses').where('public_ip', '=', current.public_ip).execute();
+  }
 }

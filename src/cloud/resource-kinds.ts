@@ -25,6 +25,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'i', resourceType: 'instance', table: 'instances', idColumn: 'id', errors: Errors.instanceId },
   { prefix: 'eni', resourceType: 'network-interface', table: 'network_interfaces', idColumn: 'id', errors: Errors.networkInterfaceId },
   { prefix: 'key', resourceType: 'key-pair', table: 'key_pairs', idColumn: 'id', errors: Errors.keyPairId },
+  { prefix: 'eipalloc', resourceType: 'elastic-ip', table: 'public_addresses', idColumn: 'allocation_id', errors: Errors.allocationId },
   { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
 ];
 

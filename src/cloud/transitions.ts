@@ -6,6 +6,7 @@
  * (and several server processes sharing one database agree).
  */
 import type { Context } from './context.ts';
+import { releaseAutoPublicIps } from './addresses.ts';
 import { clearAttachment, destroyInterface } from './network-interfaces.ts';
 
 export async function settleTransitions(ctx: Context): Promise<void> {
@@ -36,13 +37,13 @@ export async function settleTransitions(ctx: Context): Promise<void> {
     .where('transition_at', '<=', now)
     .execute();
   for (const instance of instances) {
-    const set = (values: { state: string; terminated_at?: string; public_ip?: null }) =>
+    const set = (values: { state: string; terminated_at?: string }) =>
       ctx.tx.updateTable('instances').set({ ...values, transition_at: null }).where('id', '=', instance.id).execute();
     if (instance.state === 'pending') await set({ state: 'running' });
     else if (instance.state === 'stopping') await set({ state: 'stopped' });
     else if (instance.state === 'shutting-down') {
       await finishTermination(ctx, instance.id);
-      await set({ state: 'terminated', terminated_at: now, public_ip: null });
+      await set({ state: 'terminated', terminated_at: now });
     }
   }
 
@@ -68,6 +69,7 @@ export async function settleTransitions(ctx: Context): Promise<void> {
  * available with their addresses, MAC address and groups intact.
  */
 async function finishTermination(ctx: Context, instanceId: string): Promise<void> {
+  await releaseAutoPublicIps(ctx, instanceId);
   const attached = await ctx.tx
     .selectFrom('network_interfaces')
     .select(['id', 'delete_on_termination'])

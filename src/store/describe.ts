@@ -24,6 +24,8 @@ export type FilterField =
   | {
       table: keyof Database;
       foreignKey: string;
+      /** the column of the resource's table the foreign key refers to (default: its id column) */
+      localKey?: string;
       column: string;
       type?: ValueType;
       where?: Record<string, string | number>;
@@ -49,6 +51,8 @@ export interface DescribeRequest {
   spec: FilterSpec;
   /** Whether `tag:KEY`, `tag-key` and `tag-value` apply. */
   taggable?: boolean;
+  /** The column tags are keyed by (default: the id column). */
+  tagKey?: string;
   maxResults?: number;
   nextToken?: string;
   /** Extra equality conditions every row must meet (e.g. a VPC id). */
@@ -125,15 +129,16 @@ function tagPredicate(eb: AnyEb, table: string, idColumn: string, key: string | 
 }
 
 /** The SQL predicate of one EC2 filter, or an InvalidParameterValue for an unknown name. */
-export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 'idColumn' | 'spec' | 'taggable'>, filter: Filter): Expression<SqlBool> {
+export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 'idColumn' | 'spec' | 'taggable' | 'tagKey'>, filter: Filter): Expression<SqlBool> {
   const name = filter.Name ?? '';
   const values = filter.Values ?? [];
   const table = req.table;
   const idColumn = req.idColumn ?? 'id';
   if (req.taggable) {
-    if (name.startsWith('tag:')) return tagPredicate(eb, table, idColumn, name.slice(4), 'value', values);
-    if (name === 'tag-key') return tagPredicate(eb, table, idColumn, undefined, 'key', values);
-    if (name === 'tag-value') return tagPredicate(eb, table, idColumn, undefined, 'value', values);
+    const tagKey = req.tagKey ?? idColumn;
+    if (name.startsWith('tag:')) return tagPredicate(eb, table, tagKey, name.slice(4), 'value', values);
+    if (name === 'tag-key') return tagPredicate(eb, table, tagKey, undefined, 'key', values);
+    if (name === 'tag-value') return tagPredicate(eb, table, tagKey, undefined, 'value', values);
   }
   const field = Object.hasOwn(req.spec, name) ? req.spec[name] : undefined;
   if (!field) throw Errors.invalidFilter(name);
@@ -146,7 +151,7 @@ export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 
     eb
       .selectFrom(child)
       .select(sql`1`.as('one'))
-      .whereRef(`${child}.${field.foreignKey}`, '=', `${table}.${idColumn}`)
+      .whereRef(`${child}.${field.foreignKey}`, '=', `${table}.${field.localKey ?? idColumn}`)
       .where((c: AnyEb) => {
         const lookup = field.in;
         const conds = [

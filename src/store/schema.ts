@@ -124,8 +124,8 @@ export interface InstanceTable extends Scoped {
   user_data: string | null;
   ebs_optimized: number;
   private_ip_address: string | null;
-  public_ip: string | null;
   impaired: Generated<number>;
+  auto_public_ip: Generated<number>;
   terminated_at: string | null;
   created_at: string;
 }
@@ -196,6 +196,7 @@ export interface PublicAddressTable extends Scoped {
   domain: string;
   network_border_group: string;
   association_id: string | null;
+  previous_association_id: string | null;
   network_interface_id: string | null;
   private_ip_address: string | null;
   vpc_id: string | null;

@@ -106,7 +106,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('ebs_optimized', 'integer', (c) => c.notNull())
     // the primary interface's primary private IPv4, fixed for the instance's life (hidden once terminated)
     .addColumn('private_ip_address', 'text')
-    .addColumn('public_ip', 'text')
     // fault injection: a failed instance stays running but its status checks fail
     .addColumn('impaired', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('terminated_at', 'text')

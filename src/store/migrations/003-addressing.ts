@@ -8,6 +8,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('internet_gateways').addColumn('attachment_state', 'text').execute();
   await db.updateTable('internet_gateways' as never).set({ attachment_state: 'available' } as never).where('vpc_id' as never, 'is not', null).execute();
 
+  // AWS: whether the launch asked for a public IPv4 on the primary interface (given again at start)
+  await db.schema.alterTable('instances').addColumn('auto_public_ip', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+
   await db.schema
     .createTable('public_addresses')
     .addColumn('public_ip', 'text', (c) => c.primaryKey())
@@ -19,6 +22,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('domain', 'text', (c) => c.notNull())
     .addColumn('network_border_group', 'text', (c) => c.notNull())
     .addColumn('association_id', 'text', (c) => c.unique())
+    // DisassociateAddress is idempotent: the last association id stays known
+    .addColumn('previous_association_id', 'text')
     .addColumn('network_interface_id', 'text')
     .addColumn('private_ip_address', 'text')
     .addColumn('vpc_id', 'text')

@@ -1,4 +1,5 @@
 /** Every served action, by name. An action is served once it has a handler here and a shape in model.json. */
+import { addressingActions } from './addressing.ts';
 import { foundationActions } from './foundation.ts';
 import { instanceCatalogueActions } from './instance-catalogue.ts';
 import { instanceActions } from './instances.ts';
@@ -14,4 +15,5 @@ export const ACTIONS: ActionTable = {
   ...instanceCatalogueActions,
   ...networkInterfaceActions,
   ...instanceActions,
+  ...addressingActions,
 };
