@@ -159,6 +159,8 @@ type PlannedInterface =
       deleteOnTermination: boolean;
       interfaceType?: string;
       associatePublicIp?: boolean;
+      ipv4Prefixes: string[];
+      ipv4PrefixCount: number;
     };
 
 async function defaultSubnet(ctx: Context, zoneName: string | undefined): Promise<Row<'subnets'>> {
@@ -243,6 +245,8 @@ async function planPrimaryFromInstanceLevel(ctx: Context, input: RunInstancesReq
     count: 0,
     groupIds,
     deleteOnTermination: true,
+    ipv4Prefixes: [],
+    ipv4PrefixCount: 0,
   };
 }
 
@@ -263,7 +267,7 @@ async function planEntry(ctx: Context, entry: InstanceNetworkInterfaceSpecificat
       throw Errors.invalidParameterCombination('The associatePublicIPAddress parameter can only be specified for the network interface with DeviceIndex 0.');
     }
   }
-  if (entry.Ipv6AddressCount || entry.Ipv6Addresses?.length || entry.Ipv4PrefixCount || entry.Ipv4Prefixes?.length || entry.Ipv6PrefixCount || entry.Ipv6Prefixes?.length) {
+  if (entry.Ipv6AddressCount || entry.Ipv6Addresses?.length || entry.Ipv6PrefixCount || entry.Ipv6Prefixes?.length) {
     throw Errors.unsupported('IPv6 addresses and prefixes on network interfaces are not supported yet by eni-local.');
   }
   if (entry.NetworkInterfaceId !== undefined) {
@@ -299,6 +303,8 @@ async function planEntry(ctx: Context, entry: InstanceNetworkInterfaceSpecificat
     deleteOnTermination: entry.DeleteOnTermination ?? deviceIndex === 0,
     interfaceType: entry.InterfaceType,
     associatePublicIp: entry.AssociatePublicIpAddress,
+    ipv4Prefixes: (entry.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix!),
+    ipv4PrefixCount: entry.Ipv4PrefixCount ?? 0,
   };
 }
 
@@ -323,7 +329,8 @@ function checkPlanAgainstType(plan: PlannedInterface[], typeName: string): void 
   if (plan.length > type.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(plan.length, type.name);
   for (const p of plan) {
     if (p.kind !== 'new') continue;
-    const addresses = 1 + p.secondaries.length + p.count;
+    // Each delegated /28 prefix takes one of the interface's IPv4 slots.
+    const addresses = 1 + p.secondaries.length + p.count + p.ipv4Prefixes.length + p.ipv4PrefixCount;
     if (addresses > type.ipv4AddressesPerInterface) {
       throw Errors.ipAddressLimitExceeded(
         `Number of private addresses (${addresses}) exceeds the limit of ${type.ipv4AddressesPerInterface} per interface for instance type ${type.name}.`,
@@ -439,7 +446,7 @@ async function launchableCount(ctx: Context, plan: PlannedInterface[], max: numb
   for (const p of plan) {
     if (p.kind !== 'new') continue;
     const need = needs.get(p.subnet.id) ?? { available: Number(p.subnet.available_ip_address_count), perInstance: 0 };
-    need.perInstance += 1 + p.secondaries.length + p.count;
+    need.perInstance += 1 + p.secondaries.length + p.count + 16 * (p.ipv4Prefixes.length + p.ipv4PrefixCount);
     needs.set(p.subnet.id, need);
   }
   let launchable = max;
@@ -460,6 +467,8 @@ async function attachPlanned(ctx: Context, instanceId: string, typeName: string,
           secondaryCount: p.count,
           groupIds: p.groupIds,
           interfaceType: p.interfaceType,
+          ipv4Prefixes: p.ipv4Prefixes,
+          ipv4PrefixCount: p.ipv4PrefixCount,
         });
   const eni = await getInterface(ctx, eniId);
   await checkAttachment(ctx, eni, { id: instanceId, instance_type: typeName, availability_zone: zone }, slot);

@@ -30,6 +30,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { Errors } from '../api/ec2/errors.ts';
 import { assignAutoPublicIp, associationsOf, unmapInterface } from './addresses.ts';
+import { assignIpv4Prefixes, ipv4SlotsUsed, releaseIpv4Prefixes } from './private-addresses.ts';
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
@@ -82,7 +83,7 @@ const ENI_FILTERS: FilterSpec = {
 };
 
 /** The largest per-interface IPv4 count of any instance type: an interface can never hold more. */
-const MAX_IPV4_PER_INTERFACE = Math.max(...[...instanceTypes().values()].map((t) => t.ipv4AddressesPerInterface));
+export const MAX_IPV4_PER_INTERFACE = Math.max(...[...instanceTypes().values()].map((t) => t.ipv4AddressesPerInterface));
 
 export function privateDnsName(region: string, address: string): string {
   const host = `ip-${address.replaceAll('.', '-')}`;
@@ -101,6 +102,8 @@ export interface InterfaceSpec {
   groupIds?: readonly string[];
   interfaceType?: string;
   clientToken?: string;
+  ipv4Prefixes?: readonly string[];
+  ipv4PrefixCount?: number;
 }
 
 /** Parses an address the caller asked for and checks it belongs to the subnet and is not reserved. */
@@ -176,7 +179,7 @@ async function uniqueMacAddress(tx: Tx): Promise<string> {
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
   const subnet = spec.subnet;
   const secondaries = spec.secondaryAddresses ?? [];
-  const total = 1 + secondaries.length + (spec.secondaryCount ?? 0);
+  const total = 1 + secondaries.length + (spec.secondaryCount ?? 0) + (spec.ipv4Prefixes?.length ?? 0) + (spec.ipv4PrefixCount ?? 0);
   if (total > MAX_IPV4_PER_INTERFACE) {
     throw Errors.privateIpAddressLimitExceeded(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} private IPv4 addresses.`);
   }
@@ -225,6 +228,10 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     { address: primary, primary: true },
     ...others.map((address) => ({ address, primary: false })),
   ]);
+  if (spec.ipv4Prefixes?.length || spec.ipv4PrefixCount) {
+    const eni = await ctx.tx.selectFrom('network_interfaces').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    await assignIpv4Prefixes(ctx, eni, subnet, spec.ipv4Prefixes ?? [], spec.ipv4PrefixCount ?? 0);
+  }
   await ctx.tx
     .insertInto('network_interface_groups')
     .values(groups.map((group_id, position) => ({ network_interface_id: id, group_id, position })))
@@ -262,8 +269,15 @@ export function addressRequest(
 
 export async function createNetworkInterface(ctx: Context, input: CreateNetworkInterfaceRequest): Promise<CreateNetworkInterfaceResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['network-interface']);
-  if (input.Ipv6AddressCount || input.Ipv6Addresses?.length || input.Ipv4Prefixes?.length || input.Ipv4PrefixCount || input.Ipv6Prefixes?.length || input.Ipv6PrefixCount) {
+  if (input.Ipv6AddressCount || input.Ipv6Addresses?.length || input.Ipv6Prefixes?.length || input.Ipv6PrefixCount) {
     throw Errors.unsupported('IPv6 addresses and prefixes on network interfaces are not supported yet by eni-local.');
+  }
+  // AWS: prefixes and their count exclude each other, and exclude a secondary address count.
+  if (input.Ipv4Prefixes?.length && input.Ipv4PrefixCount !== undefined) {
+    throw Errors.invalidParameterCombination('Ipv4Prefixes and Ipv4PrefixCount cannot be combined.');
+  }
+  if ((input.Ipv4Prefixes?.length || input.Ipv4PrefixCount !== undefined) && (input.SecondaryPrivateIpAddressCount !== undefined || (input.PrivateIpAddresses?.length ?? 0) > 1)) {
+    throw Errors.invalidParameterCombination('IPv4 prefixes cannot be combined with secondary private IP addresses.');
   }
   return idempotent(
     ctx,
@@ -281,6 +295,8 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
         groupIds: input.Groups,
         interfaceType: input.InterfaceType,
         clientToken: input.ClientToken,
+        ipv4Prefixes: input.Ipv4Prefixes?.map((p) => p.Ipv4Prefix!),
+        ipv4PrefixCount: input.Ipv4PrefixCount,
       });
       await applyTagSpecifications(ctx, 'network-interface', id, input.TagSpecifications);
       return { id, result: { NetworkInterface: await describeOne(ctx, id), ClientToken: input.ClientToken } };
@@ -308,6 +324,7 @@ export async function getInterface(ctx: Context, id: string | undefined, paramet
 
 interface InterfaceParts {
   addresses: Map<string, Row<'private_ip_addresses'>[]>;
+  prefixes: Map<string, string[]>;
   groups: Map<string, { GroupId: string; GroupName: string }[]>;
   associations: Map<string, Map<string, NetworkInterfaceAssociation>>;
 }
@@ -315,8 +332,9 @@ interface InterfaceParts {
 /** Everything an interface's description needs beyond its row, for many interfaces in a few queries. */
 async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> {
   const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
-  if (!ids.length) return { addresses, groups: new Map(), associations: new Map() };
-  const [rows, groups, associations] = await Promise.all([
+  const prefixes = new Map<string, string[]>();
+  if (!ids.length) return { addresses, prefixes, groups: new Map(), associations: new Map() };
+  const [rows, groups, associations, prefixRows] = await Promise.all([
     tx
       .selectFrom('private_ip_addresses')
       .selectAll()
@@ -327,13 +345,19 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
       .execute(),
     groupIdentifiersOf(tx, ids),
     associationsOf(tx, ids),
+    tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).where('network_interface_id', 'in', [...ids]).orderBy('first_address').execute(),
   ]);
+  for (const row of prefixRows) {
+    let list = prefixes.get(row.network_interface_id);
+    if (!list) prefixes.set(row.network_interface_id, (list = []));
+    list.push(row.prefix);
+  }
   for (const row of rows) {
     let list = addresses.get(row.network_interface_id);
     if (!list) addresses.set(row.network_interface_id, (list = []));
     list.push(row);
   }
-  return { addresses, groups, associations };
+  return { addresses, prefixes, groups, associations };
 }
 
 function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined {
@@ -382,7 +406,7 @@ function interfaceOf(row: InterfaceRow, parts: InterfaceParts, tags: Map<string,
     Association: parts.associations.get(row.id)?.get(row.private_ip_address),
     PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)),
     Ipv6Addresses: [],
-    Ipv4Prefixes: [],
+    Ipv4Prefixes: (parts.prefixes.get(row.id) ?? []).map((Ipv4Prefix) => ({ Ipv4Prefix })),
     Ipv6Prefixes: [],
     TagSet: tags.get(row.id) ?? [],
   };
@@ -444,7 +468,7 @@ export async function instanceInterfacesOf(tx: Tx, instanceIds: readonly string[
         Association: instanceAssociation(a.Association),
       })),
       Ipv6Addresses: [],
-      Ipv4Prefixes: [],
+      Ipv4Prefixes: (parts.prefixes.get(row.id) ?? []).map((Ipv4Prefix) => ({ Ipv4Prefix })),
       Ipv6Prefixes: [],
     };
     let list = out.get(row.instance_id!);
@@ -482,6 +506,7 @@ export async function describeNetworkInterfaces(ctx: Context, input: DescribeNet
 export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id'>): Promise<void> {
   // AWS: its Elastic IPs are disassociated (they stay allocated); an automatic public IPv4 is gone.
   await unmapInterface(ctx, eni.id);
+  await releaseIpv4Prefixes(ctx, eni.id);
   const addresses = await ctx.tx
     .selectFrom('private_ip_addresses')
     .select(['subnet_id', 'address_int'])
@@ -509,15 +534,6 @@ export function typeOf(instance: Pick<InstanceRow, 'instance_type'>): InstanceTy
   const info = findInstanceType(instance.instance_type);
   if (!info) throw new Error(`instance type ${instance.instance_type} is not in the table`);
   return info;
-}
-
-async function addressCount(tx: Tx, eniId: string): Promise<number> {
-  const { count } = await tx
-    .selectFrom('private_ip_addresses')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('network_interface_id', '=', eniId)
-    .executeTakeFirstOrThrow();
-  return Number(count);
 }
 
 /**
@@ -551,7 +567,7 @@ export async function checkAttachment(
   if (attached.length + 1 > type.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(attached.length + 1, type.name);
   const onCard = attached.filter((a) => a.network_card_index === slot.networkCardIndex).length;
   if (onCard + 1 > card.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(onCard + 1, type.name);
-  const addresses = await addressCount(ctx.tx, eni.id);
+  const addresses = await ipv4SlotsUsed(ctx, eni.id);
   if (addresses > type.ipv4AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${addresses} private IPv4 addresses; instance type ${type.name} allows ${type.ipv4AddressesPerInterface} per interface.`,

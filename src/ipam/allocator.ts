@@ -67,34 +67,69 @@ export async function allocateSpecific(tx: Tx, subnetId: string, address: number
   return true;
 }
 
-async function takeFromRange(tx: Tx, subnetId: string, range: { first: number; last: number }, address: number): Promise<void> {
-  const where = tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnetId).where('first_address', '=', range.first);
-  if (range.first === range.last) {
-    await where.execute();
-  } else if (address === range.first) {
+/** Removes [from, to] (inside `range`) from the free ranges, splitting the range as needed. */
+async function takeFromRange(tx: Tx, subnetId: string, range: { first: number; last: number }, from: number, to = from): Promise<void> {
+  if (from === range.first && to < range.last) {
+    // The common case, the lowest free address: one update moves the range's start.
     await tx
       .updateTable('subnet_free_ranges')
-      .set({ first_address: address + 1 })
+      .set({ first_address: to + 1 })
       .where('subnet_id', '=', subnetId)
       .where('first_address', '=', range.first)
       .execute();
-  } else if (address === range.last) {
-    await tx
-      .updateTable('subnet_free_ranges')
-      .set({ last_address: address - 1 })
-      .where('subnet_id', '=', subnetId)
-      .where('first_address', '=', range.first)
-      .execute();
-  } else {
-    await tx
-      .updateTable('subnet_free_ranges')
-      .set({ last_address: address - 1 })
-      .where('subnet_id', '=', subnetId)
-      .where('first_address', '=', range.first)
-      .execute();
-    await tx.insertInto('subnet_free_ranges').values({ subnet_id: subnetId, first_address: address + 1, last_address: range.last }).execute();
+    await adjustCount(tx, subnetId, -(to - from + 1));
+    return;
   }
-  await adjustCount(tx, subnetId, -1);
+  await tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnetId).where('first_address', '=', range.first).execute();
+  const pieces: { first_address: number; last_address: number }[] = [];
+  if (range.first < from) pieces.push({ first_address: range.first, last_address: from - 1 });
+  if (to < range.last) pieces.push({ first_address: to + 1, last_address: range.last });
+  if (pieces.length) await tx.insertInto('subnet_free_ranges').values(pieces.map((p) => ({ subnet_id: subnetId, ...p }))).execute();
+  await adjustCount(tx, subnetId, -(to - from + 1));
+}
+
+/**
+ * Takes a free, aligned block of `size` addresses (a /28 prefix is 16), lowest first; undefined
+ * when no free range holds one. Costs one pass over the ranges that are long enough.
+ */
+export async function allocateBlock(tx: Tx, subnetId: string, size: number): Promise<number | undefined> {
+  const ranges = await tx
+    .selectFrom('subnet_free_ranges')
+    .select(['first_address', 'last_address'])
+    .where('subnet_id', '=', subnetId)
+    .where((eb) => eb(eb('last_address', '-', eb.ref('first_address')), '>=', size - 1))
+    .orderBy('first_address')
+    .execute();
+  for (const r of ranges) {
+    const first = Number(r.first_address);
+    const last = Number(r.last_address);
+    const start = Math.ceil(first / size) * size;
+    if (start + size - 1 <= last) {
+      await takeFromRange(tx, subnetId, { first, last }, start, start + size - 1);
+      return start;
+    }
+  }
+  return undefined;
+}
+
+/** Takes a given aligned block if every address of it is free. */
+export async function allocateSpecificBlock(tx: Tx, subnetId: string, start: number, size: number): Promise<boolean> {
+  const range = await tx
+    .selectFrom('subnet_free_ranges')
+    .select(['first_address', 'last_address'])
+    .where('subnet_id', '=', subnetId)
+    .where('first_address', '<=', start)
+    .orderBy('first_address', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!range || Number(range.last_address) < start + size - 1) return false;
+  await takeFromRange(tx, subnetId, { first: Number(range.first_address), last: Number(range.last_address) }, start, start + size - 1);
+  return true;
+}
+
+/** Gives back a block of addresses (a released prefix). */
+export async function releaseBlock(tx: Tx, subnetId: string, start: number, size: number): Promise<void> {
+  for (let a = start; a < start + size; a++) await release(tx, subnetId, a);
 }
 
 /** Gives an address back, merging it with the free ranges on either side. */

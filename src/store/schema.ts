@@ -68,6 +68,8 @@ export interface SubnetTable extends Scoped {
   /** Kept exact by the allocator in the same transaction as every allocation and release. */
   available_ip_address_count: number;
   created_at: string;
+  ipv6_cidr_block: string | null;
+  ipv6_association_id: string | null;
 }
 
 export interface SubnetFreeRangeTable {
@@ -203,6 +205,24 @@ export interface PublicAddressTable extends Scoped {
   created_at: string;
 }
 
+export interface Ipv4PrefixTable extends Scoped {
+  vpc_id: string;
+  first_address: number;
+  prefix: string;
+  subnet_id: string;
+  network_interface_id: string;
+}
+
+export interface Ipv6AddressTable extends Scoped {
+  vpc_id: string;
+  /** canonical text (RFC 5952); for a prefix, the /80 in CIDR form */
+  address: string;
+  kind: 'address' | 'prefix';
+  subnet_id: string;
+  network_interface_id: string;
+  is_primary: number;
+}
+
 export interface Database {
   vpcs: VpcTable;
   vpc_cidr_blocks: VpcCidrBlockTable;
@@ -220,6 +240,8 @@ export interface Database {
   key_pairs: KeyPairTable;
   internet_gateways: InternetGatewayTable;
   public_addresses: PublicAddressTable;
+  ipv4_prefixes: Ipv4PrefixTable;
+  ipv6_addresses: Ipv6AddressTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

@@ -128,6 +128,8 @@ export const Errors = {
     new Ec2Error('SubnetLimitExceeded', 'The maximum number of subnets for this VPC has been reached.'),
   insufficientFreeAddresses: () =>
     new Ec2Error('InsufficientFreeAddressesInSubnet', 'Insufficient Free IP Addresses in subnet.'),
+  insufficientCidrBlocks: () =>
+    new Ec2Error('InsufficientCidrBlocks', 'There are not enough free cidr blocks in the specified subnet to satisfy the request.'),
   ipAddressInUse: (address: string) => new Ec2Error('InvalidIPAddress.InUse', `Address ${address} is in use.`),
 
   // --- security groups ------------------------------------------------------------------------

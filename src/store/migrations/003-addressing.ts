@@ -33,5 +33,40 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('public_addresses_scope').on('public_addresses').columns(['account_id', 'region', 'allocation_id']).execute();
   await db.schema.createIndex('public_addresses_eni').on('public_addresses').columns(['network_interface_id']).execute();
+  // Delegated IPv4 prefixes (/28) of interfaces, as the VPC CNI uses them.
+  await db.schema
+    .createTable('ipv4_prefixes')
+    .addColumn('vpc_id', 'text', (c) => c.notNull())
+    .addColumn('first_address', 'bigint', (c) => c.notNull())
+    .addColumn('prefix', 'text', (c) => c.notNull())
+    .addColumn('subnet_id', 'text', (c) => c.notNull().references('subnets.id'))
+    .addColumn('network_interface_id', 'text', (c) => c.notNull().references('network_interfaces.id').onDelete('cascade'))
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('region', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('ipv4_prefixes_pk', ['vpc_id', 'first_address'])
+    .execute();
+  await db.schema.createIndex('ipv4_prefixes_eni').on('ipv4_prefixes').columns(['network_interface_id']).execute();
+  await db.schema.createIndex('ipv4_prefixes_prefix').on('ipv4_prefixes').columns(['prefix']).execute();
+
+  // IPv6: a subnet's /64, interfaces' addresses and delegated /80 prefixes (unique within a VPC).
+  await db.schema.alterTable('subnets').addColumn('ipv6_cidr_block', 'text').execute();
+  await db.schema.alterTable('subnets').addColumn('ipv6_association_id', 'text').execute();
+  await db.schema
+    .createTable('ipv6_addresses')
+    .addColumn('vpc_id', 'text', (c) => c.notNull())
+    .addColumn('address', 'text', (c) => c.notNull())
+    // 'address' for a single address, 'prefix' for a delegated /80
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('subnet_id', 'text', (c) => c.notNull().references('subnets.id'))
+    .addColumn('network_interface_id', 'text', (c) => c.notNull().references('network_interfaces.id').onDelete('cascade'))
+    .addColumn('is_primary', 'integer', (c) => c.notNull())
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('region', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('ipv6_addresses_pk', ['vpc_id', 'address'])
+    .execute();
+  await db.schema.createIndex('ipv6_addresses_eni').on('ipv6_addresses').columns(['network_interface_id']).execute();
+  await db.schema.createIndex('ipv6_addresses_address').on('ipv6_addresses').columns(['address']).execute();
+  await db.schema.createIndex('ipv6_addresses_subnet').on('ipv6_addresses').columns(['subnet_id']).execute();
+
   await db.schema.createIndex('public_addresses_vpc').on('public_addresses').columns(['vpc_id']).execute();
 }

@@ -1,5 +1,6 @@
 /** The network interface and its attachments. */
 import * as enis from '../../../cloud/network-interfaces.ts';
+import * as privateAddresses from '../../../cloud/private-addresses.ts';
 import type { ActionTable } from './types.ts';
 
 export const networkInterfaceActions: ActionTable = {
@@ -11,4 +12,6 @@ export const networkInterfaceActions: ActionTable = {
   ModifyNetworkInterfaceAttribute: enis.modifyNetworkInterfaceAttribute,
   DescribeNetworkInterfaceAttribute: enis.describeNetworkInterfaceAttribute,
   ResetNetworkInterfaceAttribute: enis.resetNetworkInterfaceAttribute,
+  AssignPrivateIpAddresses: privateAddresses.assignPrivateIpAddresses,
+  UnassignPrivateIpAddresses: privateAddresses.unassignPrivateIpAddresses,
 };
