@@ -423,7 +423,11 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
         created_at: ctx.now.toISOString(),
       })
       .execute();
-    for (const p of plan) await attachPlanned(ctx, id, typeName, zone, p);
+    for (const p of plan) {
+      const eniId = await attachPlanned(ctx, id, typeName, zone, p);
+      // AWS: network-interface tag specifications tag the interfaces the launch creates.
+      if (p.kind === 'new') await applyTagSpecifications(ctx, 'network-interface', eniId, input.TagSpecifications);
+    }
     const primary = await ctx.tx
       .selectFrom('network_interfaces')
       .selectAll()
@@ -454,7 +458,7 @@ async function launchableCount(ctx: Context, plan: PlannedInterface[], max: numb
   return launchable;
 }
 
-async function attachPlanned(ctx: Context, instanceId: string, typeName: string, zone: string, p: PlannedInterface): Promise<void> {
+async function attachPlanned(ctx: Context, instanceId: string, typeName: string, zone: string, p: PlannedInterface): Promise<string> {
   const slot = { deviceIndex: p.deviceIndex, networkCardIndex: p.networkCardIndex };
   const eniId =
     p.kind === 'existing'
@@ -473,6 +477,7 @@ async function attachPlanned(ctx: Context, instanceId: string, typeName: string,
   const eni = await getInterface(ctx, eniId);
   await checkAttachment(ctx, eni, { id: instanceId, instance_type: typeName, availability_zone: zone }, slot);
   await attachInterface(ctx, eni, instanceId, { ...slot, deleteOnTermination: p.kind === 'new' && p.deleteOnTermination });
+  return eniId;
 }
 
 // --- describing ----------------------------------------------------------------------------------
