@@ -30,6 +30,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { Errors } from '../api/ec2/errors.ts';
 import { assignAutoPublicIp, associationsOf, unmapInterface } from './addresses.ts';
+import { assignIpv6 } from './ipv6.ts';
 import { assignIpv4Prefixes, ipv4SlotsUsed, releaseIpv4Prefixes } from './private-addresses.ts';
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
@@ -66,6 +67,7 @@ const ENI_FILTERS: FilterSpec = {
   'addresses.private-ip-address': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'address' },
   'addresses.primary': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'is_primary', type: 'boolean' },
   'group-id': { table: 'network_interface_groups', foreignKey: 'network_interface_id', column: 'group_id' },
+  'ipv6-addresses.ipv6-address': { table: 'ipv6_addresses', foreignKey: 'network_interface_id', column: 'address', where: { kind: 'address' } },
   'group-name': {
     table: 'network_interface_groups',
     foreignKey: 'network_interface_id',
@@ -104,6 +106,11 @@ export interface InterfaceSpec {
   clientToken?: string;
   ipv4Prefixes?: readonly string[];
   ipv4PrefixCount?: number;
+  ipv6Addresses?: readonly string[];
+  /** Undefined: the subnet's AssignIpv6AddressOnCreation decides (one address). */
+  ipv6AddressCount?: number;
+  ipv6Prefixes?: readonly string[];
+  ipv6PrefixCount?: number;
 }
 
 /** Parses an address the caller asked for and checks it belongs to the subnet and is not reserved. */
@@ -232,6 +239,19 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     const eni = await ctx.tx.selectFrom('network_interfaces').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     await assignIpv4Prefixes(ctx, eni, subnet, spec.ipv4Prefixes ?? [], spec.ipv4PrefixCount ?? 0);
   }
+  const ipv6 = {
+    addresses: spec.ipv6Addresses ?? [],
+    // AWS: a subnet with AssignIpv6AddressOnCreation gives a new interface one address unless told 0.
+    count: spec.ipv6AddressCount ?? (spec.ipv6Addresses?.length ? 0 : subnet.assign_ipv6_address_on_creation),
+    prefixes: spec.ipv6Prefixes ?? [],
+    prefixCount: spec.ipv6PrefixCount ?? 0,
+  };
+  if (ipv6.addresses.length || ipv6.count || ipv6.prefixes.length || ipv6.prefixCount) {
+    if (ipv6.addresses.length + ipv6.count + ipv6.prefixes.length + ipv6.prefixCount > MAX_IPV4_PER_INTERFACE) {
+      throw Errors.invalidParameterValue(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} IPv6 addresses.`);
+    }
+    await assignIpv6(ctx, { id, vpc_id: subnet.vpc_id }, subnet, ipv6);
+  }
   await ctx.tx
     .insertInto('network_interface_groups')
     .values(groups.map((group_id, position) => ({ network_interface_id: id, group_id, position })))
@@ -269,8 +289,12 @@ export function addressRequest(
 
 export async function createNetworkInterface(ctx: Context, input: CreateNetworkInterfaceRequest): Promise<CreateNetworkInterfaceResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['network-interface']);
-  if (input.Ipv6AddressCount || input.Ipv6Addresses?.length || input.Ipv6Prefixes?.length || input.Ipv6PrefixCount) {
-    throw Errors.unsupported('IPv6 addresses and prefixes on network interfaces are not supported yet by eni-local.');
+  // AWS: IPv6 addresses and their count exclude each other (prefixes likewise).
+  if (input.Ipv6Addresses?.length && input.Ipv6AddressCount !== undefined) {
+    throw Errors.invalidParameterCombination('Ipv6Addresses and Ipv6AddressCount cannot be combined.');
+  }
+  if (input.Ipv6Prefixes?.length && input.Ipv6PrefixCount !== undefined) {
+    throw Errors.invalidParameterCombination('Ipv6Prefixes and Ipv6PrefixCount cannot be combined.');
   }
   // AWS: prefixes and their count exclude each other, and exclude a secondary address count.
   if (input.Ipv4Prefixes?.length && input.Ipv4PrefixCount !== undefined) {
@@ -297,6 +321,10 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
         clientToken: input.ClientToken,
         ipv4Prefixes: input.Ipv4Prefixes?.map((p) => p.Ipv4Prefix!),
         ipv4PrefixCount: input.Ipv4PrefixCount,
+        ipv6Addresses: input.Ipv6Addresses?.map((a) => a.Ipv6Address!),
+        ipv6AddressCount: input.Ipv6AddressCount,
+        ipv6Prefixes: input.Ipv6Prefixes?.map((p) => p.Ipv6Prefix!),
+        ipv6PrefixCount: input.Ipv6PrefixCount,
       });
       await applyTagSpecifications(ctx, 'network-interface', id, input.TagSpecifications);
       return { id, result: { NetworkInterface: await describeOne(ctx, id), ClientToken: input.ClientToken } };
@@ -325,6 +353,7 @@ export async function getInterface(ctx: Context, id: string | undefined, paramet
 interface InterfaceParts {
   addresses: Map<string, Row<'private_ip_addresses'>[]>;
   prefixes: Map<string, string[]>;
+  ipv6: Map<string, Row<'ipv6_addresses'>[]>;
   groups: Map<string, { GroupId: string; GroupName: string }[]>;
   associations: Map<string, Map<string, NetworkInterfaceAssociation>>;
 }
@@ -333,8 +362,9 @@ interface InterfaceParts {
 async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> {
   const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
   const prefixes = new Map<string, string[]>();
-  if (!ids.length) return { addresses, prefixes, groups: new Map(), associations: new Map() };
-  const [rows, groups, associations, prefixRows] = await Promise.all([
+  const ipv6 = new Map<string, Row<'ipv6_addresses'>[]>();
+  if (!ids.length) return { addresses, prefixes, ipv6, groups: new Map(), associations: new Map() };
+  const [rows, groups, associations, prefixRows, ipv6Rows] = await Promise.all([
     tx
       .selectFrom('private_ip_addresses')
       .selectAll()
@@ -346,7 +376,13 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
     groupIdentifiersOf(tx, ids),
     associationsOf(tx, ids),
     tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).where('network_interface_id', 'in', [...ids]).orderBy('first_address').execute(),
+    tx.selectFrom('ipv6_addresses').selectAll().where('network_interface_id', 'in', [...ids]).orderBy('address').execute(),
   ]);
+  for (const row of ipv6Rows) {
+    let list = ipv6.get(row.network_interface_id);
+    if (!list) ipv6.set(row.network_interface_id, (list = []));
+    list.push(row);
+  }
   for (const row of prefixRows) {
     let list = prefixes.get(row.network_interface_id);
     if (!list) prefixes.set(row.network_interface_id, (list = []));
@@ -357,7 +393,7 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
     if (!list) addresses.set(row.network_interface_id, (list = []));
     list.push(row);
   }
-  return { addresses, prefixes, groups, associations };
+  return { addresses, prefixes, ipv6, groups, associations };
 }
 
 function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined {
@@ -371,6 +407,14 @@ function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined
     InstanceId: row.instance_id!,
     InstanceOwnerId: row.account_id,
     Status: row.attachment_status as NetworkInterfaceAttachment['Status'],
+  };
+}
+
+function ipv6Of(parts: InterfaceParts, id: string) {
+  const rows = parts.ipv6.get(id) ?? [];
+  return {
+    addresses: rows.filter((r) => r.kind === 'address').map((r) => ({ Ipv6Address: r.address, IsPrimaryIpv6: r.is_primary === 1 })),
+    prefixes: rows.filter((r) => r.kind === 'prefix').map((r) => ({ Ipv6Prefix: r.address })),
   };
 }
 
@@ -405,9 +449,9 @@ function interfaceOf(row: InterfaceRow, parts: InterfaceParts, tags: Map<string,
     // The interface-level association is its primary private address's public IPv4.
     Association: parts.associations.get(row.id)?.get(row.private_ip_address),
     PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)),
-    Ipv6Addresses: [],
+    Ipv6Addresses: ipv6Of(parts, row.id).addresses,
     Ipv4Prefixes: (parts.prefixes.get(row.id) ?? []).map((Ipv4Prefix) => ({ Ipv4Prefix })),
-    Ipv6Prefixes: [],
+    Ipv6Prefixes: ipv6Of(parts, row.id).prefixes,
     TagSet: tags.get(row.id) ?? [],
   };
 }
@@ -467,9 +511,9 @@ export async function instanceInterfacesOf(tx: Tx, instanceIds: readonly string[
         ...a,
         Association: instanceAssociation(a.Association),
       })),
-      Ipv6Addresses: [],
+      Ipv6Addresses: ipv6Of(parts, row.id).addresses,
       Ipv4Prefixes: (parts.prefixes.get(row.id) ?? []).map((Ipv4Prefix) => ({ Ipv4Prefix })),
-      Ipv6Prefixes: [],
+      Ipv6Prefixes: ipv6Of(parts, row.id).prefixes,
     };
     let list = out.get(row.instance_id!);
     if (!list) out.set(row.instance_id!, (list = []));
@@ -507,6 +551,7 @@ export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id
   // AWS: its Elastic IPs are disassociated (they stay allocated); an automatic public IPv4 is gone.
   await unmapInterface(ctx, eni.id);
   await releaseIpv4Prefixes(ctx, eni.id);
+  await ctx.tx.deleteFrom('ipv6_addresses').where('network_interface_id', '=', eni.id).execute();
   const addresses = await ctx.tx
     .selectFrom('private_ip_addresses')
     .select(['subnet_id', 'address_int'])
@@ -571,6 +616,16 @@ export async function checkAttachment(
   if (addresses > type.ipv4AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${addresses} private IPv4 addresses; instance type ${type.name} allows ${type.ipv4AddressesPerInterface} per interface.`,
+    );
+  }
+  const { n: ipv6 } = await ctx.tx
+    .selectFrom('ipv6_addresses')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('network_interface_id', '=', eni.id)
+    .executeTakeFirstOrThrow();
+  if (Number(ipv6) > type.ipv6AddressesPerInterface) {
+    throw Errors.ipAddressLimitExceeded(
+      `Network interface ${eni.id} has ${ipv6} IPv6 addresses; instance type ${type.name} allows ${type.ipv6AddressesPerInterface} per interface.`,
     );
   }
 }

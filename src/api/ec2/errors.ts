@@ -128,6 +128,12 @@ export const Errors = {
     new Ec2Error('SubnetLimitExceeded', 'The maximum number of subnets for this VPC has been reached.'),
   insufficientFreeAddresses: () =>
     new Ec2Error('InsufficientFreeAddressesInSubnet', 'Insufficient Free IP Addresses in subnet.'),
+  cidrLimitExceeded: make('CidrLimitExceeded'),
+  invalidCidrBlockInUse: make('InvalidCidrBlock.InUse'),
+  vpcCidrAssociationNotFound: (id: string) =>
+    new Ec2Error('InvalidVpcCidrBlockAssociationID.NotFound', `The vpc CIDR block association ID '${id}' does not exist`),
+  subnetCidrAssociationNotFound: (id: string) =>
+    new Ec2Error('InvalidSubnetCidrBlockAssociationID.NotFound', `The subnet CIDR block association ID '${id}' does not exist`),
   insufficientCidrBlocks: () =>
     new Ec2Error('InsufficientCidrBlocks', 'There are not enough free cidr blocks in the specified subnet to satisfy the request.'),
   ipAddressInUse: (address: string) => new Ec2Error('InvalidIPAddress.InUse', `Address ${address} is in use.`),
