@@ -115,6 +115,12 @@ const INSTANCE_FILTERS: FilterSpec = {
     column: 'id',
     in: { table: 'private_ip_addresses', key: 'network_interface_id', column: 'address' },
   },
+  'network-interface.ipv6-addresses.ipv6-address': {
+    table: 'network_interfaces',
+    foreignKey: 'instance_id',
+    column: 'id',
+    in: { table: 'ipv6_addresses', key: 'network_interface_id', column: 'address' },
+  },
   'network-interface.private-ip-address': {
     table: 'network_interfaces',
     foreignKey: 'instance_id',
@@ -161,6 +167,10 @@ type PlannedInterface =
       associatePublicIp?: boolean;
       ipv4Prefixes: string[];
       ipv4PrefixCount: number;
+      ipv6Addresses: string[];
+      ipv6AddressCount?: number;
+      ipv6Prefixes: string[];
+      ipv6PrefixCount: number;
     };
 
 async function defaultSubnet(ctx: Context, zoneName: string | undefined): Promise<Row<'subnets'>> {
@@ -206,6 +216,9 @@ async function planInterfaces(ctx: Context, input: RunInstancesRequest, count: n
   if (input.PrivateIpAddress !== undefined) {
     throw Errors.invalidParameterCombination('Network interfaces and an instance-level private IP address may not be specified on the same request');
   }
+  if (input.Ipv6AddressCount !== undefined || input.Ipv6Addresses?.length) {
+    throw Errors.invalidParameterCombination('Network interfaces and instance-level IPv6 addresses may not be specified on the same request');
+  }
   const planned: PlannedInterface[] = [];
   for (const entry of entries) planned.push(await planEntry(ctx, entry, entries.length, count));
   const slots = new Set(planned.map((p) => `${p.networkCardIndex}/${p.deviceIndex}`));
@@ -225,6 +238,9 @@ async function planPrimaryFromInstanceLevel(ctx: Context, input: RunInstancesReq
   }
   if (input.PrivateIpAddress !== undefined && count > 1) {
     throw Errors.invalidParameterCombination('A private IP address cannot be specified when launching more than one instance.');
+  }
+  if (input.Ipv6Addresses?.length && (count > 1 || input.Ipv6AddressCount !== undefined)) {
+    throw Errors.invalidParameterCombination('Specific IPv6 addresses cannot be combined with an address count or with launching more than one instance.');
   }
   let groupIds = input.SecurityGroupIds;
   if (input.SecurityGroups?.length) {
@@ -247,6 +263,10 @@ async function planPrimaryFromInstanceLevel(ctx: Context, input: RunInstancesReq
     deleteOnTermination: true,
     ipv4Prefixes: [],
     ipv4PrefixCount: 0,
+    ipv6Addresses: (input.Ipv6Addresses ?? []).map((a) => a.Ipv6Address!),
+    ipv6AddressCount: input.Ipv6AddressCount,
+    ipv6Prefixes: [],
+    ipv6PrefixCount: 0,
   };
 }
 
@@ -267,8 +287,8 @@ async function planEntry(ctx: Context, entry: InstanceNetworkInterfaceSpecificat
       throw Errors.invalidParameterCombination('The associatePublicIPAddress parameter can only be specified for the network interface with DeviceIndex 0.');
     }
   }
-  if (entry.Ipv6AddressCount || entry.Ipv6Addresses?.length || entry.Ipv6PrefixCount || entry.Ipv6Prefixes?.length) {
-    throw Errors.unsupported('IPv6 addresses and prefixes on network interfaces are not supported yet by eni-local.');
+  if (entry.Ipv6Addresses?.length && entry.Ipv6AddressCount !== undefined) {
+    throw Errors.invalidParameterCombination('Ipv6Addresses and Ipv6AddressCount cannot be combined.');
   }
   if (entry.NetworkInterfaceId !== undefined) {
     if (entry.SubnetId !== undefined) throw Errors.invalidParameterCombination('A network interface may not specify both a network interface ID and a subnet');
@@ -305,6 +325,10 @@ async function planEntry(ctx: Context, entry: InstanceNetworkInterfaceSpecificat
     associatePublicIp: entry.AssociatePublicIpAddress,
     ipv4Prefixes: (entry.Ipv4Prefixes ?? []).map((p) => p.Ipv4Prefix!),
     ipv4PrefixCount: entry.Ipv4PrefixCount ?? 0,
+    ipv6Addresses: (entry.Ipv6Addresses ?? []).map((a) => a.Ipv6Address!),
+    ipv6AddressCount: entry.Ipv6AddressCount,
+    ipv6Prefixes: (entry.Ipv6Prefixes ?? []).map((p) => p.Ipv6Prefix!),
+    ipv6PrefixCount: entry.Ipv6PrefixCount ?? 0,
   };
 }
 
@@ -334,6 +358,14 @@ function checkPlanAgainstType(plan: PlannedInterface[], typeName: string): void 
     if (addresses > type.ipv4AddressesPerInterface) {
       throw Errors.ipAddressLimitExceeded(
         `Number of private addresses (${addresses}) exceeds the limit of ${type.ipv4AddressesPerInterface} per interface for instance type ${type.name}.`,
+      );
+    }
+    const ipv6 = p.ipv6Addresses.length + (p.ipv6AddressCount ?? 0) + p.ipv6Prefixes.length + p.ipv6PrefixCount;
+    if (ipv6 > type.ipv6AddressesPerInterface) {
+      throw Errors.ipAddressLimitExceeded(
+        type.ipv6Supported
+          ? `Number of IPv6 addresses (${ipv6}) exceeds the limit of ${type.ipv6AddressesPerInterface} per interface for instance type ${type.name}.`
+          : `Instance type ${type.name} does not support IPv6.`,
       );
     }
   }
@@ -473,6 +505,10 @@ async function attachPlanned(ctx: Context, instanceId: string, typeName: string,
           interfaceType: p.interfaceType,
           ipv4Prefixes: p.ipv4Prefixes,
           ipv4PrefixCount: p.ipv4PrefixCount,
+          ipv6Addresses: p.ipv6Addresses,
+          ipv6AddressCount: p.ipv6AddressCount,
+          ipv6Prefixes: p.ipv6Prefixes,
+          ipv6PrefixCount: p.ipv6PrefixCount,
         });
   const eni = await getInterface(ctx, eniId);
   await checkAttachment(ctx, eni, { id: instanceId, instance_type: typeName, availability_zone: zone }, slot);

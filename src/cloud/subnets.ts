@@ -21,6 +21,7 @@ import type { Context } from './context.ts';
 import { findZone, zonesOf, type Zone } from './regions.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { checkSubnetIpv6Block } from './ipv6.ts';
 import { getVpc, parseBlock } from './vpcs.ts';
 
 const SUBNET_FILTERS: FilterSpec = {
@@ -39,6 +40,9 @@ const SUBNET_FILTERS: FilterSpec = {
   'map-public-ip-on-launch': { column: 'map_public_ip_on_launch', type: 'boolean' },
   'owner-id': { column: 'account_id' },
   state: { column: 'state' },
+  'ipv6-cidr-block-association.ipv6-cidr-block': { column: 'ipv6_cidr_block' },
+  'ipv6-cidr-block-association.association-id': { column: 'ipv6_association_id' },
+  'assign-ipv6-address-on-creation': { column: 'assign_ipv6_address_on_creation', type: 'boolean' },
 };
 
 export function subnetCidr(row: Pick<Row<'subnets'>, 'cidr_block'>): Ipv4Cidr {
@@ -48,15 +52,17 @@ export function subnetCidr(row: Pick<Row<'subnets'>, 'cidr_block'>): Ipv4Cidr {
 export async function createSubnet(ctx: Context, input: CreateSubnetRequest): Promise<CreateSubnetResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['subnet']);
   const vpc = await getVpc(ctx, input.VpcId);
-  if (input.Ipv6CidrBlock !== undefined || input.Ipv6Native) {
-    throw Errors.unsupported('IPv6 subnets are not supported yet by eni-local.');
-  }
+  if (input.Ipv6Native) throw Errors.unsupported('IPv6-only subnets are not supported yet by eni-local.');
+  const ipv6 = input.Ipv6CidrBlock !== undefined ? await checkSubnetIpv6Block(ctx, vpc.id, input.Ipv6CidrBlock) : undefined;
   const cidr = parseBlock(input.CidrBlock, 'CidrBlock', Errors.invalidSubnetRange);
   const zone =
     input.AvailabilityZone !== undefined || input.AvailabilityZoneId !== undefined
       ? findZone(ctx.region, { name: input.AvailabilityZone, id: input.AvailabilityZoneId })
       : await nextZone(ctx, vpc.id);
   const id = await insertSubnet(ctx, { vpcId: vpc.id, cidr, zone, defaultForAz: false, mapPublicIpOnLaunch: false });
+  if (ipv6) {
+    await ctx.tx.updateTable('subnets').set({ ipv6_cidr_block: ipv6, ipv6_association_id: newId('subnet-cidr-assoc') }).where('id', '=', id).execute();
+  }
   await applyTagSpecifications(ctx, 'subnet', id, input.TagSpecifications);
   return { Subnet: (await subnetsOf(ctx.tx, [await getSubnet(ctx, id)]))[0] };
 }
@@ -161,7 +167,9 @@ async function subnetsOf(tx: Tx, rows: Row<'subnets'>[]): Promise<Subnet[]> {
     MapPublicIpOnLaunch: row.map_public_ip_on_launch === 1,
     MapCustomerOwnedIpOnLaunch: false,
     AssignIpv6AddressOnCreation: row.assign_ipv6_address_on_creation === 1,
-    Ipv6CidrBlockAssociationSet: [],
+    Ipv6CidrBlockAssociationSet: row.ipv6_cidr_block
+      ? [{ AssociationId: row.ipv6_association_id!, Ipv6CidrBlock: row.ipv6_cidr_block, Ipv6CidrBlockState: { State: 'associated' } }]
+      : [],
     EnableDns64: false,
     Ipv6Native: false,
     PrivateDnsNameOptionsOnLaunch: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
@@ -225,11 +233,12 @@ export async function modifySubnetAttribute(ctx: Context, input: ModifySubnetAtt
     await ctx.tx.updateTable('subnets').set({ map_public_ip_on_launch: input.MapPublicIpOnLaunch.Value ? 1 : 0 }).where('id', '=', subnet.id).execute();
   }
   if (input.AssignIpv6AddressOnCreation) {
-    if (input.AssignIpv6AddressOnCreation.Value) {
-      // AWS: the subnet must have an IPv6 block first.
+    const on = input.AssignIpv6AddressOnCreation.Value === true;
+    // AWS: the subnet must have an IPv6 block first.
+    if (on && !subnet.ipv6_cidr_block) {
       throw Errors.invalidParameterValue(`Subnet ${subnet.id} does not have an IPv6 CIDR block; AssignIpv6AddressOnCreation cannot be enabled.`);
     }
-    await ctx.tx.updateTable('subnets').set({ assign_ipv6_address_on_creation: 0 }).where('id', '=', subnet.id).execute();
+    await ctx.tx.updateTable('subnets').set({ assign_ipv6_address_on_creation: on ? 1 : 0 }).where('id', '=', subnet.id).execute();
   }
   return {};
 }

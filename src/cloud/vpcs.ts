@@ -19,6 +19,7 @@ import type { Row, Tx } from '../store/schema.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
+import { addAmazonIpv6Block } from './ipv6.ts';
 import { createDefaultSecurityGroup, deleteDefaultSecurityGroup } from './security-groups.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
@@ -48,12 +49,13 @@ export function parseBlock(text: string | undefined, parameter: string, rangeErr
 
 export async function createVpc(ctx: Context, input: CreateVpcRequest): Promise<CreateVpcResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['vpc']);
-  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock || input.Ipv6Pool) {
-    throw Errors.unsupported('IPv6 CIDR blocks on CreateVpc are not supported yet by eni-local.');
+  if (input.Ipv6CidrBlock || input.Ipv6Pool || input.Ipv6IpamPoolId || input.Ipv4IpamPoolId) {
+    throw Errors.unsupported('BYOIP and IPAM pools are not supported by eni-local; use AmazonProvidedIpv6CidrBlock.');
   }
   const cidr = parseBlock(input.CidrBlock, 'CidrBlock', Errors.invalidVpcRange);
   const tenancy = input.InstanceTenancy ?? 'default';
   const id = await insertVpc(ctx, { cidrBlock: formatIpv4Cidr(cidr), tenancy, isDefault: false });
+  if (input.AmazonProvidedIpv6CidrBlock) await addAmazonIpv6Block(ctx, id);
   await applyTagSpecifications(ctx, 'vpc', id, input.TagSpecifications);
   return { Vpc: await vpcOf(ctx.tx, await getVpc(ctx, id)) };
 }

@@ -1,4 +1,5 @@
 /** VPCs, regions and zones, account attributes, tags. */
+import * as ipv6 from '../../../cloud/ipv6.ts';
 import * as regions from '../../../cloud/regions.ts';
 import * as tags from '../../../cloud/tags.ts';
 import * as vpcs from '../../../cloud/vpcs.ts';
@@ -10,6 +11,8 @@ export const foundationActions: ActionTable = {
   DeleteVpc: vpcs.deleteVpc,
   DescribeVpcAttribute: vpcs.describeVpcAttribute,
   ModifyVpcAttribute: vpcs.modifyVpcAttribute,
+  AssociateVpcCidrBlock: ipv6.associateVpcCidrBlock,
+  DisassociateVpcCidrBlock: ipv6.disassociateVpcCidrBlock,
   DescribeRegions: regions.describeRegions,
   DescribeAvailabilityZones: regions.describeAvailabilityZones,
   DescribeAccountAttributes: regions.describeAccountAttributes,

@@ -1,4 +1,5 @@
 /** The network interface and its attachments. */
+import * as ipv6 from '../../../cloud/ipv6.ts';
 import * as enis from '../../../cloud/network-interfaces.ts';
 import * as privateAddresses from '../../../cloud/private-addresses.ts';
 import type { ActionTable } from './types.ts';
@@ -14,4 +15,6 @@ export const networkInterfaceActions: ActionTable = {
   ResetNetworkInterfaceAttribute: enis.resetNetworkInterfaceAttribute,
   AssignPrivateIpAddresses: privateAddresses.assignPrivateIpAddresses,
   UnassignPrivateIpAddresses: privateAddresses.unassignPrivateIpAddresses,
+  AssignIpv6Addresses: ipv6.assignIpv6Addresses,
+  UnassignIpv6Addresses: ipv6.unassignIpv6Addresses,
 };

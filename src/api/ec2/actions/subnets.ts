@@ -1,4 +1,5 @@
 /** Subnets. */
+import * as ipv6 from '../../../cloud/ipv6.ts';
 import * as subnets from '../../../cloud/subnets.ts';
 import type { ActionTable } from './types.ts';
 
@@ -7,4 +8,6 @@ export const subnetActions: ActionTable = {
   DescribeSubnets: subnets.describeSubnets,
   DeleteSubnet: subnets.deleteSubnet,
   ModifySubnetAttribute: subnets.modifySubnetAttribute,
+  AssociateSubnetCidrBlock: ipv6.associateSubnetCidrBlock,
+  DisassociateSubnetCidrBlock: ipv6.disassociateSubnetCidrBlock,
 };
