@@ -41,6 +41,12 @@ export async function createDefaultVpc(ctx: Context): Promise<string> {
       mapPublicIpOnLaunch: true,
     });
   }
-  await insertInternetGateway(ctx, vpcId);
+  const igw = await insertInternetGateway(ctx, vpcId);
+  // AWS: the default VPC's main route table sends 0.0.0.0/0 to its internet gateway.
+  const main = await ctx.tx.selectFrom('route_tables').select('id').where('vpc_id', '=', vpcId).where('is_main', '=', 1).executeTakeFirstOrThrow();
+  await ctx.tx
+    .insertInto('routes')
+    .values({ route_table_id: main.id, destination: '0.0.0.0/0', family: 4, gateway_id: igw, network_interface_id: null, origin: 'CreateRouteTable' })
+    .execute();
   return vpcId;
 }

@@ -39,6 +39,7 @@ import {
 import type { Row } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
+import { addLocalRoutes, removeLocalRoutes } from './route-tables.ts';
 import { newId } from './rules/ids.ts';
 import { getSubnet } from './subnets.ts';
 import { getVpc, parseBlock } from './vpcs.ts';
@@ -63,6 +64,7 @@ export async function addAmazonIpv6Block(ctx: Context, vpcId: string): Promise<{
       .insertInto('vpc_cidr_blocks')
       .values({ association_id: associationId, account_id: ctx.account, region: ctx.region, vpc_id: vpcId, cidr_block: cidr, family: 6, state: 'associated', is_primary: 0 })
       .execute();
+    await addLocalRoutes(ctx, vpcId, cidr, 6);
     return { associationId, cidr };
   }
 }
@@ -102,6 +104,7 @@ export async function associateVpcCidrBlock(ctx: Context, input: AssociateVpcCid
     .insertInto('vpc_cidr_blocks')
     .values({ association_id: associationId, account_id: ctx.account, region: ctx.region, vpc_id: vpc.id, cidr_block: text, family: 4, state: 'associated', is_primary: 0 })
     .execute();
+  await addLocalRoutes(ctx, vpc.id, text, 4);
   return { VpcId: vpc.id, CidrBlockAssociation: { AssociationId: associationId, CidrBlock: text, CidrBlockState: { State: 'associated' } } };
 }
 
@@ -125,6 +128,7 @@ export async function disassociateVpcCidrBlock(ctx: Context, input: Disassociate
       : subnets.some((s) => overlaps(parseIpv4Cidr(block.cidr_block)!, parseIpv4Cidr(s.cidr_block)!));
   if (used) throw Errors.invalidCidrBlockInUse(`The CIDR block ${block.cidr_block} is in use by subnets of ${block.vpc_id}.`);
   await ctx.tx.deleteFrom('vpc_cidr_blocks').where('association_id', '=', id).execute();
+  await removeLocalRoutes(ctx, block.vpc_id, block.cidr_block);
   return block.family === 6
     ? {
         VpcId: block.vpc_id,

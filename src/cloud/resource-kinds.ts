@@ -26,6 +26,8 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'eni', resourceType: 'network-interface', table: 'network_interfaces', idColumn: 'id', errors: Errors.networkInterfaceId },
   { prefix: 'key', resourceType: 'key-pair', table: 'key_pairs', idColumn: 'id', errors: Errors.keyPairId },
   { prefix: 'eipalloc', resourceType: 'elastic-ip', table: 'public_addresses', idColumn: 'allocation_id', errors: Errors.allocationId },
+  { prefix: 'rtb', resourceType: 'route-table', table: 'route_tables', idColumn: 'id', errors: Errors.routeTableId },
+  { prefix: 'acl', resourceType: 'network-acl', table: 'network_acls', idColumn: 'id', errors: Errors.networkAclId },
   { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
 ];
 

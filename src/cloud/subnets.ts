@@ -22,6 +22,8 @@ import { findZone, zonesOf, type Zone } from './regions.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { checkSubnetIpv6Block } from './ipv6.ts';
+import { associateDefaultAcl, forgetSubnetAcl } from './network-acls.ts';
+import { forgetSubnet } from './route-tables.ts';
 import { getVpc, parseBlock } from './vpcs.ts';
 
 const SUBNET_FILTERS: FilterSpec = {
@@ -132,6 +134,7 @@ export async function insertSubnet(
     .execute();
   const available = await initialiseSubnetRange(ctx.tx, id, subnet.cidr);
   await ctx.tx.updateTable('subnets').set({ available_ip_address_count: available }).where('id', '=', id).execute();
+  await associateDefaultAcl(ctx, id, subnet.vpcId);
   return id;
 }
 
@@ -202,6 +205,8 @@ export async function deleteSubnet(ctx: Context, input: DeleteSubnetRequest): Pr
   if (eni) {
     throw Errors.dependencyViolation(`The subnet '${subnet.id}' has dependencies and cannot be deleted.`);
   }
+  await forgetSubnet(ctx, subnet.id);
+  await forgetSubnetAcl(ctx, subnet.id);
   await ctx.tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnet.id).execute();
   await ctx.tx.deleteFrom('subnets').where('id', '=', subnet.id).execute();
   await deleteAllTags(ctx, subnet.id);

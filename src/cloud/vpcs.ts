@@ -20,6 +20,8 @@ import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { addAmazonIpv6Block } from './ipv6.ts';
+import { createDefaultNetworkAcl, deleteVpcAcls } from './network-acls.ts';
+import { createMainRouteTable, deleteMainRouteTable } from './route-tables.ts';
 import { createDefaultSecurityGroup, deleteDefaultSecurityGroup } from './security-groups.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
@@ -103,6 +105,8 @@ export async function insertVpc(
     })
     .execute();
   await createDefaultSecurityGroup(ctx, id);
+  await createMainRouteTable(ctx, id);
+  await createDefaultNetworkAcl(ctx, id);
   return id;
 }
 
@@ -185,6 +189,8 @@ export const VPC_DEPENDENTS: { table: string; column: string; noun: string; wher
   { table: 'network_interfaces', column: 'vpc_id', noun: 'network interfaces' },
   { table: 'security_groups', column: 'vpc_id', noun: 'security groups', where: { is_vpc_default: 0 } },
   { table: 'internet_gateways', column: 'vpc_id', noun: 'an internet gateway' },
+  { table: 'route_tables', column: 'vpc_id', noun: 'route tables', where: { is_main: 0 } },
+  { table: 'network_acls', column: 'vpc_id', noun: 'network ACLs', where: { is_default: 0 } },
 ];
 
 export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<Record<string, never>> {
@@ -198,6 +204,8 @@ export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<
     }
   }
   await deleteDefaultSecurityGroup(ctx, vpc.id);
+  await deleteMainRouteTable(ctx, vpc.id);
+  await deleteVpcAcls(ctx, vpc.id);
   await ctx.tx.deleteFrom('vpc_cidr_blocks').where('vpc_id', '=', vpc.id).execute();
   await ctx.tx.deleteFrom('vpcs').where('id', '=', vpc.id).execute();
   await deleteAllTags(ctx, vpc.id);

@@ -223,6 +223,82 @@ export interface Ipv6AddressTable extends Scoped {
   is_primary: number;
 }
 
+export interface RouteTableTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  is_main: number;
+  created_at: string;
+}
+
+export interface RouteTableRouteTable {
+  route_table_id: string;
+  destination: string;
+  family: number;
+  gateway_id: string | null;
+  network_interface_id: string | null;
+  origin: string;
+}
+
+export interface RouteTableAssociationTable {
+  id: string;
+  route_table_id: string;
+  subnet_id: string | null;
+  is_main: number;
+}
+
+export interface NetworkAclTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  is_default: number;
+  created_at: string;
+}
+
+export interface NetworkAclEntryTable {
+  network_acl_id: string;
+  egress: number;
+  rule_number: number;
+  protocol: string;
+  rule_action: string;
+  cidr_block: string | null;
+  ipv6_cidr_block: string | null;
+  port_from: number | null;
+  port_to: number | null;
+  icmp_type: number | null;
+  icmp_code: number | null;
+}
+
+export interface NetworkAclAssociationTable {
+  id: string;
+  network_acl_id: string;
+  subnet_id: string;
+}
+
+export interface FlowLogTable extends Scoped {
+  id: string;
+  resource_id: string;
+  resource_type: string;
+  traffic_type: string;
+  log_destination_type: string;
+  log_destination: string | null;
+  log_group_name: string | null;
+  log_format: string;
+  max_aggregation_interval: number;
+  created_at: string;
+}
+
+export interface FlowLogRecordTable {
+  flow_log_id: string;
+  seq: number;
+  line: string;
+}
+
+export interface InsightsTable extends Scoped {
+  id: string;
+  /** the SDK-shaped resource as JSON */
+  body: string;
+  created_at: string;
+}
+
 export interface Database {
   vpcs: VpcTable;
   vpc_cidr_blocks: VpcCidrBlockTable;
@@ -242,6 +318,16 @@ export interface Database {
   public_addresses: PublicAddressTable;
   ipv4_prefixes: Ipv4PrefixTable;
   ipv6_addresses: Ipv6AddressTable;
+  route_tables: RouteTableTable;
+  routes: RouteTableRouteTable;
+  route_table_associations: RouteTableAssociationTable;
+  network_acls: NetworkAclTable;
+  network_acl_entries: NetworkAclEntryTable;
+  network_acl_associations: NetworkAclAssociationTable;
+  flow_logs: FlowLogTable;
+  flow_log_records: FlowLogRecordTable;
+  network_insights_paths: InsightsTable;
+  network_insights_analyses: InsightsTable & { path_id: string };
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

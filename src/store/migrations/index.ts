@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as foundation from './001-foundation.ts';
 import * as eni from './002-eni.ts';
 import * as addressing from './003-addressing.ts';
+import * as dataplane from './004-dataplane.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
   '002-eni': eni,
   '003-addressing': addressing,
+  '004-dataplane': dataplane,
 };

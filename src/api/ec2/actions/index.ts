@@ -4,6 +4,7 @@ import { foundationActions } from './foundation.ts';
 import { instanceCatalogueActions } from './instance-catalogue.ts';
 import { instanceActions } from './instances.ts';
 import { networkInterfaceActions } from './network-interfaces.ts';
+import { routingActions } from './routing.ts';
 import { securityGroupActions } from './security-groups.ts';
 import { subnetActions } from './subnets.ts';
 import type { ActionTable } from './types.ts';
@@ -16,4 +17,5 @@ export const ACTIONS: ActionTable = {
   ...networkInterfaceActions,
   ...instanceActions,
   ...addressingActions,
+  ...routingActions,
 };

@@ -1,0 +1,384 @@
+/**
+ * Route tables: every VPC's main table with its `local` routes, CreateRouteTable,
+ * DeleteRouteTable, CreateRoute, ReplaceRoute, DeleteRoute, AssociateRouteTable,
+ * DisassociateRouteTable, ReplaceRouteTableAssociation, DescribeRouteTables.
+ *
+ * AWS: a subnet uses the table it is associated with, else the VPC's main table; `local`
+ * routes cover the VPC's blocks and cannot be removed; a route to an interface sends traffic to
+ * whatever instance holds the interface now (a blackhole while it is detached); the main table
+ * and a table with associations cannot be deleted.
+ */
+import type {
+  AssociateRouteTableRequest,
+  AssociateRouteTableResult,
+  CreateRouteRequest,
+  CreateRouteResult,
+  CreateRouteTableRequest,
+  CreateRouteTableResult,
+  DeleteRouteRequest,
+  DeleteRouteTableRequest,
+  DescribeRouteTablesRequest,
+  DescribeRouteTablesResult,
+  DisassociateRouteTableRequest,
+  ReplaceRouteRequest,
+  ReplaceRouteTableAssociationRequest,
+  ReplaceRouteTableAssociationResult,
+  Route,
+  RouteTable,
+} from '@aws-sdk/client-ec2';
+import { Errors } from '../api/ec2/errors.ts';
+import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
+import { formatIpv6Cidr, parseIpv6Cidr } from '../ipam/ipv6.ts';
+import { describeRows, type FilterSpec } from '../store/describe.ts';
+import type { Row, Tx } from '../store/schema.ts';
+import type { Context } from './context.ts';
+import { checkIds, newId } from './rules/ids.ts';
+import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+
+type RouteTableRow = Row<'route_tables'>;
+type RouteRow = Row<'routes'>;
+
+const ROUTES_PER_TABLE = 50;
+const ROUTE_TABLES_PER_VPC = 200;
+
+const ROUTE_TABLE_FILTERS: FilterSpec = {
+  'route-table-id': { column: 'id' },
+  'vpc-id': { column: 'vpc_id' },
+  'owner-id': { column: 'account_id' },
+  'association.main': { table: 'route_table_associations', foreignKey: 'route_table_id', column: 'is_main', type: 'boolean' },
+  'association.subnet-id': { table: 'route_table_associations', foreignKey: 'route_table_id', column: 'subnet_id' },
+  'association.route-table-association-id': { table: 'route_table_associations', foreignKey: 'route_table_id', column: 'id' },
+  'association.route-table-id': { table: 'route_table_associations', foreignKey: 'route_table_id', column: 'route_table_id' },
+  'route.destination-cidr-block': { table: 'routes', foreignKey: 'route_table_id', column: 'destination', where: { family: 4 } },
+  'route.destination-ipv6-cidr-block': { table: 'routes', foreignKey: 'route_table_id', column: 'destination', where: { family: 6 } },
+  'route.gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'gateway_id' },
+  'route.network-interface-id': { table: 'routes', foreignKey: 'route_table_id', column: 'network_interface_id' },
+  'route.origin': { table: 'routes', foreignKey: 'route_table_id', column: 'origin' },
+  'route.instance-id': {
+    table: 'routes',
+    foreignKey: 'route_table_id',
+    column: 'network_interface_id',
+    in: { table: 'network_interfaces', key: 'id', column: 'instance_id' },
+  },
+};
+
+// --- tables ----------------------------------------------------------------------------------------
+
+async function insertRouteTable(ctx: Context, vpcId: string, main: boolean): Promise<string> {
+  const id = newId('rtb');
+  await ctx.tx.insertInto('route_tables').values({ id, account_id: ctx.account, region: ctx.region, vpc_id: vpcId, is_main: main ? 1 : 0, created_at: ctx.now.toISOString() }).execute();
+  const blocks = await ctx.tx.selectFrom('vpc_cidr_blocks').selectAll().where('vpc_id', '=', vpcId).execute();
+  for (const block of blocks) await addLocalRoute(ctx.tx, id, block.cidr_block, block.family);
+  return id;
+}
+
+/** AWS: a VPC is made with its main route table, holding the `local` route of its block. */
+export async function createMainRouteTable(ctx: Context, vpcId: string): Promise<string> {
+  const id = await insertRouteTable(ctx, vpcId, true);
+  await ctx.tx.insertInto('route_table_associations').values({ id: newId('rtbassoc'), route_table_id: id, subnet_id: null, is_main: 1 }).execute();
+  return id;
+}
+
+async function addLocalRoute(tx: Tx, routeTableId: string, cidr: string, family: number): Promise<void> {
+  await tx
+    .insertInto('routes')
+    .values({ route_table_id: routeTableId, destination: cidr, family, gateway_id: 'local', network_interface_id: null, origin: 'CreateRouteTable' })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** A block added to a VPC gets its `local` route in every table of the VPC. */
+export async function addLocalRoutes(ctx: Context, vpcId: string, cidr: string, family: number): Promise<void> {
+  const tables = await ctx.tx.selectFrom('route_tables').select('id').where('vpc_id', '=', vpcId).execute();
+  for (const t of tables) await addLocalRoute(ctx.tx, t.id, cidr, family);
+}
+
+export async function removeLocalRoutes(ctx: Context, vpcId: string, cidr: string): Promise<void> {
+  await ctx.tx
+    .deleteFrom('routes')
+    .where('destination', '=', cidr)
+    .where('gateway_id', '=', 'local')
+    .where('route_table_id', 'in', ctx.tx.selectFrom('route_tables').select('id').where('vpc_id', '=', vpcId))
+    .execute();
+}
+
+/** Removes a VPC's main table when the VPC goes (the caller has checked no other table remains). */
+export async function deleteMainRouteTable(ctx: Context, vpcId: string): Promise<void> {
+  const tables = await ctx.tx.selectFrom('route_tables').select('id').where('vpc_id', '=', vpcId).execute();
+  for (const t of tables) {
+    await ctx.tx.deleteFrom('route_table_associations').where('route_table_id', '=', t.id).execute();
+    await ctx.tx.deleteFrom('routes').where('route_table_id', '=', t.id).execute();
+    await deleteAllTags(ctx, t.id);
+  }
+  await ctx.tx.deleteFrom('route_tables').where('vpc_id', '=', vpcId).execute();
+}
+
+/** The route table a subnet uses: its explicit association, else the VPC's main table. */
+export async function routeTableOfSubnet(tx: Tx, subnet: Pick<Row<'subnets'>, 'id' | 'vpc_id'>): Promise<RouteTableRow | undefined> {
+  const explicit = await tx
+    .selectFrom('route_table_associations')
+    .innerJoin('route_tables', 'route_tables.id', 'route_table_associations.route_table_id')
+    .selectAll('route_tables')
+    .where('route_table_associations.subnet_id', '=', subnet.id)
+    .executeTakeFirst();
+  if (explicit) return explicit;
+  return tx.selectFrom('route_tables').selectAll().where('vpc_id', '=', subnet.vpc_id).where('is_main', '=', 1).executeTakeFirst();
+}
+
+export async function routesOf(tx: Tx, routeTableId: string): Promise<RouteRow[]> {
+  return tx.selectFrom('routes').selectAll().where('route_table_id', '=', routeTableId).execute();
+}
+
+export async function getRouteTable(ctx: Context, id: string | undefined): Promise<RouteTableRow> {
+  if (id === undefined) throw Errors.missingParameter('RouteTableId');
+  checkIds('rtb', Errors.routeTableId, [id]);
+  const row = await ctx.tx.selectFrom('route_tables').selectAll().where('id', '=', id).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
+  if (!row) throw Errors.routeTableId.notFound(id);
+  return row;
+}
+
+export async function createRouteTable(ctx: Context, input: CreateRouteTableRequest): Promise<CreateRouteTableResult> {
+  checkTagSpecificationTypes(input.TagSpecifications, ['route-table']);
+  if (input.VpcId === undefined) throw Errors.missingParameter('VpcId');
+  checkIds('vpc', Errors.vpcId, [input.VpcId]);
+  const vpc = await ctx.tx.selectFrom('vpcs').select('id').where('id', '=', input.VpcId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
+  if (!vpc) throw Errors.vpcId.notFound(input.VpcId);
+  const { n } = await ctx.tx.selectFrom('route_tables').select((eb) => eb.fn.countAll<number>().as('n')).where('vpc_id', '=', vpc.id).executeTakeFirstOrThrow();
+  if (Number(n) >= ROUTE_TABLES_PER_VPC) throw Errors.routeTableLimitExceeded();
+  const id = await insertRouteTable(ctx, vpc.id, false);
+  await applyTagSpecifications(ctx, 'route-table', id, input.TagSpecifications);
+  return { RouteTable: (await routeTablesOf(ctx.tx, [await getRouteTable(ctx, id)]))[0] };
+}
+
+export async function deleteRouteTable(ctx: Context, input: DeleteRouteTableRequest): Promise<Record<string, never>> {
+  const table = await getRouteTable(ctx, input.RouteTableId);
+  const association = await ctx.tx.selectFrom('route_table_associations').select('id').where('route_table_id', '=', table.id).executeTakeFirst();
+  // AWS: the main table, and a table still associated with subnets, cannot be deleted.
+  if (table.is_main === 1 || association) {
+    throw Errors.dependencyViolation(`The routeTable '${table.id}' has dependencies and cannot be deleted.`);
+  }
+  await ctx.tx.deleteFrom('routes').where('route_table_id', '=', table.id).execute();
+  await ctx.tx.deleteFrom('route_tables').where('id', '=', table.id).execute();
+  await deleteAllTags(ctx, table.id);
+  return {};
+}
+
+// --- routes ----------------------------------------------------------------------------------------
+
+function destinationOf(input: { DestinationCidrBlock?: string; DestinationIpv6CidrBlock?: string; DestinationPrefixListId?: string }): { destination: string; family: number } {
+  if (input.DestinationPrefixListId !== undefined) throw Errors.unsupported('Prefix-list route destinations are not supported by eni-local.');
+  if ((input.DestinationCidrBlock === undefined) === (input.DestinationIpv6CidrBlock === undefined)) {
+    throw Errors.missingParameter('DestinationCidrBlock or DestinationIpv6CidrBlock');
+  }
+  if (input.DestinationCidrBlock !== undefined) {
+    const cidr = parseIpv4Cidr(input.DestinationCidrBlock);
+    if (!cidr) throw Errors.invalidParameterValueFor('DestinationCidrBlock', input.DestinationCidrBlock);
+    return { destination: formatIpv4Cidr(cidr), family: 4 };
+  }
+  const cidr = parseIpv6Cidr(input.DestinationIpv6CidrBlock!);
+  if (!cidr) throw Errors.invalidParameterValueFor('DestinationIpv6CidrBlock', input.DestinationIpv6CidrBlock!);
+  return { destination: formatIpv6Cidr(cidr), family: 6 };
+}
+
+/** The target of a route: an internet gateway of the VPC, an interface, or an instance's only interface. */
+async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRequest): Promise<{ gateway_id: string | null; network_interface_id: string | null }> {
+  const unsupported = [input.NatGatewayId, input.TransitGatewayId, input.VpcPeeringConnectionId, input.VpcEndpointId, input.EgressOnlyInternetGatewayId, input.LocalGatewayId, input.CarrierGatewayId, input.CoreNetworkArn];
+  if (unsupported.some((v) => v !== undefined)) throw Errors.unsupported('eni-local routes to internet gateways, network interfaces and instances only.');
+  const targets = [input.GatewayId, input.NetworkInterfaceId, input.InstanceId].filter((v) => v !== undefined);
+  if (targets.length !== 1) throw Errors.invalidParameterCombination('A route needs exactly one target: GatewayId, NetworkInterfaceId or InstanceId.');
+  if (input.GatewayId !== undefined) {
+    checkIds('igw', Errors.internetGatewayId, [input.GatewayId]);
+    const igw = await ctx.tx.selectFrom('internet_gateways').selectAll().where('id', '=', input.GatewayId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
+    if (!igw) throw Errors.internetGatewayId.notFound(input.GatewayId);
+    if (igw.vpc_id !== table.vpc_id) {
+      throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${igw.id} belong to different networks`);
+    }
+    return { gateway_id: igw.id, network_interface_id: null };
+  }
+  let eniId = input.NetworkInterfaceId;
+  if (input.InstanceId !== undefined) {
+    checkIds('i', Errors.instanceId, [input.InstanceId]);
+    const instance = await ctx.tx.selectFrom('instances').select('id').where('id', '=', input.InstanceId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
+    if (!instance) throw Errors.instanceId.notFound(input.InstanceId);
+    const nics = await ctx.tx.selectFrom('network_interfaces').select('id').where('instance_id', '=', instance.id).execute();
+    // AWS: a route to an instance needs an instance with one interface; otherwise name the interface.
+    if (nics.length !== 1) throw Errors.invalidInstanceIdMultipleInterfaces(instance.id);
+    eniId = nics[0].id;
+  }
+  checkIds('eni', Errors.networkInterfaceId, [eniId!]);
+  const eni = await ctx.tx.selectFrom('network_interfaces').select(['id', 'vpc_id']).where('id', '=', eniId!).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
+  if (!eni) throw Errors.networkInterfaceId.notFound(eniId!);
+  if (eni.vpc_id !== table.vpc_id) throw Errors.invalidParameterValue(`route table ${table.id} and interface ${eni.id} belong to different networks`);
+  return { gateway_id: null, network_interface_id: eni.id };
+}
+
+export async function createRoute(ctx: Context, input: CreateRouteRequest): Promise<CreateRouteResult> {
+  const table = await getRouteTable(ctx, input.RouteTableId);
+  const { destination, family } = destinationOf(input);
+  const target = await targetOf(ctx, table, input);
+  const existing = await ctx.tx.selectFrom('routes').select('destination').where('route_table_id', '=', table.id).where('destination', '=', destination).executeTakeFirst();
+  if (existing) throw Errors.routeAlreadyExists(destination, table.id);
+  const { n } = await ctx.tx.selectFrom('routes').select((eb) => eb.fn.countAll<number>().as('n')).where('route_table_id', '=', table.id).executeTakeFirstOrThrow();
+  if (Number(n) >= ROUTES_PER_TABLE) throw Errors.routeLimitExceeded();
+  await ctx.tx.insertInto('routes').values({ route_table_id: table.id, destination, family, ...target, origin: 'CreateRoute' }).execute();
+  return { Return: true };
+}
+
+async function existingRoute(ctx: Context, table: RouteTableRow, destination: string): Promise<RouteRow> {
+  const route = await ctx.tx.selectFrom('routes').selectAll().where('route_table_id', '=', table.id).where('destination', '=', destination).executeTakeFirst();
+  if (!route) throw Errors.routeNotFound(destination, table.id);
+  // AWS: the local route is the VPC's own and stays as it is.
+  if (route.gateway_id === 'local') throw Errors.invalidParameterValue(`cannot remove or replace the local route ${destination} in route table ${table.id}`);
+  return route;
+}
+
+export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Promise<Record<string, never>> {
+  const table = await getRouteTable(ctx, input.RouteTableId);
+  const { destination } = destinationOf(input);
+  await existingRoute(ctx, table, destination);
+  const target = await targetOf(ctx, table, input as CreateRouteRequest);
+  await ctx.tx.updateTable('routes').set({ ...target, origin: 'CreateRoute' }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
+  return {};
+}
+
+export async function deleteRoute(ctx: Context, input: DeleteRouteRequest): Promise<Record<string, never>> {
+  const table = await getRouteTable(ctx, input.RouteTableId);
+  const { destination } = destinationOf(input);
+  await existingRoute(ctx, table, destination);
+  await ctx.tx.deleteFrom('routes').where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
+  return {};
+}
+
+// --- associations ----------------------------------------------------------------------------------
+
+export async function associateRouteTable(ctx: Context, input: AssociateRouteTableRequest): Promise<AssociateRouteTableResult> {
+  const table = await getRouteTable(ctx, input.RouteTableId);
+  if (input.GatewayId !== undefined) throw Errors.unsupported('Gateway route table associations are not supported by eni-local.');
+  if (input.SubnetId === undefined) throw Errors.missingParameter('SubnetId');
+  checkIds('subnet', Errors.subnetId, [input.SubnetId]);
+  const subnet = await ctx.tx.selectFrom('subnets').selectAll().where('id', '=', input.SubnetId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
+  if (!subnet) throw Errors.subnetId.notFound(input.SubnetId);
+  if (subnet.vpc_id !== table.vpc_id) throw Errors.invalidParameterValue(`Route table ${table.id} and subnet ${subnet.id} belong to different networks`);
+  const current = await ctx.tx.selectFrom('route_table_associations').select(['id', 'route_table_id']).where('subnet_id', '=', subnet.id).executeTakeFirst();
+  // AWS: a subnet has one explicit association; moving it is ReplaceRouteTableAssociation.
+  if (current) throw Errors.resourceAlreadyAssociated(`the specified association for route table ${current.route_table_id} conflicts with an existing association`);
+  const id = newId('rtbassoc');
+  await ctx.tx.insertInto('route_table_associations').values({ id, route_table_id: table.id, subnet_id: subnet.id, is_main: 0 }).execute();
+  return { AssociationId: id, AssociationState: { State: 'associated' } };
+}
+
+async function getAssociation(ctx: Context, id: string | undefined) {
+  if (id === undefined) throw Errors.missingParameter('AssociationId');
+  const row = await ctx.tx
+    .selectFrom('route_table_associations')
+    .innerJoin('route_tables', 'route_tables.id', 'route_table_associations.route_table_id')
+    .select(['route_table_associations.id', 'route_table_associations.subnet_id', 'route_table_associations.is_main', 'route_tables.vpc_id', 'route_tables.id as route_table_id'])
+    .where('route_table_associations.id', '=', id)
+    .where('route_tables.account_id', '=', ctx.account)
+    .where('route_tables.region', '=', ctx.region)
+    .executeTakeFirst();
+  if (!row) throw Errors.routeTableAssociationNotFound(id);
+  return row;
+}
+
+export async function disassociateRouteTable(ctx: Context, input: DisassociateRouteTableRequest): Promise<Record<string, never>> {
+  const association = await getAssociation(ctx, input.AssociationId);
+  // AWS: the main association can only be moved (ReplaceRouteTableAssociation), never removed.
+  if (association.is_main === 1) throw Errors.invalidParameterValue(`cannot disassociate the main route table association ${association.id}`);
+  await ctx.tx.deleteFrom('route_table_associations').where('id', '=', association.id).execute();
+  return {};
+}
+
+export async function replaceRouteTableAssociation(ctx: Context, input: ReplaceRouteTableAssociationRequest): Promise<ReplaceRouteTableAssociationResult> {
+  const association = await getAssociation(ctx, input.AssociationId);
+  const table = await getRouteTable(ctx, input.RouteTableId);
+  if (table.vpc_id !== association.vpc_id) throw Errors.invalidParameterValue(`Route table ${table.id} belongs to another VPC`);
+  const newIdValue = newId('rtbassoc');
+  await ctx.tx.deleteFrom('route_table_associations').where('id', '=', association.id).execute();
+  await ctx.tx.insertInto('route_table_associations').values({ id: newIdValue, route_table_id: table.id, subnet_id: association.subnet_id, is_main: association.is_main }).execute();
+  if (association.is_main === 1) {
+    // The main association moved: the new table is the VPC's main table now.
+    await ctx.tx.updateTable('route_tables').set({ is_main: 0 }).where('id', '=', association.route_table_id).execute();
+    await ctx.tx.updateTable('route_tables').set({ is_main: 1 }).where('id', '=', table.id).execute();
+  }
+  return { NewAssociationId: newIdValue, AssociationState: { State: 'associated' } };
+}
+
+/** A subnet going away takes its explicit association with it. */
+export async function forgetSubnet(ctx: Context, subnetId: string): Promise<void> {
+  await ctx.tx.deleteFrom('route_table_associations').where('subnet_id', '=', subnetId).execute();
+}
+
+// --- describing ----------------------------------------------------------------------------------
+
+/** The state of a route: blackhole when its interface is detached or its gateway is not attached. */
+function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string, string | null>, vpcId: string): 'active' | 'blackhole' {
+  if (route.network_interface_id) return attached.has(route.network_interface_id) ? 'active' : 'blackhole';
+  if (route.gateway_id && route.gateway_id !== 'local') return gateways.get(route.gateway_id) === vpcId ? 'active' : 'blackhole';
+  return 'active';
+}
+
+async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[]> {
+  if (!rows.length) return [];
+  const ids = rows.map((r) => r.id);
+  const [routes, associations, tags] = await Promise.all([
+    tx.selectFrom('routes').selectAll().where('route_table_id', 'in', ids).orderBy('destination').execute(),
+    tx.selectFrom('route_table_associations').selectAll().where('route_table_id', 'in', ids).orderBy('id').execute(),
+    tagsOf(tx, ids),
+  ]);
+  const eniIds = [...new Set(routes.map((r) => r.network_interface_id).filter((x): x is string => x !== null))];
+  const enis = eniIds.length ? await tx.selectFrom('network_interfaces').select(['id', 'instance_id', 'attachment_status', 'account_id']).where('id', 'in', eniIds).execute() : [];
+  const attached = new Set(enis.filter((e) => e.instance_id && e.attachment_status !== 'detaching').map((e) => e.id));
+  const gatewayIds = [...new Set(routes.map((r) => r.gateway_id).filter((x): x is string => x !== null && x !== 'local'))];
+  const gateways = new Map(
+    (gatewayIds.length ? await tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('id', 'in', gatewayIds).execute() : []).map((g) => [g.id, g.vpc_id]),
+  );
+  return rows.map((row) => ({
+    RouteTableId: row.id,
+    VpcId: row.vpc_id,
+    OwnerId: row.account_id,
+    Routes: routes
+      .filter((r) => r.route_table_id === row.id)
+      .map((r): Route => {
+        const eni = enis.find((e) => e.id === r.network_interface_id);
+        return {
+          DestinationCidrBlock: r.family === 4 ? r.destination : undefined,
+          DestinationIpv6CidrBlock: r.family === 6 ? r.destination : undefined,
+          GatewayId: r.gateway_id ?? undefined,
+          NetworkInterfaceId: r.network_interface_id ?? undefined,
+          InstanceId: eni?.instance_id ?? undefined,
+          InstanceOwnerId: eni?.instance_id ? eni.account_id : undefined,
+          State: routeState(r, attached, gateways, row.vpc_id),
+          Origin: r.origin as Route['Origin'],
+        };
+      }),
+    Associations: associations
+      .filter((a) => a.route_table_id === row.id)
+      .map((a) => ({
+        RouteTableAssociationId: a.id,
+        RouteTableId: row.id,
+        SubnetId: a.subnet_id ?? undefined,
+        Main: a.is_main === 1,
+        AssociationState: { State: 'associated' },
+      })),
+    PropagatingVgws: [],
+    Tags: tags.get(row.id) ?? [],
+  }));
+}
+
+export async function describeRouteTables(ctx: Context, input: DescribeRouteTablesRequest): Promise<DescribeRouteTablesResult> {
+  checkIds('rtb', Errors.routeTableId, input.RouteTableIds ?? []);
+  const page = await describeRows<RouteTableRow>(ctx.tx, {
+    table: 'route_tables',
+    account: ctx.account,
+    region: ctx.region,
+    ids: input.RouteTableIds,
+    idErrors: Errors.routeTableId,
+    filters: input.Filters,
+    spec: ROUTE_TABLE_FILTERS,
+    taggable: true,
+    maxResults: input.MaxResults,
+    nextToken: input.NextToken,
+  });
+  return { RouteTables: await routeTablesOf(ctx.tx, page.rows), NextToken: page.nextToken };
+}
