@@ -187,6 +187,23 @@ export const Errors = {
     new Ec2Error('InsufficientAddressCapacity', 'There are not enough free addresses in the public IPv4 pool.'),
   invalidAddressNotFound: (ip: string) => new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`),
 
+  // --- route tables and network ACLs -------------------------------------------------------------
+  routeTableLimitExceeded: () =>
+    new Ec2Error('RouteTableLimitExceeded', 'The maximum number of route tables has been reached.'),
+  routeLimitExceeded: () => new Ec2Error('RouteLimitExceeded', 'The maximum number of routes has been reached.'),
+  routeAlreadyExists: (destination: string, routeTableId: string) =>
+    new Ec2Error('RouteAlreadyExists', `The route identified by ${destination} already exists in route table ${routeTableId}.`),
+  routeNotFound: (destination: string, routeTableId: string) =>
+    new Ec2Error('InvalidRoute.NotFound', `no route with destination-cidr-block ${destination} in route table ${routeTableId}`),
+  routeTableAssociationNotFound: (id: string) =>
+    new Ec2Error('InvalidAssociationID.NotFound', `The association ID '${id}' does not exist`),
+  networkAclEntryAlreadyExists: (ruleNumber: number) =>
+    new Ec2Error('NetworkAclEntryAlreadyExists', `The network acl entry identified by ${ruleNumber} already exists.`),
+  networkAclEntryNotFound: (ruleNumber: number, aclId: string) =>
+    new Ec2Error('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${ruleNumber} does not exist in ${aclId}.`),
+  networkAclEntryLimitExceeded: () =>
+    new Ec2Error('NetworkAclEntryLimitExceeded', 'The maximum number of network acl entries has been reached.'),
+
   // --- network interfaces ---------------------------------------------------------------------
   networkInterfaceInUse: (eniId: string) =>
     new Ec2Error('InvalidNetworkInterface.InUse', `Interface: [${eniId}] in use.`),
@@ -204,6 +221,11 @@ export const Errors = {
   operationNotPermitted: make('OperationNotPermitted'),
   incorrectState: make('IncorrectState'),
   incorrectInstanceState: make('IncorrectInstanceState'),
+
+  // --- store ----------------------------------------------------------------------------------
+  /** A shared (PostgreSQL) store gave up re-running an action that kept losing races: the SDKs retry this code. */
+  concurrentModification: () =>
+    new Ec2Error('RequestLimitExceeded', 'The request could not be completed because of concurrent changes; retry.', 503),
 } as const;
 
 export type ErrorCatalogue = typeof Errors;
