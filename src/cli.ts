@@ -4,7 +4,8 @@
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
 import { AWS_DEFAULT_QUOTAS, type Quotas } from './cloud/config.ts';
-import { startServer, DEFAULTS } from './server.ts';
+import { readCredentialsFile, type CredentialEntry } from './api/ec2/identity.ts';
+import { startServer, readThrottleConfigFile, DEFAULTS, type ServerOptions } from './server.ts';
 import { VERSION } from './version.ts';
 
 const QUOTA_NAMES = Object.keys(AWS_DEFAULT_QUOTAS) as (keyof Quotas)[];
@@ -27,6 +28,42 @@ function portNumber(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is 0 to 65535');
   return port;
+}
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  database?: string;
+  durability: 'normal' | 'full';
+  logLevel: string;
+  region: string;
+  quota?: Partial<Quotas>;
+  auth: 'open' | 'sigv4';
+  credentials?: string;
+  accounts?: string;
+  throttle: 'off' | 'aws';
+  throttleConfig?: string;
+}
+
+/** sigv4 verifies against --credentials; open mode maps keys to accounts from --accounts and/or --credentials. */
+function authSettings(opts: ServeOptions): Pick<ServerOptions, 'auth' | 'credentials'> {
+  if (opts.auth === 'sigv4') {
+    if (!opts.credentials) throw new Error('--auth sigv4 needs --credentials FILE (ENI_LOCAL_CREDENTIALS)');
+    if (opts.accounts) throw new Error('--accounts is for open mode; with --auth sigv4 the accounts come from --credentials');
+    return { auth: 'sigv4', credentials: opts.credentials };
+  }
+  const entries: CredentialEntry[] = [];
+  for (const file of [opts.accounts, opts.credentials]) {
+    if (file) entries.push(...readCredentialsFile(file, { requireSecrets: false }));
+  }
+  return { auth: 'open', credentials: entries };
+}
+
+function throttleSetting(opts: ServeOptions, throttleIsDefault: boolean): ServerOptions['throttle'] {
+  if (!opts.throttleConfig) return opts.throttle;
+  if (opts.throttle === 'off' && !throttleIsDefault) throw new Error('--throttle-config contradicts --throttle off');
+  return readThrottleConfigFile(opts.throttleConfig);
 }
 
 const program = new Command('eni-local')
@@ -64,7 +101,32 @@ program
       .env('ENI_LOCAL_QUOTAS')
       .argParser(quotaSetting),
   )
-  .action(async (opts: { host: string; port: number; dataDir: string; database?: string; durability: 'normal' | 'full'; logLevel: string; region: string; quota?: Partial<Quotas> }) => {
+  .addOption(
+    new Option('--auth <mode>', 'open: any signature, the access key only chooses the account; sigv4: verify every signature against --credentials')
+      .env('ENI_LOCAL_AUTH')
+      .choices(['open', 'sigv4'])
+      .default('open'),
+  )
+  .addOption(
+    new Option('--credentials <file>', 'JSON array of {"accessKeyId","secretAccessKey","accountId","sessionToken"?} (required with --auth sigv4)').env(
+      'ENI_LOCAL_CREDENTIALS',
+    ),
+  )
+  .addOption(
+    new Option('--accounts <file>', 'open mode: access key → account, same JSON shape as --credentials (secrets ignored)').env('ENI_LOCAL_ACCOUNTS'),
+  )
+  .addOption(
+    new Option('--throttle <mode>', "off, or aws: EC2's request token buckets per account and region (RequestLimitExceeded when empty)")
+      .env('ENI_LOCAL_THROTTLE')
+      .choices(['off', 'aws'])
+      .default('off'),
+  )
+  .addOption(
+    new Option('--throttle-config <file>', 'JSON bucket overrides {"categories":{…},"actions":{…}}, each {"capacity","refillRate"}; turns throttling on').env(
+      'ENI_LOCAL_THROTTLE_CONFIG',
+    ),
+  )
+  .action(async (opts: ServeOptions, command: Command) => {
     const server = await startServer({
       host: opts.host,
       port: opts.port,
@@ -74,7 +136,10 @@ program
       logLevel: opts.logLevel,
       defaultRegion: opts.region,
       quotas: opts.quota,
+      ...authSettings(opts),
+      throttle: throttleSetting(opts, command.getOptionValueSource('throttle') === 'default'),
     });
+    for (const warning of server.warnings) process.stderr.write(`eni-local: warning: ${warning}\n`);
     process.stdout.write(`eni-local ${VERSION} listening on ${server.url} (store: ${server.store.kind} ${server.store.location})\n`);
     let stopping = false;
     const stop = (signal: string) => {

@@ -1,11 +1,18 @@
 /**
  * Builds the HTTP server from its parts: the store, the EC2 endpoint, the JSON extension API.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import ipaddr from 'ipaddr.js';
 import pino from 'pino';
+import { openAuthenticator, sigv4Authenticator, type Authenticator, type AuthMode } from './api/ec2/auth.ts';
 import { ec2Endpoint } from './api/ec2/endpoint.ts';
+import { credentialEntries, readCredentialsFile, type CredentialEntry } from './api/ec2/identity.ts';
+import { RequestThrottle, throttleConfig, type ThrottleConfig } from './api/ec2/throttle.ts';
+import { dataplaneEndpoints } from './api/ext/dataplane.ts';
 import { healthEndpoint } from './api/ext/health.ts';
+import { EventBus } from './events.ts';
 import { cloudConfig, type Quotas, type Timings } from './cloud/config.ts';
 import { openStore, type Store } from './store/index.ts';
 import type { Durability } from './store/sqlite.ts';
@@ -25,13 +32,31 @@ export interface ServerOptions {
   /** Region for requests that carry no credential scope; default us-east-1. */
   defaultRegion?: string;
   defaultAccount?: string;
-  /** Access key id → account id. */
+  /** Access key id → account id (open mode). */
   accounts?: Record<string, string>;
+  /**
+   * `open` (default): any signature is accepted, the access key only chooses the account.
+   * `sigv4`: every EC2 request must carry a valid Signature Version 4 made with a key of `credentials`.
+   */
+  auth?: AuthMode;
+  /**
+   * The access keys: a list, or the path of a JSON file holding one
+   * (`[{"accessKeyId","secretAccessKey","accountId","sessionToken"?}]`). Required in sigv4 mode;
+   * in open mode it only maps keys to accounts (secrets ignored).
+   */
+  credentials?: readonly CredentialEntry[] | string;
+  /**
+   * EC2's request throttling per account and region: `off` (default), `aws` (AWS's documented
+   * token buckets), or AWS's buckets with overrides per category and per action.
+   */
+  throttle?: 'off' | 'aws' | ThrottleConfig;
   quotas?: Partial<Quotas>;
   /** Transition delays (instance pending/stopping/shutting-down, attaching/detaching). */
   timings?: Partial<Timings>;
   /** Whether each account and region gets AWS's default VPC on first use; default true. */
   defaultVpc?: boolean;
+  /** Where Elastic IPs and automatic public IPv4 addresses come from; default 198.18.0.0/15 (reserved for testing). */
+  publicIpv4Pool?: string;
   /** Largest request body in bytes; default 1 MiB. */
   bodyLimit?: number;
 }
@@ -43,6 +68,10 @@ export interface RunningServer {
   port: number;
   store: Store;
   app: FastifyInstance;
+  /** The live event stream (what GET /_eni/events serves), for in-process tests. */
+  events: EventBus;
+  /** What the server warned about at start (also logged), e.g. open mode on a public interface. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
@@ -55,18 +84,26 @@ export const DEFAULTS = {
   bodyLimit: 1024 * 1024,
 } as const;
 
-export async function buildServer(options: ServerOptions, store: Store): Promise<FastifyInstance> {
+export async function buildServer(options: ServerOptions, store: Store, events = new EventBus()): Promise<FastifyInstance> {
   const startedAt = Date.now();
+  const throttle = requestThrottleFor(options.throttle);
   const config = cloudConfig({
     quotas: options.quotas,
     timings: options.timings,
     defaultAccount: options.defaultAccount,
     defaultVpc: options.defaultVpc,
+    publicIpv4Pool: options.publicIpv4Pool,
+    dataDir: path.resolve(options.dataDir ?? DEFAULTS.dataDir),
   });
+  const authenticator = authenticatorFor(options, config.defaultAccount);
   const app = Fastify({
     logger: { level: options.logLevel ?? DEFAULTS.logLevel, stream: pino.destination(2) },
     // Fastify's own per-request lines are replaced by the one line of the onResponse hook.
-    logController: new LogController({ disableRequestLogging: true }), bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit });
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
+    // Event streams stay open: closing the server closes them.
+    forceCloseConnections: true,
+  });
 
   // One log line per request: what was asked, how it ended, how long it took.
   app.addHook('onResponse', async (request, reply) => {
@@ -81,13 +118,68 @@ export async function buildServer(options: ServerOptions, store: Store): Promise
     store,
     config,
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
-    identity: {
-      defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion,
-      defaultAccount: config.defaultAccount,
-      accounts: new Map(Object.entries(options.accounts ?? {})),
-    },
+    authenticator,
+    throttle,
+    events,
   });
+  await app.register(dataplaneEndpoints, { store, config, events, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion });
   return app;
+}
+
+/** The authenticator the options ask for; throws on a missing or invalid credentials list. */
+function authenticatorFor(options: ServerOptions, defaultAccount: string): Authenticator {
+  const mode = options.auth ?? 'open';
+  if (mode !== 'open' && mode !== 'sigv4') throw new Error(`auth must be 'open' or 'sigv4', not '${String(mode)}'`);
+  const requireSecrets = mode === 'sigv4';
+  const credentials =
+    typeof options.credentials === 'string'
+      ? readCredentialsFile(options.credentials, { requireSecrets })
+      : credentialEntries(options.credentials ?? [], 'credentials', { requireSecrets });
+  if (mode === 'sigv4') {
+    if (!credentials.length) throw new Error('sigv4 mode needs credentials (a credentials file, or the list) to verify signatures against');
+    return sigv4Authenticator({ credentials });
+  }
+  const accounts = new Map(Object.entries(options.accounts ?? {}));
+  for (const entry of credentials) accounts.set(entry.accessKeyId, entry.accountId);
+  return openAuthenticator({ defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion, defaultAccount, accounts });
+}
+
+function requestThrottleFor(setting: ServerOptions['throttle']): RequestThrottle | undefined {
+  if (setting === undefined || setting === 'off') return undefined;
+  if (setting === 'aws') return new RequestThrottle();
+  if (typeof setting === 'string') throw new Error(`throttle must be 'off', 'aws' or an object of bucket overrides, not '${setting}'`);
+  return new RequestThrottle(throttleConfig(setting, 'throttle'));
+}
+
+/** Reads a `--throttle-config` file: `{"categories": {…}, "actions": {…}}`, each `{"capacity","refillRate"}`. */
+export function readThrottleConfigFile(file: string): ThrottleConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read throttle configuration ${file}: ${(error as Error).message}`);
+  }
+  return throttleConfig(value, file);
+}
+
+/** Whether a listening address only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(bare)) return false;
+  const address = ipaddr.process(bare);
+  return address.range() === 'loopback';
+}
+
+/** What deserves a warning at start. */
+function startWarnings(options: ServerOptions, host: string): string[] {
+  const warnings: string[] = [];
+  if ((options.auth ?? 'open') === 'open' && !isLoopback(host)) {
+    warnings.push(
+      `listening on ${host} in open mode: anyone who can reach this address can use the EC2 API without credentials; use --auth sigv4 --credentials FILE, or --host 127.0.0.1`,
+    );
+  }
+  return warnings;
 }
 
 /** Opens the store, builds the server and listens. */
@@ -98,8 +190,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     durability: options.durability,
   });
   let app: FastifyInstance;
+  const events = new EventBus();
   try {
-    app = await buildServer(options, store);
+    app = await buildServer(options, store, events);
     await app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
   } catch (error) {
     await store.close();
@@ -108,6 +201,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULTS.port);
   const host = options.host ?? DEFAULTS.host;
+  const warnings = startWarnings(options, host);
+  for (const warning of warnings) app.log.warn(warning);
   const urlHost = host.includes(':') ? `[${host}]` : host;
   let closing: Promise<void> | undefined;
   return {
@@ -116,6 +211,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     port,
     store,
     app,
+    events,
+    warnings,
     close: () =>
       (closing ??= (async () => {
         await app.close();

@@ -92,7 +92,8 @@ async function addressOnPrivateIp(tx: Tx, eniId: string, privateIp: string): Pro
 }
 
 /** Removes a public address from its private address: an Elastic IP stays allocated, an automatic one is gone. */
-export async function unmap(ctx: Context, row: Pick<AddressRow, 'public_ip' | 'kind' | 'association_id'>): Promise<void> {
+export async function unmap(ctx: Context, row: Pick<AddressRow, 'public_ip' | 'kind' | 'association_id' | 'network_interface_id'>): Promise<void> {
+  ctx.emit({ type: 'address.disassociated', publicIp: row.public_ip, networkInterfaceId: row.network_interface_id, kind: row.kind });
   if (row.kind === 'auto') {
     await ctx.tx.deleteFrom('public_addresses').where('public_ip', '=', row.public_ip).execute();
     return;
@@ -314,6 +315,7 @@ export async function associateAddress(ctx: Context, input: AssociateAddressRequ
     .set({ association_id: associationId, network_interface_id: eni.id, private_ip_address: privateIp, vpc_id: eni.vpc_id })
     .where('public_ip', '=', address.public_ip)
     .execute();
+  ctx.emit({ type: 'address.associated', publicIp: address.public_ip, allocationId: address.allocation_id, associationId, networkInterfaceId: eni.id, privateIpAddress: privateIp });
   // The instance the address left, if any, may get its automatic public IPv4 back.
   if (address.network_interface_id && address.network_interface_id !== eni.id) await restoreForInterface(ctx, address.network_interface_id);
   return { AssociationId: associationId };

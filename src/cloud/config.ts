@@ -45,6 +45,8 @@ export interface CloudConfig {
   defaultVpc: boolean;
   /** Where Elastic IPs and auto-assigned public IPv4 addresses come from (default: a range reserved for testing). */
   publicIpv4Pool: string;
+  /** The server's data directory (flow-log files live under it). */
+  dataDir: string;
   /** Default account for requests whose access key maps to no account. */
   defaultAccount: string;
 }
@@ -62,7 +64,7 @@ export const AWS_DEFAULT_QUOTAS: Quotas = {
 };
 
 export function cloudConfig(
-  overrides: { quotas?: Partial<Quotas>; timings?: Partial<Timings>; defaultAccount?: string; defaultVpc?: boolean; publicIpv4Pool?: string } = {},
+  overrides: { quotas?: Partial<Quotas>; timings?: Partial<Timings>; defaultAccount?: string; defaultVpc?: boolean; publicIpv4Pool?: string; dataDir?: string } = {},
 ): CloudConfig {
   return {
     quotas: { ...AWS_DEFAULT_QUOTAS, ...overrides.quotas },
@@ -70,6 +72,7 @@ export function cloudConfig(
     defaultVpc: overrides.defaultVpc ?? true,
     // RFC 2544's benchmarking range: never routed on the internet, so never someone's real address.
     publicIpv4Pool: overrides.publicIpv4Pool ?? '198.18.0.0/15',
+    dataDir: overrides.dataDir ?? '.eni-local',
     defaultAccount: overrides.defaultAccount ?? '000000000000',
   };
 }

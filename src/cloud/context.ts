@@ -4,6 +4,7 @@
  */
 import type { Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
+import type { EventInput } from '../events.ts';
 import type { CloudConfig } from './config.ts';
 
 export interface Context {
@@ -16,4 +17,6 @@ export interface Context {
   readonly config: CloudConfig;
   /** Runs fn once the transaction has committed (events, timers); never on rollback or DryRun. */
   afterCommit(fn: () => void): void;
+  /** Publishes a state change on the event stream once the transaction has committed. */
+  emit(event: EventInput): void;
 }

@@ -469,6 +469,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
       .executeTakeFirstOrThrow();
     await ctx.tx.updateTable('instances').set({ private_ip_address: primary.private_ip_address }).where('id', '=', id).execute();
     if (publicIp) await assignAutoPublicIp(ctx, primary);
+    ctx.emit({ type: 'instance.state', instanceId: id, state: 'pending' });
     await applyTagSpecifications(ctx, 'instance', id, input.TagSpecifications);
   }
   const reservation = (await reservationsOf(ctx, await instancesOfReservation(ctx, reservationId)))[0];
@@ -696,6 +697,7 @@ function userInitiated(ctx: Context): string {
 
 async function setState(ctx: Context, id: string, values: Partial<InstanceRow>): Promise<void> {
   await ctx.tx.updateTable('instances').set(values).where('id', '=', id).execute();
+  if (values.state) ctx.emit({ type: 'instance.state', instanceId: id, state: values.state });
 }
 
 const after = (ctx: Context, ms: number) => new Date(ctx.now.getTime() + ms).toISOString();

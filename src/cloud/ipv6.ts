@@ -24,7 +24,7 @@ import type {
   UnassignIpv6AddressesResult,
 } from '@aws-sdk/client-ec2';
 import { Errors } from '../api/ec2/errors.ts';
-import { formatIpv4Cidr, overlaps, parseIpv4Cidr } from '../ipam/ipv4.ts';
+import { containsCidr, formatIpv4Cidr, overlaps, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import {
   containsAddress6,
   containsCidr6,
@@ -49,6 +49,7 @@ type InterfaceRow = Row<'network_interfaces'>;
 /** Where Amazon-provided /56 blocks come from: the documentation prefix, never a real network. */
 export const AMAZON_IPV6_POOL = '2001:db8::/32';
 const CIDR_BLOCKS_PER_VPC = 5;
+const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
 
 // --- VPC blocks ----------------------------------------------------------------------------------
 
@@ -98,6 +99,15 @@ export async function associateVpcCidrBlock(ctx: Context, input: AssociateVpcCid
   const text = formatIpv4Cidr(block);
   if (existing.some((b) => overlaps(parseIpv4Cidr(b.cidr_block)!, block))) {
     throw Errors.invalidVpcRange(`${text} overlaps a CIDR block of ${vpc.id}`);
+  }
+  // AWS: a VPC's private blocks come from one RFC 1918 range (publicly routable and 100.64.0.0/10 blocks are allowed).
+  const rangeOf = (cidr: string) => PRIVATE_RANGES.find((r) => containsCidr(parseIpv4Cidr(r)!, parseIpv4Cidr(cidr)!));
+  const primaryRange = rangeOf(vpc.cidr_block);
+  const wanted = rangeOf(text);
+  if (primaryRange && wanted && wanted !== primaryRange) {
+    throw Errors.invalidVpcRange(
+      `The CIDR '${text}' is restricted. Use a CIDR from the same private address range as the current VPC CIDR, or use a publicly-routable CIDR.`,
+    );
   }
   const associationId = newId('vpc-cidr-assoc');
   await ctx.tx
@@ -178,6 +188,11 @@ export async function disassociateSubnetCidrBlock(ctx: Context, input: Disassoci
   if (!subnet) throw Errors.subnetCidrAssociationNotFound(id);
   const used = await ctx.tx.selectFrom('ipv6_addresses').select('address').where('subnet_id', '=', subnet.id).executeTakeFirst();
   if (used) throw Errors.invalidCidrBlockInUse(`The IPv6 CIDR block of ${subnet.id} has addresses in use.`);
+  if (subnet.assign_ipv6_address_on_creation === 1) {
+    throw Errors.invalidCidrBlockInUse(
+      `The subnet IPv6 CIDR block with association ID ${id} may not be disassociated, because its subnet has assign-ipv6-address-on-creation set to true.`,
+    );
+  }
   await ctx.tx
     .updateTable('subnets')
     .set({ ipv6_cidr_block: null, ipv6_association_id: null, assign_ipv6_address_on_creation: 0 })

@@ -67,6 +67,10 @@ const ENI_FILTERS: FilterSpec = {
   'addresses.private-ip-address': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'address' },
   'addresses.primary': { table: 'private_ip_addresses', foreignKey: 'network_interface_id', column: 'is_primary', type: 'boolean' },
   'group-id': { table: 'network_interface_groups', foreignKey: 'network_interface_id', column: 'group_id' },
+  'association.public-ip': { table: 'public_addresses', foreignKey: 'network_interface_id', column: 'public_ip' },
+  'association.allocation-id': { table: 'public_addresses', foreignKey: 'network_interface_id', column: 'allocation_id' },
+  'association.association-id': { table: 'public_addresses', foreignKey: 'network_interface_id', column: 'association_id' },
+  'addresses.association.public-ip': { table: 'public_addresses', foreignKey: 'network_interface_id', column: 'public_ip' },
   'ipv6-addresses.ipv6-address': { table: 'ipv6_addresses', foreignKey: 'network_interface_id', column: 'address', where: { kind: 'address' } },
   'group-name': {
     table: 'network_interface_groups',
@@ -256,6 +260,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     .insertInto('network_interface_groups')
     .values(groups.map((group_id, position) => ({ network_interface_id: id, group_id, position })))
     .execute();
+  ctx.emit({ type: 'network-interface.created', networkInterfaceId: id, subnetId: subnet.id, vpcId: subnet.vpc_id, privateIpAddress: primaryText });
   return id;
 }
 
@@ -562,6 +567,7 @@ export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id
   await ctx.tx.deleteFrom('network_interface_groups').where('network_interface_id', '=', eni.id).execute();
   await ctx.tx.deleteFrom('network_interfaces').where('id', '=', eni.id).execute();
   await deleteAllTags(ctx, eni.id);
+  ctx.emit({ type: 'network-interface.deleted', networkInterfaceId: eni.id });
 }
 
 export async function deleteNetworkInterface(ctx: Context, input: DeleteNetworkInterfaceRequest): Promise<Record<string, never>> {
@@ -657,6 +663,7 @@ export async function attachInterface(
     .where('attachment_id', 'is', null)
     .executeTakeFirst();
   if (Number(numUpdatedRows) !== 1) throw Errors.networkInterfaceInUse(eni.id);
+  ctx.emit({ type: 'network-interface.attaching', networkInterfaceId: eni.id, instanceId, attachmentId, deviceIndex: slot.deviceIndex });
   return attachmentId;
 }
 
@@ -715,6 +722,7 @@ export async function detachInterface(ctx: Context, eni: InterfaceRow): Promise<
     })
     .where('id', '=', eni.id)
     .execute();
+  ctx.emit({ type: 'network-interface.detaching', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
 }
 
 export async function detachNetworkInterface(ctx: Context, input: DetachNetworkInterfaceRequest): Promise<Record<string, never>> {
@@ -806,6 +814,8 @@ export async function resetNetworkInterfaceAttribute(ctx: Context, input: ResetN
 
 /** Ends an attachment: the interface becomes available again, keeping everything else. */
 export async function clearAttachment(ctx: Context, eniId: string): Promise<void> {
+  const before = await ctx.tx.selectFrom('network_interfaces').select(['instance_id', 'attachment_id']).where('id', '=', eniId).executeTakeFirst();
+  ctx.emit({ type: 'network-interface.detached', networkInterfaceId: eniId, instanceId: before?.instance_id, attachmentId: before?.attachment_id });
   await ctx.tx
     .updateTable('network_interfaces')
     .set({

@@ -28,6 +28,9 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'eipalloc', resourceType: 'elastic-ip', table: 'public_addresses', idColumn: 'allocation_id', errors: Errors.allocationId },
   { prefix: 'rtb', resourceType: 'route-table', table: 'route_tables', idColumn: 'id', errors: Errors.routeTableId },
   { prefix: 'acl', resourceType: 'network-acl', table: 'network_acls', idColumn: 'id', errors: Errors.networkAclId },
+  { prefix: 'fl', resourceType: 'vpc-flow-log', table: 'flow_logs', idColumn: 'id', errors: Errors.flowLogId },
+  { prefix: 'nip', resourceType: 'network-insights-path', table: 'network_insights_paths', idColumn: 'id', errors: Errors.networkInsightsPathId },
+  { prefix: 'nia', resourceType: 'network-insights-analysis', table: 'network_insights_analyses', idColumn: 'id', errors: Errors.networkInsightsAnalysisId },
   { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
 ];
 

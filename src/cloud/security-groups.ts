@@ -570,8 +570,8 @@ const RULE_FILTERS: FilterSpec = {
   'security-group-rule-id': { column: 'id' },
 };
 
-// Ids never contain a NUL: a filter value that can match no row.
-const NO_MATCH = '\u0000';
+// Ids never contain a space: a filter value that can match no row (PostgreSQL refuses a NUL in text).
+const NO_MATCH = ' ';
 
 /**
  * Filters DescribeSecurityGroups answers that are not plain columns, rewritten onto ones that

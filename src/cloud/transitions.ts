@@ -26,6 +26,7 @@ export async function settleTransitions(ctx: Context): Promise<void> {
         .set({ attachment_status: 'attached', attachment_transition_at: null })
         .where('id', '=', eni.id)
         .execute();
+      ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eni.id });
     }
   }
 
@@ -37,8 +38,10 @@ export async function settleTransitions(ctx: Context): Promise<void> {
     .where('transition_at', '<=', now)
     .execute();
   for (const instance of instances) {
-    const set = (values: { state: string; terminated_at?: string }) =>
-      ctx.tx.updateTable('instances').set({ ...values, transition_at: null }).where('id', '=', instance.id).execute();
+    const set = async (values: { state: string; terminated_at?: string }) => {
+      await ctx.tx.updateTable('instances').set({ ...values, transition_at: null }).where('id', '=', instance.id).execute();
+      ctx.emit({ type: 'instance.state', instanceId: instance.id, state: values.state });
+    };
     if (instance.state === 'pending') await set({ state: 'running' });
     else if (instance.state === 'stopping') await set({ state: 'stopped' });
     else if (instance.state === 'shutting-down') {

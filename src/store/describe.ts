@@ -95,7 +95,11 @@ function typed(value: string, type: ValueType | undefined): string | number | un
     if (value === 'false') return 0;
     return undefined;
   }
-  if (type === 'integer') return /^-?[0-9]+$/.test(value) ? Number(value) : undefined;
+  // Every integer column holds a 32-bit value: a larger number matches no row (and PostgreSQL would refuse it).
+  if (type === 'integer') {
+    const n = /^-?[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+    return n >= -(2 ** 31) && n < 2 ** 31 ? n : undefined;
+  }
   return value;
 }
 

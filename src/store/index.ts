@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { openPostgresStore } from './postgres.ts';
 import { openSqliteStore, type Durability } from './sqlite.ts';
 import type { Store } from './store.ts';
 
@@ -6,10 +7,12 @@ export type { Store, StoreKind } from './store.ts';
 export type { Tx, Database, Row, NewRow } from './schema.ts';
 
 export interface OpenStoreOptions {
-  /** `memory`, `sqlite:PATH`, or (later) `postgres://…`; default: SQLite under dataDir. */
+  /** `memory`, `sqlite:PATH` or `postgres://…` (`postgresql://…`); default: SQLite under dataDir. */
   database?: string;
   dataDir: string;
   durability?: Durability;
+  /** PostgreSQL: most connections this process opens (default the URL's `?pool_size=N`, else 10). */
+  poolSize?: number;
 }
 
 /** Opens (and migrates) the store a database URL names. */
@@ -22,7 +25,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     return openSqliteStore({ file: url.slice('sqlite:'.length), durability: options.durability });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    throw new Error('PostgreSQL is not available yet in this build (see issue 6); use sqlite:PATH or memory');
+    return openPostgresStore({ url, poolSize: options.poolSize });
   }
   throw new Error(`unknown database URL ${JSON.stringify(url)}: expected memory, sqlite:PATH or postgres://…`);
 }

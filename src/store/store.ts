@@ -1,5 +1,5 @@
 /**
- * The store: one interface over the embedded SQLite database and (later) PostgreSQL.
+ * The store: one interface over the embedded SQLite database and PostgreSQL.
  * Every EC2 action runs inside exactly one transaction; a thrown error rolls it back whole.
  */
 import { Kysely, Migrator, type Transaction } from 'kysely';
@@ -13,7 +13,11 @@ export interface Store {
   /** Where the state lives, for humans (a file path or a redacted URL). */
   readonly location: string;
   readonly db: Kysely<Database>;
-  /** Runs fn in one transaction: committed if it returns, rolled back if it throws. */
+  /**
+   * Runs fn in one transaction: committed if it returns, rolled back if it throws. A shared store
+   * (PostgreSQL) may roll fn back and run it again after losing a race with another transaction,
+   * so fn must keep no state of its own outside the transaction.
+   */
   transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

@@ -40,7 +40,7 @@ const tcp = (port: number, cidr = '0.0.0.0/0', Description?: string): IpPermissi
 /** Runs fn in one store transaction as the given account and region: arranging what no EC2 action can. */
 function asAccount<T>(server: TestServer, account: string, region: string, fn: (ctx: Context) => Promise<T>): Promise<T> {
   return server.store.transaction((tx) =>
-    fn({ tx, account, region, requestId: 'test', now: new Date(), config: cloudConfig({ quotas: { vpcsPerRegion: 50 } }), afterCommit: () => {} }),
+    fn({ tx, account, region, requestId: 'test', now: new Date(), config: cloudConfig({ quotas: { vpcsPerRegion: 50 } }), afterCommit: () => {}, emit: () => {} }),
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * Test fixtures: a real eni-local server started through the library API, and an EC2 client of
  * the AWS SDK for JavaScript v3 pointed at it. ENI_LOCAL_TEST_DATABASE chooses the store the
- * suite runs against (default: memory).
+ * suite runs against (default: memory); with a PostgreSQL URL each server gets a database of its
+ * own, dropped when it stops (see postgres.ts).
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
@@ -9,48 +10,72 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/index.ts';
+import { createTestDatabase, postgresTestUrl, type TestDatabase } from './postgres.ts';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
-  /** A client for the given region and access key (default us-east-1, key AKIDTEST). */
-  client(options?: { region?: string; accessKeyId?: string }): EC2Client;
+  /** A client for the given region and credentials (default us-east-1, key AKIDTEST, secret `secret`). */
+  client(options?: ClientOptions): EC2Client;
   /** Stops the server and removes its data directory. */
   stop(): Promise<void>;
 }
 
 export async function startTestServer(options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'eni-local-test-'));
-  const server = await startServer({
-    port: 0,
-    database: process.env.ENI_LOCAL_TEST_DATABASE ?? 'memory',
-    logLevel: process.env.ENI_LOCAL_TEST_LOG_LEVEL ?? 'error',
-    ...options,
-    dataDir,
-  });
+  const adminUrl = options.database === undefined ? postgresTestUrl() : undefined;
+  const ownDatabase: TestDatabase | undefined = adminUrl ? await createTestDatabase(adminUrl) : undefined;
+  let server: RunningServer;
+  try {
+    server = await startServer({
+      port: 0,
+      database: ownDatabase?.url ?? process.env.ENI_LOCAL_TEST_DATABASE ?? 'memory',
+      logLevel: process.env.ENI_LOCAL_TEST_LOG_LEVEL ?? 'error',
+      ...options,
+      dataDir,
+    });
+  } catch (error) {
+    await ownDatabase?.drop();
+    throw error;
+  }
   const clients: EC2Client[] = [];
   return {
     ...server,
     dataDir,
-    client: ({ region = 'us-east-1', accessKeyId = 'AKIDTEST' } = {}) => {
-      const client = ec2Client(server.url, { region, accessKeyId });
+    client: (options = {}) => {
+      const client = ec2Client(server.url, options);
       clients.push(client);
       return client;
     },
     stop: async () => {
       for (const c of clients) c.destroy();
       await server.close();
+      await ownDatabase?.drop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-export function ec2Client(endpoint: string, { region = 'us-east-1', accessKeyId = 'AKIDTEST', secretAccessKey = 'secret' } = {}) {
+export interface ClientOptions {
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** Default 1: client mistakes must never be retried into a slow test; 5xx would be a bug anyway. */
+  maxAttempts?: number;
+  /** Milliseconds the client's clock is off (the SDK signs with Date.now() + offset). */
+  systemClockOffset?: number;
+}
+
+export function ec2Client(
+  endpoint: string,
+  { region = 'us-east-1', accessKeyId = 'AKIDTEST', secretAccessKey = 'secret', sessionToken, maxAttempts = 1, systemClockOffset }: ClientOptions = {},
+) {
   return new EC2Client({
     endpoint,
     region,
-    credentials: { accessKeyId, secretAccessKey },
-    // Client mistakes must never be retried into a slow test; 5xx would be a bug anyway.
-    maxAttempts: 1,
+    credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+    maxAttempts,
+    ...(systemClockOffset !== undefined ? { systemClockOffset } : {}),
   });
 }
 

@@ -8,10 +8,12 @@ import type { Context } from '../../cloud/context.ts';
 import { initialiseAccountRegion } from '../../cloud/default-vpc.ts';
 import { settleTransitions } from '../../cloud/transitions.ts';
 import type { CloudConfig } from '../../cloud/config.ts';
+import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import { Ec2Error, Errors } from './errors.ts';
-import { credentialScope, identify, type IdentityOptions } from './identity.ts';
+import type { Authenticator } from './auth.ts';
+import type { RequestThrottle } from './throttle.ts';
 import { ec2Model } from './model.ts';
 import { decodeInput } from './query-decode.ts';
 import { encodeError, encodeResponse } from './xml-encode.ts';
@@ -19,9 +21,14 @@ import { encodeError, encodeResponse } from './xml-encode.ts';
 export interface Ec2EndpointOptions {
   store: Store;
   config: CloudConfig;
-  identity: IdentityOptions;
+  /** Who is calling (open mode: the credential scope; sigv4 mode: a verified signature). */
+  authenticator: Authenticator;
+  /** EC2's request token buckets; absent when throttling is off. */
+  throttle?: RequestThrottle;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
+  /** Where committed state changes are published. */
+  events?: EventBus;
 }
 
 /** What the request log line says about an EC2 call. */
@@ -35,6 +42,8 @@ export interface Ec2CallLog {
 declare module 'fastify' {
   interface FastifyRequest {
     ec2?: Ec2CallLog;
+    /** The body bytes as received, for signature verification. */
+    rawBody?: Buffer;
   }
 }
 
@@ -47,8 +56,9 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
   const model = ec2Model();
   // The EC2 endpoint reads every body as text, whatever its content type says.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_req, body, done) => {
-    done(null, body);
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (req, body, done) => {
+    req.rawBody = body as Buffer;
+    done(null, (body as Buffer).toString('utf8'));
   });
 
   // Account/region pairs known to be initialised (default VPC made), to skip the check.
@@ -60,6 +70,13 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
     request.ec2 = log;
     reply.header('x-amzn-requestid', requestId);
     try {
+      // Authentication comes first: an unsigned or badly signed request learns nothing more.
+      const identity = await options.authenticator.authenticate({
+        method: request.raw.method ?? 'GET',
+        url: request.raw.url ?? '/',
+        rawHeaders: request.raw.rawHeaders,
+        body: request.rawBody,
+      });
       const rawQuery = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?') + 1) : '';
       const query = new URLSearchParams(rawQuery);
       const body = typeof request.body === 'string' ? request.body : '';
@@ -74,26 +91,33 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
       if (version === undefined) throw Errors.missingParameter('Version');
       if (version !== model.apiVersion) throw Errors.noSuchVersion(version);
 
-      const identity = identify(credentialScope(request.headers.authorization, query), options.identity);
       if (!REGION_SHAPE.test(identity.region)) {
         throw Errors.authFailure(`The credential scope names an invalid region '${identity.region}'.`);
       }
       log.account = identity.account;
       log.region = identity.region;
+      if (options.throttle && !options.throttle.admit({ account: identity.account, region: identity.region, action, params })) {
+        throw Errors.requestLimitExceeded();
+      }
 
       const input = decodeInput(operation, params);
-      const pending: (() => void)[] = [];
+      // A shared store may run the transaction again after losing a race: each attempt starts afresh.
+      let pending: (() => void)[] = [];
       let output: object;
       try {
         output = await options.store.transaction(async (tx) => {
+          pending = [];
+          const now = new Date();
           const ctx: Context = {
             tx,
             account: identity.account,
             region: identity.region,
             requestId,
-            now: new Date(),
+            now,
             config: options.config,
             afterCommit: (fn) => pending.push(fn),
+            emit: (event) =>
+              pending.push(() => options.events?.publish({ time: now.toISOString(), account: identity.account, region: identity.region, ...event })),
           };
           const scope = `${identity.account}/${identity.region}`;
           if (!initialised.has(scope)) {

@@ -62,6 +62,28 @@ export const Errors = {
       `The client token '${token}' was already used with different parameters.`,
     ),
 
+  // --- authentication and throttling ----------------------------------------------------------
+  // Codes, statuses and wording as EC2 answers them where captured (see README, "Authentication,
+  // accounts and throttling"); the rest follow AWS's common SigV4 errors.
+  /** EC2 answers a request carrying no credentials at all with MissingParameter (captured live, HTTP 400). */
+  missingAccessKeyId: () => new Ec2Error('MissingParameter', 'The request must contain the parameter AWSAccessKeyId'),
+  /** Unknown access key, or a session token that is missing or wrong. */
+  credentialsNotValidated: () =>
+    new Ec2Error('AuthFailure', 'AWS was not able to validate the provided access credentials', 401),
+  malformedAuthorization: (detail = 'Authorization header or parameters are not formatted correctly.') =>
+    new Ec2Error('AuthFailure', detail, 401),
+  malformedCredential: (credential: string) =>
+    new Ec2Error(
+      'AuthFailure',
+      `Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${credential}'`,
+      401,
+    ),
+  incompleteSignature: make('IncompleteSignature', 400),
+  signatureDoesNotMatch: (
+    detail = 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+  ) => new Ec2Error('SignatureDoesNotMatch', detail, 403),
+  requestExpired: () => new Ec2Error('RequestExpired', 'Request has expired.', 400),
+
   // --- ids ------------------------------------------------------------------------------------
   vpcId: idErrors('InvalidVpcID.Malformed', 'InvalidVpcID.NotFound', 'vpc', 'vpc ID'),
   subnetId: idErrors('InvalidSubnetID.Malformed', 'InvalidSubnetID.NotFound', 'subnet', 'subnet ID'),
@@ -108,6 +130,14 @@ export const Errors = {
     'network interface permission ID',
   ),
   keyPairId: idErrors('InvalidKeyPair.Malformed', 'InvalidKeyPair.NotFound', 'key', 'key pair ID'),
+  flowLogId: idErrors('InvalidFlowLogId.Malformed', 'InvalidFlowLogId.NotFound', 'fl', 'flow log ID'),
+  networkInsightsPathId: idErrors('InvalidNetworkInsightsPathId.Malformed', 'InvalidNetworkInsightsPathId.NotFound', 'nip', 'network insights path ID'),
+  networkInsightsAnalysisId: idErrors(
+    'InvalidNetworkInsightsAnalysisId.Malformed',
+    'InvalidNetworkInsightsAnalysisId.NotFound',
+    'nia',
+    'network insights analysis ID',
+  ),
   resourceId: (id: string) => new Ec2Error('InvalidID', `The ID '${id}' is not valid`),
 
   // --- resource rules -------------------------------------------------------------------------

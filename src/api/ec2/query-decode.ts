@@ -153,6 +153,8 @@ function decodePrimitive(member: Member, type: string, raw: string, name: string
     case 'string':
     case 'blob':
       if (member.enum && !member.enum.has(raw)) throw Errors.invalidParameterValueFor(name, raw);
+      // No store keeps a NUL in text the same way (PostgreSQL refuses it): refused here for all.
+      if (raw.includes('\u0000')) throw Errors.invalidParameterValue(`The parameter ${name} contains a NUL character.`);
       return raw;
     case 'boolean': {
       const lower = raw.toLowerCase();

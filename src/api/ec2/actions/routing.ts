@@ -1,5 +1,7 @@
-/** Route tables and network ACLs. */
+/** Route tables, network ACLs, flow logs and Reachability Analyzer. */
+import * as flowLogs from '../../../cloud/flow-logs.ts';
 import * as acls from '../../../cloud/network-acls.ts';
+import * as insights from '../../../cloud/network-insights.ts';
 import * as routeTables from '../../../cloud/route-tables.ts';
 import type { ActionTable } from './types.ts';
 
@@ -20,4 +22,13 @@ export const routingActions: ActionTable = {
   DeleteNetworkAclEntry: acls.deleteNetworkAclEntry,
   ReplaceNetworkAclAssociation: acls.replaceNetworkAclAssociation,
   DescribeNetworkAcls: acls.describeNetworkAcls,
+  CreateFlowLogs: flowLogs.createFlowLogs,
+  DescribeFlowLogs: flowLogs.describeFlowLogs,
+  DeleteFlowLogs: flowLogs.deleteFlowLogs,
+  CreateNetworkInsightsPath: insights.createNetworkInsightsPath,
+  DescribeNetworkInsightsPaths: insights.describeNetworkInsightsPaths,
+  DeleteNetworkInsightsPath: insights.deleteNetworkInsightsPath,
+  StartNetworkInsightsAnalysis: insights.startNetworkInsightsAnalysis,
+  DescribeNetworkInsightsAnalyses: insights.describeNetworkInsightsAnalyses,
+  DeleteNetworkInsightsAnalysis: insights.deleteNetworkInsightsAnalysis,
 };

@@ -1,0 +1,103 @@
+/**
+ * The data plane's JSON API:
+ *   POST /_eni/probe                       evaluate a flow; the verdict and every hop
+ *   POST /_eni/instances/{id}/fail|recover  fault injection
+ *   GET  /_eni/flow-logs/{id}              a flow log's records, one per line
+ *   GET  /_eni/events                      server-sent events of every committed state change
+ */
+import type { FastifyInstance } from 'fastify';
+import { setInstanceHealth } from '../../cloud/faults.ts';
+import { flowLogRecords, recordFlow } from '../../cloud/flow-logs.ts';
+import { evaluateFlow, FlowError, type Endpoint } from '../../dataplane/evaluate.ts';
+import { inScope, scopeOf, sendError, type ExtOptions } from './scope.ts';
+
+interface ProbeBody {
+  from?: string;
+  to?: string;
+  protocol?: string;
+  port?: number;
+  sourcePort?: number;
+}
+
+/** `eni-…`, `i-…`, `internet` or `internet:ADDRESS`. */
+export function parseEndpoint(text: string): Endpoint {
+  if (text === 'internet') return { kind: 'internet' };
+  if (text.startsWith('internet:')) return { kind: 'internet', address: text.slice('internet:'.length) };
+  if (text.startsWith('eni-')) return { kind: 'eni', id: text };
+  if (text.startsWith('i-')) return { kind: 'instance', id: text };
+  throw new FlowError(`'${text}' is not a source: expected eni-…, i-…, internet or internet:ADDRESS`);
+}
+
+export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptions): Promise<void> {
+  app.post<{ Body: ProbeBody }>('/_eni/probe', async (request, reply) => {
+    const body = request.body ?? {};
+    try {
+      if (typeof body.from !== 'string' || typeof body.to !== 'string') throw new FlowError('a probe needs "from" and "to"');
+      const from = parseEndpoint(body.from);
+      const { account, region } = scopeOf(request, options);
+      return await inScope(request, options, async (ctx) => {
+        const result = await evaluateFlow(ctx.tx, {
+          account,
+          region,
+          from,
+          to: body.to!,
+          protocol: body.protocol ?? 'tcp',
+          port: body.port,
+          sourcePort: body.sourcePort,
+        });
+        await recordFlow(ctx, result);
+        ctx.emit({
+          type: 'flow',
+          from: body.from,
+          to: body.to,
+          protocol: result.protocol,
+          port: result.port,
+          delivered: result.delivered,
+          reason: result.reason,
+          destination: result.destination,
+          hops: result.hops,
+        });
+        return result;
+      });
+    } catch (error) {
+      if (error instanceof FlowError) return reply.code(400).send({ error: { code: 'InvalidParameterValue', message: error.message } });
+      return sendError(reply, error);
+    }
+  });
+
+  for (const health of ['fail', 'recover'] as const) {
+    app.post<{ Params: { id: string } }>(`/_eni/instances/:id/${health}`, async (request, reply) => {
+      try {
+        return await inScope(request, options, (ctx) => setInstanceHealth(ctx, request.params.id, health === 'fail' ? 'impaired' : 'ok'));
+      } catch (error) {
+        return sendError(reply, error);
+      }
+    });
+  }
+
+  app.get<{ Params: { id: string } }>('/_eni/flow-logs/:id', async (request, reply) => {
+    const lines = await options.store.transaction((tx) => flowLogRecords(tx, request.params.id));
+    if (!lines) return reply.code(404).send({ error: { code: 'InvalidFlowLogId.NotFound', message: `Flow log ${request.params.id} does not exist` } });
+    return reply.type('text/plain; charset=utf-8').send(lines.map((l) => `${l}\n`).join(''));
+  });
+
+  app.get<{ Querystring: { account?: string; region?: string } }>('/_eni/events', (request, reply) => {
+    const { account, region } = request.query;
+    const lastId = Number(request.headers['last-event-id'] ?? 0) || 0;
+    reply.hijack();
+    const out = reply.raw;
+    out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    out.write(': eni-local events\n\n');
+    const send = (event: { id: number; type: string; account: string; region: string }) => {
+      if ((account && event.account !== account) || (region && event.region !== region)) return;
+      out.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+    for (const event of options.events.since(lastId)) send(event);
+    const unsubscribe = options.events.subscribe(send);
+    const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), 15_000);
+    request.raw.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+  });
+}

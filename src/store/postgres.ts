@@ -1,0 +1,129 @@
+/**
+ * The shared store: PostgreSQL through `pg`, for several server processes (nodes) that share one
+ * state. Every transaction runs at SERIALIZABLE isolation, so each EC2 action sees and leaves the
+ * database as if the actions of every node had run one at a time; when PostgreSQL refuses a
+ * commit because of a concurrent one (serialization failure, deadlock, or a unique constraint a
+ * concurrent transaction took first), the whole action is run again, a bounded number of times,
+ * and then answered with RequestLimitExceeded, which the AWS SDKs retry by themselves.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import { Errors } from '../api/ec2/errors.ts';
+import type { Database } from './schema.ts';
+import { migrate, type Store } from './store.ts';
+
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database` (or `postgresql://…`); `?pool_size=N` sets the pool size. */
+  url: string;
+  /** Most connections the pool opens; default the URL's `pool_size`, else 10. */
+  poolSize?: number;
+  /** How many times one action is attempted before the client is told to retry; default 20. */
+  maxAttempts?: number;
+}
+
+export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_MAX_ATTEMPTS = 20;
+
+/** PostgreSQL's codes for "this transaction lost a race; running it again may well succeed". */
+const SERIALIZATION_FAILURE = '40001';
+const DEADLOCK_DETECTED = '40P01';
+const UNIQUE_VIOLATION = '23505';
+const RETRIED = new Set([SERIALIZATION_FAILURE, DEADLOCK_DETECTED, UNIQUE_VIOLATION]);
+
+const INT8_OID = 20;
+
+/**
+ * int8 (bigint, and what count(*) answers) as a JS number: every bigint the store keeps (IPv4
+ * addresses as integers, address counts) is far below 2^53. Anything larger is a bug, said loudly.
+ */
+function parseInt8(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new Error(`bigint ${text} does not fit a JavaScript number`);
+  return n;
+}
+
+/** This pool's type parsers: pg's own, except int8. Nothing global is changed. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** The URL without its password, for logs and the health endpoint. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:\/\/([^:@/]*):[^@/]*@/, '://$1:***@');
+  }
+}
+
+/** Splits eni-local's own query parameter (`pool_size`) off the URL handed to pg. */
+export function parsePostgresUrl(url: string): { connectionString: string; poolSize?: number } {
+  const u = new URL(url);
+  const raw = u.searchParams.get('pool_size');
+  u.searchParams.delete('pool_size');
+  let poolSize: number | undefined;
+  if (raw !== null) {
+    poolSize = Number(raw);
+    if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`pool_size must be a positive integer, not ${JSON.stringify(raw)}`);
+  }
+  return { connectionString: u.toString(), poolSize };
+}
+
+function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Full jitter over an exponential ceiling: 0–4 ms, 0–8 ms, … at most 0–200 ms. */
+const backoffMs = (attempt: number) => Math.random() * Math.min(200, 2 * 2 ** attempt);
+
+export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const { connectionString, poolSize } = parsePostgresUrl(options.url);
+  const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const pool = new pg.Pool({
+    connectionString,
+    max: options.poolSize ?? poolSize ?? DEFAULT_POOL_SIZE,
+    types,
+    // A request waits for a free connection rather than failing at once, but not forever.
+    connectionTimeoutMillis: 30_000,
+    application_name: 'eni-local',
+  });
+  // An idle connection the server closes (restart, admin) must not take the process down;
+  // the pool replaces it, and the next query on a broken one fails and is answered as an error.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    // Kysely's migrator holds a PostgreSQL advisory lock while it migrates: nodes starting
+    // together run the migrations once, the others wait and then find nothing to do.
+    await migrate(db);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return {
+    kind: 'postgres',
+    location: redactUrl(connectionString),
+    db,
+    async transaction(fn) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await db.transaction().setIsolationLevel('serializable').execute(fn);
+        } catch (error) {
+          const state = sqlState(error);
+          if (state === undefined || !RETRIED.has(state)) throw error;
+          if (attempt >= maxAttempts) {
+            // A unique violation every time is no race but a bug: let it be seen as one.
+            if (state === UNIQUE_VIOLATION) throw error;
+            throw Errors.concurrentModification();
+          }
+          await sleep(backoffMs(attempt));
+        }
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
