@@ -39,6 +39,7 @@ import {
 import type { Row } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
+import { addIpv6AclRules } from './network-acls.ts';
 import { addLocalRoutes, removeLocalRoutes } from './route-tables.ts';
 import { newId } from './rules/ids.ts';
 import { getSubnet } from './subnets.ts';
@@ -66,6 +67,7 @@ export async function addAmazonIpv6Block(ctx: Context, vpcId: string): Promise<{
       .values({ association_id: associationId, account_id: ctx.account, region: ctx.region, vpc_id: vpcId, cidr_block: cidr, family: 6, state: 'associated', is_primary: 0 })
       .execute();
     await addLocalRoutes(ctx, vpcId, cidr, 6);
+    await addIpv6AclRules(ctx, vpcId);
     return { associationId, cidr };
   }
 }

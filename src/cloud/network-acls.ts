@@ -77,6 +77,24 @@ export async function createDefaultNetworkAcl(ctx: Context, vpcId: string): Prom
   return insertAcl(ctx, vpcId, true);
 }
 
+/**
+ * AWS: once a VPC has an IPv6 block, its default ACL allows IPv6 too (rules 101), and every ACL
+ * of the VPC ends with a `*` deny for ::/0.
+ */
+export async function addIpv6AclRules(ctx: Context, vpcId: string): Promise<void> {
+  const acls = await ctx.tx.selectFrom('network_acls').select(['id', 'is_default']).where('vpc_id', '=', vpcId).execute();
+  for (const acl of acls) {
+    for (const egress of [0, 1]) {
+      const existing = await ctx.tx.selectFrom('network_acl_entries').select('rule_number').where('network_acl_id', '=', acl.id).where('egress', '=', egress).where('ipv6_cidr_block', '=', '::/0').execute();
+      if (existing.length) continue;
+      const base = { network_acl_id: acl.id, egress, protocol: '-1', cidr_block: null, ipv6_cidr_block: '::/0', port_from: null, port_to: null, icmp_type: null, icmp_code: null };
+      const entries = [{ ...base, rule_number: 32768, rule_action: 'deny' }];
+      if (acl.is_default === 1) entries.push({ ...base, rule_number: 101, rule_action: 'allow' });
+      await ctx.tx.insertInto('network_acl_entries').values(entries).execute();
+    }
+  }
+}
+
 /** A new subnet is associated with its VPC's default ACL. */
 export async function associateDefaultAcl(ctx: Context, subnetId: string, vpcId: string): Promise<void> {
   const acl = await ctx.tx.selectFrom('network_acls').select('id').where('vpc_id', '=', vpcId).where('is_default', '=', 1).executeTakeFirst();
@@ -255,7 +273,8 @@ async function aclsOf(tx: Tx, rows: AclRow[]): Promise<NetworkAcl[]> {
     Entries: entries
       .filter((e) => e.network_acl_id === row.id)
       .map((e) => ({
-        RuleNumber: e.rule_number,
+        // The IPv6 `*` rule is kept as 32768 (one key per rule number); AWS shows both as 32767.
+        RuleNumber: Math.min(e.rule_number, LAST_RULE),
         Protocol: e.protocol,
         RuleAction: e.rule_action as 'allow' | 'deny',
         Egress: e.egress === 1,
