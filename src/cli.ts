@@ -79,7 +79,7 @@ program
   )
   .addOption(new Option('--data-dir <dir>', 'where the state lives').env('ENI_LOCAL_DATA_DIR').default(DEFAULTS.dataDir))
   .addOption(
-    new Option('--database <url>', 'sqlite:PATH, memory (default: SQLite file in the data directory)').env('ENI_LOCAL_DATABASE'),
+    new Option('--database <url>', 'sqlite:PATH, memory, or postgres://USER:PASSWORD@HOST:PORT/DB to share state between nodes (default: SQLite file in the data directory)').env('ENI_LOCAL_DATABASE'),
   )
   .addOption(
     new Option('--durability <mode>', 'SQLite fsync policy: normal survives a process crash, full also a power loss')

@@ -10,6 +10,7 @@ import { openAuthenticator, sigv4Authenticator, type Authenticator, type AuthMod
 import { ec2Endpoint } from './api/ec2/endpoint.ts';
 import { credentialEntries, readCredentialsFile, type CredentialEntry } from './api/ec2/identity.ts';
 import { RequestThrottle, throttleConfig, type ThrottleConfig } from './api/ec2/throttle.ts';
+import { webConsole } from './api/ext/console.ts';
 import { dataplaneEndpoints } from './api/ext/dataplane.ts';
 import { healthEndpoint } from './api/ext/health.ts';
 import { EventBus } from './events.ts';
@@ -123,6 +124,7 @@ export async function buildServer(options: ServerOptions, store: Store, events =
     events,
   });
   await app.register(dataplaneEndpoints, { store, config, events, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion });
+  await app.register(webConsole, { store, config, events, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion });
   return app;
 }
 

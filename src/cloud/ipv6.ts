@@ -40,6 +40,7 @@ import type { Row } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
 import { addIpv6AclRules } from './network-acls.ts';
+import { allowAllIpv6Egress } from './security-groups.ts';
 import { addLocalRoutes, removeLocalRoutes } from './route-tables.ts';
 import { newId } from './rules/ids.ts';
 import { getSubnet } from './subnets.ts';
@@ -68,6 +69,8 @@ export async function addAmazonIpv6Block(ctx: Context, vpcId: string): Promise<{
       .execute();
     await addLocalRoutes(ctx, vpcId, cidr, 6);
     await addIpv6AclRules(ctx, vpcId);
+    const defaultGroup = await ctx.tx.selectFrom('security_groups').select('id').where('vpc_id', '=', vpcId).where('is_vpc_default', '=', 1).executeTakeFirst();
+    if (defaultGroup) await allowAllIpv6Egress(ctx, defaultGroup.id);
     return { associationId, cidr };
   }
 }

@@ -36,7 +36,6 @@ type EntryRow = Row<'network_acl_entries'>;
 /** The implicit last rule of every ACL. */
 export const LAST_RULE = 32767;
 const RULES_PER_DIRECTION = 20;
-const PROTOCOL_NUMBERS: Record<string, string> = { tcp: '6', udp: '17', icmp: '1', icmpv6: '58', all: '-1' };
 
 const ACL_FILTERS: FilterSpec = {
   'network-acl-id': { column: 'id' },
@@ -69,6 +68,8 @@ async function insertAcl(ctx: Context, vpcId: string, isDefault: boolean): Promi
     entries.push({ ...base, rule_number: LAST_RULE, rule_action: 'deny', cidr_block: '0.0.0.0/0' });
   }
   await ctx.tx.insertInto('network_acl_entries').values(entries.map((e) => ({ ...e, network_acl_id: id }))).execute();
+  const ipv6 = await ctx.tx.selectFrom('vpc_cidr_blocks').select('association_id').where('vpc_id', '=', vpcId).where('family', '=', 6).executeTakeFirst();
+  if (ipv6) await addIpv6AclRules(ctx, vpcId);
   return id;
 }
 
@@ -164,9 +165,11 @@ export async function deleteNetworkAcl(ctx: Context, input: DeleteNetworkAclRequ
 function entryValues(input: CreateNetworkAclEntryRequest): EntryValues {
   const ruleNumber = input.RuleNumber!;
   if (ruleNumber < 1 || ruleNumber > 32766) throw Errors.invalidParameterValueFor('RuleNumber', String(ruleNumber), 'Rule numbers are 1 to 32766.');
-  const protocolText = (input.Protocol ?? '').toLowerCase();
-  const protocol = PROTOCOL_NUMBERS[protocolText] ?? protocolText;
-  if (!/^(-1|[0-9]{1,3})$/.test(protocol) || Number(protocol) > 255) throw Errors.invalidParameterValueFor('Protocol', input.Protocol ?? '');
+  // AWS: the API takes protocol numbers (or -1); the AWS CLI translates names before calling.
+  const protocol = input.Protocol ?? '';
+  if (!/^(-1|[0-9]{1,3})$/.test(protocol) || Number(protocol) > 255) {
+    throw Errors.invalidParameterValue(`Invalid value '${protocol}' for IP protocol. Unknown protocol.`);
+  }
   if (input.RuleAction !== 'allow' && input.RuleAction !== 'deny') throw Errors.invalidParameterValueFor('RuleAction', String(input.RuleAction));
   if ((input.CidrBlock === undefined) === (input.Ipv6CidrBlock === undefined)) throw Errors.missingParameter('CidrBlock or Ipv6CidrBlock');
   const v4 = input.CidrBlock !== undefined ? parseIpv4Cidr(input.CidrBlock) : undefined;

@@ -36,14 +36,14 @@ import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tags
 const EXPLANATION_CODES: Record<DropReason, string> = {
   'no-route': 'NO_ROUTE_TO_DESTINATION',
   'no-destination': 'NO_ROUTE_TO_DESTINATION',
-  'no-public-ip': 'CANNOT_ROUTE',
+  'no-public-ip': 'IGW_PUBLIC_IP_ASSOCIATION_FOR_EGRESS',
   'sg-egress-denied': 'ENI_SG_RULES_MISMATCH',
   'sg-ingress-denied': 'ENI_SG_RULES_MISMATCH',
   'nacl-denied': 'SUBNET_ACL_RESTRICTION',
   'eni-not-attached': 'BAD_STATE_ATTACHMENT',
   'instance-not-running': 'BAD_STATE',
   'instance-impaired': 'BAD_STATE',
-  'source-dest-check': 'BAD_STATE',
+  'source-dest-check': 'ENI_SOURCE_DEST_CHECK_RESTRICTION',
   'invalid-flow': 'CANNOT_ROUTE',
 };
 
@@ -147,7 +147,7 @@ export async function deleteNetworkInsightsPath(ctx: Context, input: DeleteNetwo
   const path = await getPath(ctx, input.NetworkInsightsPathId);
   const analysis = await ctx.tx.selectFrom('network_insights_analyses').select('id').where('path_id', '=', path.NetworkInsightsPathId!).executeTakeFirst();
   // AWS: a path with analyses keeps them; delete the analyses first.
-  if (analysis) throw Errors.dependencyViolation(`The network insights path ${path.NetworkInsightsPathId} has analyses; delete them first.`);
+  if (analysis) throw Errors.analysisExistsForPath(path.NetworkInsightsPathId!);
   await ctx.tx.deleteFrom('network_insights_paths').where('id', '=', path.NetworkInsightsPathId!).execute();
   await deleteAllTags(ctx, path.NetworkInsightsPathId!);
   return { NetworkInsightsPathId: path.NetworkInsightsPathId };

@@ -227,15 +227,34 @@ export async function createRoute(ctx: Context, input: CreateRouteRequest): Prom
 async function existingRoute(ctx: Context, table: RouteTableRow, destination: string): Promise<RouteRow> {
   const route = await ctx.tx.selectFrom('routes').selectAll().where('route_table_id', '=', table.id).where('destination', '=', destination).executeTakeFirst();
   if (!route) throw Errors.routeNotFound(destination, table.id);
-  // AWS: the local route is the VPC's own and stays as it is.
-  if (route.gateway_id === 'local') throw Errors.invalidParameterValue(`cannot remove or replace the local route ${destination} in route table ${table.id}`);
   return route;
+}
+
+/** A route for one of the VPC's own blocks, made with the table: its target may change, it never goes. */
+async function isLocalRoute(ctx: Context, table: RouteTableRow, route: RouteRow): Promise<boolean> {
+  if (route.origin !== 'CreateRouteTable') return false;
+  const block = await ctx.tx.selectFrom('vpc_cidr_blocks').select('cidr_block').where('vpc_id', '=', table.vpc_id).where('cidr_block', '=', route.destination).executeTakeFirst();
+  return !!block;
 }
 
 export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Promise<Record<string, never>> {
   const table = await getRouteTable(ctx, input.RouteTableId);
   const { destination } = destinationOf(input);
-  await existingRoute(ctx, table, destination);
+  const route = await existingRoute(ctx, table, destination);
+  if (await isLocalRoute(ctx, table, route)) {
+    // AWS: a local route's target may become an interface (a middlebox), and LocalTarget restores it.
+    if (input.LocalTarget) {
+      await ctx.tx.updateTable('routes').set({ gateway_id: 'local', network_interface_id: null }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
+      return {};
+    }
+    if (input.NetworkInterfaceId === undefined) {
+      throw Errors.invalidParameterValue(`The target of the local route ${destination} in route table ${table.id} can only be a network interface.`);
+    }
+    const target = await targetOf(ctx, table, input as CreateRouteRequest);
+    await ctx.tx.updateTable('routes').set(target).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
+    return {};
+  }
+  if (input.LocalTarget) throw Errors.invalidParameterValue(`The route ${destination} in route table ${table.id} is not a local route.`);
   const target = await targetOf(ctx, table, input as CreateRouteRequest);
   await ctx.tx.updateTable('routes').set({ ...target, origin: 'CreateRoute' }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
   return {};
@@ -244,7 +263,9 @@ export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Pr
 export async function deleteRoute(ctx: Context, input: DeleteRouteRequest): Promise<Record<string, never>> {
   const table = await getRouteTable(ctx, input.RouteTableId);
   const { destination } = destinationOf(input);
-  await existingRoute(ctx, table, destination);
+  const route = await existingRoute(ctx, table, destination);
+  // AWS: the local route is the VPC's own; it cannot be removed (Terraform recognises this wording).
+  if (await isLocalRoute(ctx, table, route)) throw Errors.invalidParameterValue(`cannot remove local route ${destination} in route table ${table.id}`);
   await ctx.tx.deleteFrom('routes').where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
   return {};
 }

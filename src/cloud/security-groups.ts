@@ -113,6 +113,26 @@ export async function createDefaultSecurityGroup(ctx: Context, vpcId: string): P
   return id;
 }
 
+/**
+ * AWS: a VPC with an IPv6 block lets its groups send IPv6 anywhere: the default group gets a ::/0
+ * egress rule when the block is associated, and groups created afterwards get it at creation.
+ */
+export async function allowAllIpv6Egress(ctx: Context, groupId: string): Promise<void> {
+  const rule = { ...ALL_TRAFFIC, cidr_ipv6: '::/0' };
+  const existing = await ctx.tx
+    .selectFrom('security_group_rules')
+    .select('id')
+    .where('group_id', '=', groupId)
+    .where('is_egress', '=', 1)
+    .where('rule_key', '=', ruleKey(rule))
+    .executeTakeFirst();
+  if (!existing) await insertRules(ctx, groupId, 'egress', [{ fields: rule, description: null }]);
+}
+
+async function vpcHasIpv6(ctx: Context, vpcId: string): Promise<boolean> {
+  return !!(await ctx.tx.selectFrom('vpc_cidr_blocks').select('association_id').where('vpc_id', '=', vpcId).where('family', '=', 6).executeTakeFirst());
+}
+
 /** Removes the VPC's default group with the VPC (the caller has checked nothing else uses it). */
 export async function deleteDefaultSecurityGroup(ctx: Context, vpcId: string): Promise<void> {
   const groups = await ctx.tx.selectFrom('security_groups').select('id').where('vpc_id', '=', vpcId).execute();
@@ -500,6 +520,7 @@ export async function createSecurityGroup(ctx: Context, input: CreateSecurityGro
   await checkGroupQuota(ctx);
   const id = await insertGroup(ctx, { vpcId, name, description, isVpcDefault: false });
   await insertRules(ctx, id, 'egress', [{ fields: ALLOW_ALL_EGRESS, description: null }]);
+  if (await vpcHasIpv6(ctx, vpcId)) await allowAllIpv6Egress(ctx, id);
   await applyTagSpecifications(ctx, 'security-group', id, input.TagSpecifications);
   const arn = groupArn({ region: ctx.region, account_id: ctx.account, id });
   return { GroupId: id, SecurityGroupArn: arn, Tags: (await tagsOf(ctx.tx, [id])).get(id) ?? [] };

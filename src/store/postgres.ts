@@ -1,17 +1,23 @@
 /**
  * The shared store: PostgreSQL through `pg`, for several server processes (nodes) that share one
  * state. Every transaction runs at SERIALIZABLE isolation, so each EC2 action sees and leaves the
- * database as if the actions of every node had run one at a time; when PostgreSQL refuses a
- * commit because of a concurrent one (serialization failure, deadlock, or a unique constraint a
- * concurrent transaction took first), the whole action is run again, a bounded number of times,
- * and then answered with RequestLimitExceeded, which the AWS SDKs retry by themselves.
+ * database as if the actions of every node had run one at a time.
+ *
+ * Actions that may write run one at a time across all nodes: each first takes a table lock (in a
+ * mode that readers never wait for) before its snapshot, so writers queue instead of colliding —
+ * the tables are small and every action reads what the others write (quotas, settling
+ * transitions), so optimistic writers would mostly abort one another. Reads run side by side.
+ * When PostgreSQL still refuses a transaction because of a concurrent one (serialization failure,
+ * deadlock, or a unique constraint a concurrent transaction took first), the whole action is run
+ * again — behind that lock, after a jittered pause — a bounded number of times, and then answered
+ * with RequestLimitExceeded, which the AWS SDKs retry by themselves.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { Errors } from '../api/ec2/errors.ts';
 import type { Database } from './schema.ts';
-import { migrate, type Store } from './store.ts';
+import { migrate, type Store, type TransactionOptions } from './store.ts';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://…`); `?pool_size=N` sets the pool size. */
@@ -78,6 +84,8 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+const isRetried = (error: unknown) => RETRIED.has(sqlState(error) ?? '');
+
 /** Full jitter over an exponential ceiling: 0–4 ms, 0–8 ms, … at most 0–200 ms. */
 const backoffMs = (attempt: number) => Math.random() * Math.min(200, 2 * 2 ** attempt);
 
@@ -91,6 +99,8 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     // A request waits for a free connection rather than failing at once, but not forever.
     connectionTimeoutMillis: 30_000,
     application_name: 'eni-local',
+    // A node that stalls inside a transaction (paused, wedged) must not hold the write lock for long.
+    idle_in_transaction_session_timeout: 60_000,
   });
   // An idle connection the server closes (restart, admin) must not take the process down;
   // the pool replaces it, and the next query on a broken one fails and is answered as an error.
@@ -104,26 +114,64 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     await db.destroy();
     throw error;
   }
+  /**
+   * The write lock: SHARE ROW EXCLUSIVE conflicts with itself and with writes to the table, not
+   * with reads. account_regions is written only on an account's first call in a region. Taken
+   * as the transaction's first statement, before its snapshot, so the holder sees every commit
+   * of the one before it.
+   */
+  const lockWriters = (tx: Transaction<Database>) => sql`lock table account_regions in share row exclusive mode`.execute(tx);
+
+  // One waiter per process for the write lock (the others wait here without a connection), so a
+  // burst of writes cannot take every connection of the pool from the readers.
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(run: () => Promise<T>): Promise<T> => {
+    const result = queue.then(run, run);
+    queue = result.catch(() => {});
+    return result;
+  };
+
+  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, locked: boolean) =>
+    db
+      .transaction()
+      .setIsolationLevel('serializable')
+      .execute(async (tx) => {
+        if (locked) await lockWriters(tx);
+        return fn(tx);
+      });
+
+  async function transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const writes = options.writes ?? true;
+    // A read runs at once; should it lose a race (settling a transition is a write), it retries as a writer.
+    if (!writes) {
+      try {
+        return await attempt(fn, false);
+      } catch (error) {
+        if (!isRetried(error)) throw error;
+      }
+    }
+    return oneAtATime(async () => {
+      for (let n = writes ? 1 : 2; ; n++) {
+        try {
+          return await attempt(fn, true);
+        } catch (error) {
+          if (!isRetried(error)) throw error;
+          if (n >= maxAttempts) {
+            // A unique violation every time is no race but a bug: let it be seen as one.
+            if (sqlState(error) === UNIQUE_VIOLATION) throw error;
+            throw Errors.concurrentModification();
+          }
+          await sleep(backoffMs(n));
+        }
+      }
+    });
+  }
+
   return {
     kind: 'postgres',
     location: redactUrl(connectionString),
     db,
-    async transaction(fn) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await db.transaction().setIsolationLevel('serializable').execute(fn);
-        } catch (error) {
-          const state = sqlState(error);
-          if (state === undefined || !RETRIED.has(state)) throw error;
-          if (attempt >= maxAttempts) {
-            // A unique violation every time is no race but a bug: let it be seen as one.
-            if (state === UNIQUE_VIOLATION) throw error;
-            throw Errors.concurrentModification();
-          }
-          await sleep(backoffMs(attempt));
-        }
-      }
-    },
+    transaction,
     close: () => db.destroy(),
   };
 }

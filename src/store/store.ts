@@ -8,6 +8,15 @@ import { migrations } from './migrations/index.ts';
 
 export type StoreKind = 'sqlite' | 'memory' | 'postgres';
 
+export interface TransactionOptions {
+  /**
+   * Whether fn may write (default true). A shared store runs writers one at a time and lets
+   * readers (Describe…) run beside them; a reader that writes after all is still correct, only
+   * retried more often.
+   */
+  writes?: boolean;
+}
+
 export interface Store {
   readonly kind: StoreKind;
   /** Where the state lives, for humans (a file path or a redacted URL). */
@@ -16,9 +25,9 @@ export interface Store {
   /**
    * Runs fn in one transaction: committed if it returns, rolled back if it throws. A shared store
    * (PostgreSQL) may roll fn back and run it again after losing a race with another transaction,
-   * so fn must keep no state of its own outside the transaction.
+   * so fn must keep no state of its own outside the transaction (nor start another transaction).
    */
-  transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,8 @@
  * has it: create, tag, describe with a filter and a paginator, delete, and an EC2 error code.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -34,8 +35,10 @@ describe('boto3', { skip: python ? false : 'boto3 is not installed for python3 o
   });
   after(() => server.stop());
 
-  test('boto3 creates, tags, filters, paginates and reads EC2 error codes', () => {
-    const out = JSON.parse(execFileSync(python!, ['-c', SCRIPT, server.url], { encoding: 'utf8' })) as Record<string, unknown>;
+  test('boto3 creates, tags, filters, paginates and reads EC2 error codes', async () => {
+    // Asynchronously: the server runs in this process and must keep answering.
+    const { stdout } = await promisify(execFile)(python!, ['-c', SCRIPT, server.url], { encoding: 'utf8', timeout: 60_000 });
+    const out = JSON.parse(stdout) as Record<string, unknown>;
     assert.match(String(out.vpc), /^vpc-[0-9a-f]{17}$/);
     assert.deepEqual(out.tags, [{ Key: 'Name', Value: 'py' }]);
     assert.match(String(out.mac), /^02(:[0-9a-f]{2}){5}$/);

@@ -8,6 +8,8 @@ import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { openAuthenticator, sigv4Authenticator, type ReceivedRequest } from '../../src/api/ec2/auth.ts';
 import { Ec2Error } from '../../src/api/ec2/errors.ts';
+import { credentialEntries } from '../../src/api/ec2/identity.ts';
+import { isLoopback } from '../../src/server.ts';
 
 class Sha256 extends Hash {
   constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
@@ -285,5 +287,35 @@ describe('open mode', () => {
       region: 'us-east-1',
       account: '000000000000',
     });
+  });
+});
+
+describe('the credentials list', () => {
+  test('entries are validated, naming the source and the entry', () => {
+    const ok = credentialEntries([{ accessKeyId: 'AKIDA', secretAccessKey: 's', accountId: '111111111111', sessionToken: 't' }], 'file.json', { requireSecrets: true });
+    assert.deepEqual(ok, [{ accessKeyId: 'AKIDA', secretAccessKey: 's', accountId: '111111111111', sessionToken: 't' }]);
+    assert.deepEqual(credentialEntries([{ accessKeyId: 'AKIDA', accountId: '111111111111' }], 'file.json', { requireSecrets: false }), [
+      { accessKeyId: 'AKIDA', accountId: '111111111111' },
+    ]);
+    const bad: [unknown, RegExp][] = [
+      [{}, /file\.json: expected a JSON array/],
+      [[{ accessKeyId: 'AKIDA', accountId: '111111111111' }], /entry 0: secretAccessKey is required/],
+      [[{ accessKeyId: 'AKIDA', secretAccessKey: 's', accountId: '1111' }], /entry 0: accountId must be 12 digits/],
+      [[{ accessKeyId: 'AK/ID', secretAccessKey: 's', accountId: '111111111111' }], /accessKeyId must be/],
+      [[{ accessKeyId: 'AKIDA', secretAccessKey: 's', accountId: '111111111111', region: 'x' }], /unknown field "region"/],
+      [
+        [
+          { accessKeyId: 'AKIDA', secretAccessKey: 's', accountId: '111111111111' },
+          { accessKeyId: 'AKIDA', secretAccessKey: 't', accountId: '222222222222' },
+        ],
+        /entry 1: access key AKIDA is listed twice/,
+      ],
+    ];
+    for (const [value, message] of bad) assert.throws(() => credentialEntries(value, 'file.json', { requireSecrets: true }), message);
+  });
+
+  test('the hosts that count as this machine, where open mode needs no warning', () => {
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]', '::ffff:127.0.0.1']) assert.equal(isLoopback(host), true, host);
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com', '10.0.0.1']) assert.equal(isLoopback(host), false, host);
   });
 });

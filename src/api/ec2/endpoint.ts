@@ -52,6 +52,9 @@ class DryRunRollback extends Error {}
 
 const REGION_SHAPE = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 
+/** Actions that only read: a shared store runs them beside the writers (see Store.transaction). */
+const READ_ONLY_ACTION = /^(Describe|Get)[A-Z]/;
+
 export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOptions): Promise<void> {
   const model = ec2Model();
   // The EC2 endpoint reads every body as text, whatever its content type says.
@@ -128,7 +131,7 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
           const result = await handler(ctx, input);
           if (input.DryRun === true) throw new DryRunRollback();
           return result;
-        });
+        }, { writes: !READ_ONLY_ACTION.test(action) });
       } catch (error) {
         if (error instanceof DryRunRollback) throw Errors.dryRunOperation();
         throw error;

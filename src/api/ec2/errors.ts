@@ -109,13 +109,13 @@ export const Errors = {
     'association ID',
   ),
   internetGatewayId: idErrors(
-    'InvalidInternetGatewayID.Malformed',
+    'InvalidInternetGatewayId.Malformed',
     'InvalidInternetGatewayID.NotFound',
     'igw',
     'internet gateway ID',
   ),
-  routeTableId: idErrors('InvalidRouteTableID.Malformed', 'InvalidRouteTableID.NotFound', 'rtb', 'route table ID'),
-  networkAclId: idErrors('InvalidNetworkAclID.Malformed', 'InvalidNetworkAclID.NotFound', 'acl', 'network ACL ID'),
+  routeTableId: idErrors('InvalidRouteTableId.Malformed', 'InvalidRouteTableID.NotFound', 'rtb', 'route table ID'),
+  networkAclId: idErrors('InvalidNetworkAclId.Malformed', 'InvalidNetworkAclID.NotFound', 'acl', 'network ACL ID'),
   imageId: idErrors('InvalidAMIID.Malformed', 'InvalidAMIID.NotFound', 'ami', 'image ID'),
   securityGroupRuleId: idErrors(
     'InvalidSecurityGroupRuleId.Malformed',
@@ -231,6 +231,8 @@ export const Errors = {
     new Ec2Error('NetworkAclEntryAlreadyExists', `The network acl entry identified by ${ruleNumber} already exists.`),
   networkAclEntryNotFound: (ruleNumber: number, aclId: string) =>
     new Ec2Error('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${ruleNumber} does not exist in ${aclId}.`),
+  analysisExistsForPath: (pathId: string) =>
+    new Ec2Error('AnalysisExistsForNetworkInsightsPath', `The network insights path ${pathId} has analyses; delete them first.`),
   networkAclEntryLimitExceeded: () =>
     new Ec2Error('NetworkAclEntryLimitExceeded', 'The maximum number of network acl entries has been reached.'),
 

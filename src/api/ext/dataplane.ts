@@ -29,6 +29,13 @@ export function parseEndpoint(text: string): Endpoint {
 }
 
 export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptions): Promise<void> {
+  // A body Fastify cannot parse still gets the JSON API's error envelope.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+    const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) app.log.error({ err: error }, 'unexpected error in the JSON API');
+    return reply.code(status).send({ error: { code: status >= 500 ? 'InternalError' : 'InvalidRequest', message: error.message } });
+  });
+
   app.post<{ Body: ProbeBody }>('/_eni/probe', async (request, reply) => {
     const body = request.body ?? {};
     try {
@@ -83,7 +90,8 @@ export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptio
 
   app.get<{ Querystring: { account?: string; region?: string } }>('/_eni/events', (request, reply) => {
     const { account, region } = request.query;
-    const lastId = Number(request.headers['last-event-id'] ?? 0) || 0;
+    // A reconnecting client (Last-Event-ID) gets what it missed; a new one starts live.
+    const lastId = request.headers['last-event-id'] === undefined ? Number.POSITIVE_INFINITY : Number(request.headers['last-event-id']) || 0;
     reply.hijack();
     const out = reply.raw;
     out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });

@@ -1,0 +1,95 @@
+/**
+ * How many SQL statements each benchmarked request costs, and which: starts eni-local in this
+ * process on a memory store with better-sqlite3's `prepare` wrapped (the SQLite driver prepares
+ * every statement it runs), builds a small fixture, sends one request of each workload, and
+ * prints the count, the time, and with --sql the statements themselves. A diagnostic companion
+ * of the benchmark: it changes nothing in src/.
+ *
+ *   npx tsx bench/sql-count.ts [--n 1000] [--sql]
+ */
+import Database from 'better-sqlite3';
+import { parseArgs } from 'node:util';
+import { startServer } from '../src/index.ts';
+import { QueryClient, formBody, xmlValue } from './lib/client.ts';
+import { Fixture, expectOk } from './lib/fixture.ts';
+import { table } from './lib/report.ts';
+
+const { values: argv } = parseArgs({ options: { n: { type: 'string', default: '1000' }, sql: { type: 'boolean', default: false } } });
+
+const statements: { sql: string; us: number }[] = [];
+let statementUs = 0;
+const proto = Database.prototype as unknown as { prepare: (this: unknown, sql: string) => { all: (...a: unknown[]) => unknown; run: (...a: unknown[]) => unknown } };
+const prepare = proto.prepare;
+proto.prepare = function (this: unknown, sql: string) {
+  const entry = { sql, us: 0 };
+  statements.push(entry);
+  const stmt = prepare.call(this, sql);
+  // Time spent running it (the statement's own work in SQLite), on top of preparing it.
+  for (const method of ['all', 'run', 'get'] as const) {
+    const original = (stmt as Record<string, (...a: unknown[]) => unknown>)[method];
+    if (typeof original !== 'function') continue;
+    (stmt as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const t0 = process.hrtime.bigint();
+      try {
+        return original.apply(stmt, args);
+      } finally {
+        const us = Number(process.hrtime.bigint() - t0) / 1000;
+        statementUs += us;
+        entry.us += us;
+      }
+    };
+  }
+  return stmt;
+};
+
+const server = await startServer({
+  port: 0,
+  database: 'memory',
+  logLevel: 'warn',
+  quotas: { networkInterfacesPerRegion: 2_000_000, vpcsPerRegion: 50, subnetsPerVpc: 1000 },
+});
+const client = new QueryClient(server.url, { sockets: 32 });
+try {
+  const n = Number(argv.n);
+  const fixture = await Fixture.build(client, { rooms: 1, instances: 2, instanceType: 'm5.large', region: 'us-east-1' });
+  await fixture.fill(client, n, 32, () => {});
+  const eni = fixture.enis[Math.floor(n / 2)];
+  const free = fixture.enis.find((e) => e.subnet === fixture.instances[0].subnet && e.id !== eni.id)!;
+
+  const rows: string[][] = [];
+  const shown: string[] = [];
+  const measure = async (label: string, body: string) => {
+    // Once to warm up (and to settle anything pending), then the counted request.
+    statements.length = 0;
+    const t0 = performance.now();
+    statementUs = 0;
+    const response = expectOk(await client.send(body), label);
+    const ms = performance.now() - t0;
+    const distinct = new Set(statements.map((s) => s.sql)).size;
+    rows.push([label, String(statements.length), String(distinct), (statementUs / 1000).toFixed(2), ms.toFixed(2)]);
+    if (argv.sql) {
+      const list = statements.map((s, i) => `${String(i + 1).padStart(3)}. ${(s.us / 1000).toFixed(3).padStart(8)} ms  ${s.sql}`);
+      shown.push(`-- ${label}: ${statements.length} statements\n${list.join('\n')}`);
+    }
+    return response;
+  };
+
+  await measure('describe-id (first call, cold)', formBody('DescribeNetworkInterfaces', { 'NetworkInterfaceId.1': eni.id }));
+  await measure('describe-id', formBody('DescribeNetworkInterfaces', { 'NetworkInterfaceId.1': eni.id }));
+  await measure('describe-filter', formBody('DescribeNetworkInterfaces', { 'Filter.1.Name': 'private-ip-address', 'Filter.1.Value.1': eni.ip }));
+  await measure('describe-tag', formBody('DescribeNetworkInterfaces', { 'Filter.1.Name': 'tag:bench', 'Filter.1.Value.1': '7' }));
+  await measure('describe-all-page (first page)', formBody('DescribeNetworkInterfaces', { MaxResults: 1000 }));
+  const attach = await measure('attach', formBody('AttachNetworkInterface', { NetworkInterfaceId: free.id, InstanceId: fixture.instances[0].id, DeviceIndex: 1 }));
+  await measure('detach', formBody('DetachNetworkInterface', { AttachmentId: xmlValue(attach.body, 'attachmentId')! }));
+  const assigned = await measure('assign', formBody('AssignPrivateIpAddresses', { NetworkInterfaceId: eni.id, SecondaryPrivateIpAddressCount: 1 }));
+  const at = assigned.body.indexOf('<assignedPrivateIpAddressesSet>');
+  await measure('unassign', formBody('UnassignPrivateIpAddresses', { NetworkInterfaceId: eni.id, 'PrivateIpAddress.1': xmlValue(assigned.body, 'privateIpAddress', at)! }));
+  await measure('create', fixture.createRequest().body);
+
+  process.stdout.write(`SQL statements per request, N=${n.toLocaleString('en-US')} interfaces (memory store, in-process; times include the wrapping)\n`);
+  process.stdout.write(table(['request', 'statements', 'distinct', 'in SQLite ms', 'request ms'], rows) + '\n');
+  if (shown.length) process.stdout.write('\n' + shown.join('\n\n') + '\n');
+} finally {
+  client.close();
+  await server.close();
+}
