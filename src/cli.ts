@@ -3,7 +3,10 @@
  * (ENI_LOCAL_HOST, ENI_LOCAL_PORT, …); a flag wins over the variable.
  */
 import { Command, Option, InvalidArgumentError } from 'commander';
-import { AWS_DEFAULT_QUOTAS, type Quotas } from './cloud/config.ts';
+import path from 'node:path';
+import { AWS_DEFAULT_QUOTAS, DEFAULT_TIMINGS, type Quotas, type Timings } from './cloud/config.ts';
+import { checkInvariants } from './check.ts';
+import { openStore } from './store/index.ts';
 import { readCredentialsFile, type CredentialEntry } from './api/ec2/identity.ts';
 import { startServer, readThrottleConfigFile, DEFAULTS, type ServerOptions } from './server.ts';
 import { VERSION } from './version.ts';
@@ -20,6 +23,22 @@ function quotaSetting(value: string, previous: Partial<Quotas> = {}): Partial<Qu
       throw new InvalidArgumentError(`expected NAME=COUNT with NAME one of ${QUOTA_NAMES.join(', ')}`);
     }
     out[name as keyof Quotas] = n;
+  }
+  return out;
+}
+
+const TIMING_NAMES = Object.keys(DEFAULT_TIMINGS) as (keyof Timings)[];
+
+/** `--timing attachingMs=500`, repeatable; ENI_LOCAL_TIMINGS takes `a=1,b=2`. */
+function timingSetting(value: string, previous: Partial<Timings> = {}): Partial<Timings> {
+  const out = { ...previous };
+  for (const part of value.split(',').filter(Boolean)) {
+    const [name, raw] = part.split('=');
+    const n = Number(raw);
+    if (!TIMING_NAMES.includes(name as keyof Timings) || !Number.isInteger(n) || n < 0) {
+      throw new InvalidArgumentError(`expected NAME=MILLISECONDS with NAME one of ${TIMING_NAMES.join(', ')}`);
+    }
+    out[name as keyof Timings] = n;
   }
   return out;
 }
@@ -44,6 +63,9 @@ interface ServeOptions {
   accounts?: string;
   throttle: 'off' | 'aws';
   throttleConfig?: string;
+  timing?: Partial<Timings>;
+  defaultVpc: boolean;
+  publicIpv4Pool?: string;
 }
 
 /** sigv4 verifies against --credentials; open mode maps keys to accounts from --accounts and/or --credentials. */
@@ -126,8 +148,22 @@ program
       'ENI_LOCAL_THROTTLE_CONFIG',
     ),
   )
+  .addOption(
+    new Option('--timing <name=ms>', `how long a transitional state lasts (repeatable): ${TIMING_NAMES.join(', ')}`)
+      .env('ENI_LOCAL_TIMINGS')
+      .argParser(timingSetting),
+  )
+  .addOption(new Option('--no-default-vpc', "do not give each account and region AWS's default VPC on first use").env('ENI_LOCAL_NO_DEFAULT_VPC'))
+  .addOption(
+    new Option('--public-ipv4-pool <cidr>', 'where Elastic IPs and automatic public IPv4 addresses come from (default 198.18.0.0/15)').env(
+      'ENI_LOCAL_PUBLIC_IPV4_POOL',
+    ),
+  )
   .action(async (opts: ServeOptions, command: Command) => {
     const server = await startServer({
+      timings: opts.timing,
+      defaultVpc: opts.defaultVpc,
+      publicIpv4Pool: opts.publicIpv4Pool,
       host: opts.host,
       port: opts.port,
       dataDir: opts.dataDir,
@@ -156,6 +192,100 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+// --- talking to a running server -------------------------------------------------------------------
+
+interface RemoteOptions {
+  endpoint: string;
+  account?: string;
+  region?: string;
+  json?: boolean;
+}
+
+const remoteOptions = (command: Command) =>
+  command
+    .addOption(new Option('--endpoint <url>', 'the eni-local server').env('ENI_LOCAL_ENDPOINT').default(`http://${DEFAULTS.host}:${DEFAULTS.port}`))
+    .addOption(new Option('--account <id>', 'account (default: the server default account)').env('ENI_LOCAL_ACCOUNT'))
+    .addOption(new Option('--region <region>', 'region (default: the server default region)').env('AWS_REGION'))
+    .option('--json', 'print the raw JSON answer');
+
+async function callServer(opts: RemoteOptions, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (opts.account) headers['x-eni-account'] = opts.account;
+  if (opts.region) headers['x-eni-region'] = opts.region;
+  const response = await fetch(new URL(route, opts.endpoint), { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+function failOnError(answer: { status: number; json: Record<string, unknown> }): void {
+  if (answer.status < 400) return;
+  const error = answer.json.error as { code?: string; message?: string } | undefined;
+  throw new Error(`${error?.code ?? answer.status}: ${error?.message ?? JSON.stringify(answer.json)}`);
+}
+
+interface Hop {
+  component: string;
+  resourceId: string;
+  verdict: string;
+  rule?: string;
+  detail?: string;
+}
+
+remoteOptions(
+  program
+    .command('probe')
+    .description('ask where a packet goes: the verdict and every hop with the rule that decided')
+    .requiredOption('--from <source>', 'eni-…, i-…, internet or internet:ADDRESS')
+    .requiredOption('--to <address>', 'destination IPv4 or IPv6 address (private, Elastic/public, or outside)')
+    .option('--protocol <protocol>', 'tcp, udp, icmp, -1 or a number', 'tcp')
+    .option('--port <port>', 'destination port (or ICMP type)', (v) => portNumber(v)),
+).action(async (opts: RemoteOptions & { from: string; to: string; protocol: string; port?: number }) => {
+  const answer = await callServer(opts, '/_eni/probe', { from: opts.from, to: opts.to, protocol: opts.protocol, port: opts.port });
+  failOnError(answer);
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(answer.json, null, 2)}\n`);
+  } else {
+    const result = answer.json as { delivered: boolean; reason?: string; destination?: { kind: string; instanceId?: string; networkInterfaceId?: string; deviceIndex?: number }; hops: Hop[] };
+    const where = result.destination?.instanceId
+      ? `${result.destination.instanceId} (${result.destination.networkInterfaceId}, device index ${result.destination.deviceIndex})`
+      : (result.destination?.kind ?? '');
+    process.stdout.write(result.delivered ? `DELIVERED to ${where}\n` : `DROPPED: ${result.reason}\n`);
+    for (const hop of result.hops) {
+      process.stdout.write(`  ${hop.verdict === 'pass' ? '✓' : '✗'} ${hop.component.padEnd(22)} ${hop.resourceId}${hop.rule ? `  [${hop.rule}]` : ''}${hop.detail ? `  ${hop.detail}` : ''}\n`);
+    }
+  }
+  process.exitCode = (answer.json as { delivered: boolean }).delivered ? 0 : 3;
+});
+
+for (const [name, description] of [
+  ['fail', 'make an instance fail its status checks: traffic to it is dropped (instance-impaired)'],
+  ['recover', 'make a failed instance healthy again'],
+] as const) {
+  remoteOptions(program.command(name).description(description).argument('<instance-id>')).action(async (instanceId: string, opts: RemoteOptions) => {
+    const answer = await callServer(opts, `/_eni/instances/${encodeURIComponent(instanceId)}/${name}`);
+    failOnError(answer);
+    process.stdout.write(opts.json ? `${JSON.stringify(answer.json)}\n` : `${instanceId}: ${(answer.json as { status: string }).status}\n`);
+  });
+}
+
+program
+  .command('check')
+  .description('scan the state for violations of the rules that must never break; exit code 1 if any')
+  .addOption(new Option('--data-dir <dir>', 'the data directory of a SQLite store').env('ENI_LOCAL_DATA_DIR').default(DEFAULTS.dataDir))
+  .addOption(new Option('--database <url>', 'sqlite:PATH or postgres://… (default: the SQLite file in the data directory)').env('ENI_LOCAL_DATABASE'))
+  .option('--json', 'print the violations as JSON')
+  .action(async (opts: { dataDir: string; database?: string; json?: boolean }) => {
+    const store = await openStore({ database: opts.database, dataDir: path.resolve(opts.dataDir) });
+    try {
+      const violations = await checkInvariants(store);
+      if (opts.json) process.stdout.write(`${JSON.stringify(violations, null, 2)}\n`);
+      else if (!violations.length) process.stdout.write(`no violation (${store.location})\n`);
+      else for (const v of violations) process.stdout.write(`${v.rule}: ${v.detail}\n`);
+      process.exitCode = violations.length ? 1 : 0;
+    } finally {
+      await store.close();
+    }
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { CreateTagsCommand, CreateVpcCommand, DescribeVpcsCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, CreateVpcCommand, DescribeVpcsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2Client } from '../helpers/server.ts';
 import { BIN, spawnServer } from '../helpers/process.ts';
 
@@ -59,6 +59,32 @@ describe('the eni-local command', () => {
     const health = (await (await fetch(`${server.url}/_eni/health`)).json()) as { store: { kind: string } };
     assert.equal(health.store.kind, 'memory');
     await server.stop();
+  });
+
+  test('probe, fail and recover talk to a running server; check scans a data directory', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'eni-local-cli-probe-'));
+    const server = await spawnServer(['--port', '0', '--data-dir', dir, '--log-level', 'warn', '--timing', 'attachingMs=0']);
+    const ec2 = ec2Client(server.url);
+    try {
+      const [a, b] = (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 2, MaxCount: 2, InstanceType: 't3.micro' }))).Instances!;
+      const cli = (...args: string[]) => run(process.execPath, [BIN, ...args, '--endpoint', server.url]).then((r) => ({ code: 0, out: r.stdout }), (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }));
+      const delivered = await cli('probe', '--from', a.InstanceId!, '--to', b.PrivateIpAddress!, '--port', '22');
+      assert.equal(delivered.code, 0, delivered.out);
+      assert.match(delivered.out, new RegExp(`^DELIVERED to ${b.InstanceId}`));
+      assert.match(delivered.out, /✓ security-group-ingress/);
+      assert.match((await cli('fail', b.InstanceId!)).out, /impaired/);
+      const dropped = await cli('probe', '--from', a.InstanceId!, '--to', b.PrivateIpAddress!, '--port', '22', '--json');
+      assert.equal(dropped.code, 3);
+      assert.equal((JSON.parse(dropped.out) as { reason: string }).reason, 'instance-impaired');
+      assert.match((await cli('recover', b.InstanceId!)).out, /ok/);
+      assert.equal((await cli('probe', '--from', a.InstanceId!, '--to', b.PrivateIpAddress!, '--port', '22')).code, 0);
+    } finally {
+      ec2.destroy();
+      await server.stop();
+    }
+    const check = await run(process.execPath, [BIN, 'check', '--data-dir', dir]);
+    assert.match(check.stdout, /^no violation/);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const aws = which('aws');
