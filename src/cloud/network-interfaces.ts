@@ -38,6 +38,7 @@ import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { idempotent } from './idempotency.ts';
+import { getInstance } from './instances.ts';
 import { checkIds, newId, newMacAddress } from './rules/ids.ts';
 import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';
 import { groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
@@ -667,23 +668,9 @@ export async function attachInterface(
   return attachmentId;
 }
 
-async function getInstanceRow(ctx: Context, id: string | undefined): Promise<InstanceRow> {
-  if (id === undefined) throw Errors.missingParameter('InstanceId');
-  checkIds('i', Errors.instanceId, [id]);
-  const row = await ctx.tx
-    .selectFrom('instances')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.instanceId.notFound(id);
-  return row;
-}
-
 export async function attachNetworkInterface(ctx: Context, input: AttachNetworkInterfaceRequest): Promise<AttachNetworkInterfaceResult> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
-  const instance = await getInstanceRow(ctx, input.InstanceId);
+  const instance = await getInstance(ctx, input.InstanceId);
   // AWS: hot attach to a running instance, warm attach to a stopped one; nothing else.
   if (instance.state !== 'running' && instance.state !== 'stopped') {
     throw Errors.incorrectInstanceState(`The instance '${instance.id}' is not in a valid state for this operation (${instance.state}).`);
