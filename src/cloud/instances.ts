@@ -31,7 +31,7 @@ import type {
   TerminateInstancesResult,
 } from '@aws-sdk/client-ec2';
 import { Errors } from '../api/ec2/errors.ts';
-import { describeRows, type FilterSpec } from '../store/describe.ts';
+import { describeRows, type FilterField, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { assignAutoPublicIp, releaseAutoPublicIps, restoreAutoPublicIp } from './addresses.ts';
@@ -72,6 +72,16 @@ const stateOf = (name: string) => ({ Code: STATE_CODES[name], Name: name as Inst
 const DEFAULT_INSTANCE_TYPE = 'm1.small';
 const MAX_LAUNCH = 1000;
 
+/** A filter on a column of the instance's interfaces. */
+const onInterfaces = (column: string, type?: 'boolean' | 'integer'): FilterField => ({ table: 'network_interfaces', foreignKey: 'instance_id', column, type });
+/** A filter on a table keyed by interface (addresses, groups, public addresses). */
+const viaInterfaces = (table: 'private_ip_addresses' | 'ipv6_addresses' | 'network_interface_groups' | 'public_addresses', column: string): FilterField => ({
+  table: 'network_interfaces',
+  foreignKey: 'instance_id',
+  column: 'id',
+  in: { table, key: 'network_interface_id', column },
+});
+
 const INSTANCE_FILTERS: FilterSpec = {
   'instance-id': { column: 'id' },
   'instance-type': { column: 'instance_type' },
@@ -87,64 +97,30 @@ const INSTANCE_FILTERS: FilterSpec = {
   'client-token': { column: 'client_token' },
   'owner-id': { column: 'account_id' },
   'private-ip-address': { column: 'private_ip_address' },
-  'ip-address': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'public_addresses', key: 'network_interface_id', column: 'public_ip' },
-  },
+  'ip-address': viaInterfaces('public_addresses', 'public_ip'),
   'ami-launch-index': { column: 'ami_launch_index', type: 'integer' },
-  'network-interface.network-interface-id': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'id' },
-  'network-interface.subnet-id': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'subnet_id' },
-  'network-interface.vpc-id': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'vpc_id' },
-  'network-interface.mac-address': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'mac_address' },
-  'network-interface.description': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'description' },
-  'network-interface.status': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'status' },
-  'network-interface.source-dest-check': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'source_dest_check', type: 'boolean' },
-  'network-interface.requester-managed': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'requester_managed', type: 'boolean' },
-  'network-interface.private-dns-name': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'private_dns_name' },
-  'network-interface.attachment.attachment-id': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'attachment_id' },
-  'network-interface.attachment.device-index': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'device_index', type: 'integer' },
-  'network-interface.attachment.network-card-index': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'network_card_index', type: 'integer' },
-  'network-interface.attachment.status': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'attachment_status' },
-  'network-interface.attachment.attach-time': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'attach_time' },
-  'network-interface.attachment.delete-on-termination': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'delete_on_termination', type: 'boolean' },
-  'network-interface.addresses.private-ip-address': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'private_ip_addresses', key: 'network_interface_id', column: 'address' },
-  },
-  'network-interface.ipv6-addresses.ipv6-address': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'ipv6_addresses', key: 'network_interface_id', column: 'address' },
-  },
-  'network-interface.private-ip-address': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'private_ip_addresses', key: 'network_interface_id', column: 'address' },
-  },
-  'network-interface.group-id': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'network_interface_groups', key: 'network_interface_id', column: 'group_id' },
-  },
-  'instance.group-id': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'network_interface_groups', key: 'network_interface_id', column: 'group_id' },
-  },
-  'group-id': {
-    table: 'network_interfaces',
-    foreignKey: 'instance_id',
-    column: 'id',
-    in: { table: 'network_interface_groups', key: 'network_interface_id', column: 'group_id' },
-  },
+  'network-interface.network-interface-id': onInterfaces('id'),
+  'network-interface.subnet-id': onInterfaces('subnet_id'),
+  'network-interface.vpc-id': onInterfaces('vpc_id'),
+  'network-interface.mac-address': onInterfaces('mac_address'),
+  'network-interface.description': onInterfaces('description'),
+  'network-interface.status': onInterfaces('status'),
+  'network-interface.source-dest-check': onInterfaces('source_dest_check', 'boolean'),
+  'network-interface.requester-managed': onInterfaces('requester_managed', 'boolean'),
+  'network-interface.private-dns-name': onInterfaces('private_dns_name'),
+  'network-interface.attachment.attachment-id': onInterfaces('attachment_id'),
+  'network-interface.attachment.device-index': onInterfaces('device_index', 'integer'),
+  'network-interface.attachment.network-card-index': onInterfaces('network_card_index', 'integer'),
+  'network-interface.attachment.status': onInterfaces('attachment_status'),
+  'network-interface.attachment.attach-time': onInterfaces('attach_time'),
+  'network-interface.attachment.delete-on-termination': onInterfaces('delete_on_termination', 'boolean'),
+  'network-interface.addresses.private-ip-address': viaInterfaces('private_ip_addresses', 'address'),
+  'network-interface.private-ip-address': viaInterfaces('private_ip_addresses', 'address'),
+  'network-interface.ipv6-addresses.ipv6-address': viaInterfaces('ipv6_addresses', 'address'),
+  'network-interface.association.public-ip': viaInterfaces('public_addresses', 'public_ip'),
+  'network-interface.group-id': viaInterfaces('network_interface_groups', 'group_id'),
+  'instance.group-id': viaInterfaces('network_interface_groups', 'group_id'),
+  'group-id': viaInterfaces('network_interface_groups', 'group_id'),
 };
 
 // --- launching -------------------------------------------------------------------------------------
