@@ -4,12 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Context } from '../../cloud/context.ts';
-import { initialiseAccountRegion } from '../../cloud/default-vpc.ts';
-import { settleTransitions } from '../../cloud/transitions.ts';
 import type { CloudConfig } from '../../cloud/config.ts';
 import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
+import { Rollback, runInContext } from '../run.ts';
 import { ACTIONS } from './actions/index.ts';
 import { Ec2Error, Errors } from './errors.ts';
 import type { Authenticator } from './auth.ts';
@@ -47,8 +45,6 @@ declare module 'fastify' {
   }
 }
 
-/** Thrown inside the transaction to roll a DryRun back once the action has fully validated. */
-class DryRunRollback extends Error {}
 
 const REGION_SHAPE = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 
@@ -63,9 +59,6 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
     req.rawBody = body as Buffer;
     done(null, (body as Buffer).toString('utf8'));
   });
-
-  // Account/region pairs known to be initialised (default VPC made), to skip the check.
-  const initialised = new Set<string>();
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const requestId = randomUUID();
@@ -104,39 +97,21 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
       }
 
       const input = decodeInput(operation, params);
-      // A shared store may run the transaction again after losing a race: each attempt starts afresh.
-      let pending: (() => void)[] = [];
       let output: object;
       try {
-        output = await options.store.transaction(async (tx) => {
-          pending = [];
-          const now = new Date();
-          const ctx: Context = {
-            tx,
-            account: identity.account,
-            region: identity.region,
-            requestId,
-            now,
-            config: options.config,
-            afterCommit: (fn) => pending.push(fn),
-            emit: (event) =>
-              pending.push(() => options.events?.publish({ time: now.toISOString(), account: identity.account, region: identity.region, ...event })),
-          };
-          const scope = `${identity.account}/${identity.region}`;
-          if (!initialised.has(scope)) {
-            await initialiseAccountRegion(ctx);
-            ctx.afterCommit(() => initialised.add(scope));
-          }
-          await settleTransitions(ctx);
-          const result = await handler(ctx, input);
-          if (input.DryRun === true) throw new DryRunRollback();
-          return result;
-        }, { writes: !READ_ONLY_ACTION.test(action) });
+        output = await runInContext(
+          options,
+          { account: identity.account, region: identity.region, requestId, writes: !READ_ONLY_ACTION.test(action) },
+          async (ctx) => {
+            const result = await handler(ctx, input);
+            if (input.DryRun === true) throw new Rollback();
+            return result;
+          },
+        );
       } catch (error) {
-        if (error instanceof DryRunRollback) throw Errors.dryRunOperation();
+        if (error instanceof Rollback) throw Errors.dryRunOperation();
         throw error;
       }
-      for (const fn of pending) fn();
       reply
         .code(200)
         .type('text/xml;charset=UTF-8')

@@ -6,11 +6,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudConfig } from '../../cloud/config.ts';
 import type { Context } from '../../cloud/context.ts';
-import { initialiseAccountRegion } from '../../cloud/default-vpc.ts';
-import { settleTransitions } from '../../cloud/transitions.ts';
 import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
 import { Ec2Error } from '../ec2/errors.ts';
+import { runInContext } from '../run.ts';
 
 export interface ExtOptions {
   store: Store;
@@ -34,26 +33,7 @@ export function scopeOf(request: FastifyRequest, options: ExtOptions): { account
 
 export async function inScope<T>(request: FastifyRequest, options: ExtOptions, fn: (ctx: Context) => Promise<T>): Promise<T> {
   const { account, region } = scopeOf(request, options);
-  let pending: (() => void)[] = [];
-  const result = await options.store.transaction(async (tx) => {
-    pending = [];
-    const now = new Date();
-    const ctx: Context = {
-      tx,
-      account,
-      region,
-      requestId: request.id,
-      now,
-      config: options.config,
-      afterCommit: (f) => pending.push(f),
-      emit: (event) => pending.push(() => options.events.publish({ time: now.toISOString(), account, region, ...event })),
-    };
-    await initialiseAccountRegion(ctx);
-    await settleTransitions(ctx);
-    return fn(ctx);
-  });
-  for (const f of pending) f();
-  return result;
+  return runInContext(options, { account, region, requestId: request.id, writes: request.method !== 'GET' }, fn);
 }
 
 /** EC2 errors become JSON with the EC2 code and a 4xx status. */
