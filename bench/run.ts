@@ -385,6 +385,7 @@ async function main(): Promise<void> {
 
   // Profiles of one read and one write workload.
   const profiles: string[] = [];
+  const profiledRuns: Measured[] = [];
   if (argv.profile) {
     for (const workload of ['describe-filter', 'create'] as const) {
       const dir = path.join(outDir, 'prof', `${stamp}-${workload}`);
@@ -392,6 +393,7 @@ async function main(): Promise<void> {
       const srv = await startServer(`under --cpu-prof for ${workload}`, 'normal', ['--cpu-prof', '--cpu-prof-dir', dir]);
       const m = await run(`${workload} (profiled)`, largest, srv.client, workloadOps(workload, fixture, reserved, concurrency), () => srv.child.cpuMicros(), true);
       record('profiled', { workload, ...m, dir });
+      profiledRuns.push(m);
       logRow(m);
       await stopServer(srv);
       const file = newestProfile(dir);
@@ -452,7 +454,7 @@ async function main(): Promise<void> {
     out.push('');
   }
   out.push('Workloads (an op is one API request; attach-detach and assign-unassign alternate their two requests):');
-  out.push(table(HEADERS, measured.map((m) => row(m, ceiling)), [...ALIGN]));
+  if (measured.length) out.push(table(HEADERS, measured.map((m) => row(m, ceiling)), [...ALIGN]));
   for (const w of workloads) out.push(`  ${w.padEnd(17)} ${WORKLOAD_NOTES[w]}`);
   out.push('  srv/cli core: share of one core each side used; "!" marks a client that saturated its core (then the client, not the server, may be the limit)');
   out.push('  others: CPU the rest of the machine used meanwhile, in cores (on a shared machine, the noise: throughput suffers first, CPU per op less)');
@@ -477,6 +479,11 @@ async function main(): Promise<void> {
     out.push('');
     out.push(`Durability (create, N=${largest.toLocaleString('en-US')}, each on a freshly restarted server):`);
     out.push(table(['mode', 'ops/s', 'p50 ms', 'p99 ms', 'srv µs/op', 'srv core', 'errors'], durabilityRows));
+  }
+  if (profiledRuns.length) {
+    out.push('');
+    out.push('Profiled runs (the server under --cpu-prof, which costs it some CPU; each on a freshly started server):');
+    out.push(table(HEADERS, profiledRuns.map((m) => row(m, ceiling)), [...ALIGN]));
   }
   for (const p of profiles) {
     out.push('');
@@ -507,6 +514,8 @@ async function main(): Promise<void> {
     [
       { title: 'Throughput', yLabel: 'ops/s', series: [...byWorkload((m) => m.opsPerSec), ...ceilingSeries((c) => c.opsPerSec)] },
       { title: 'Median latency', yLabel: 'p50 (ms)', series: [...byWorkload((m) => m.p50Ms), ...ceilingSeries((c) => c.p50Ms)] },
+      // The steadier figure on a shared machine.
+      { title: 'Server CPU per op', yLabel: 'µs per op', series: [...byWorkload((m) => m.serverCpuUsPerOp), ...ceilingSeries((c) => c.serverCpuUsPerOp)] },
     ],
   );
   writeFileSync(`${base}.svg`, svg);

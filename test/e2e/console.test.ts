@@ -423,6 +423,30 @@ describe('web console', { skip }, () => {
     assert.doesNotMatch(stored.local, /console-secret|AKIDCONSOLE/, 'secrets never in localStorage');
   });
 
+  test('the picture is of the account the access key acts as, never of the server\'s default account', async (t) => {
+    const mapped = await startTestServer({ defaultVpc: false, accounts: { AKIDOTHER: '444455556666' } });
+    t.after(() => mapped.stop());
+    const defaults = await createNetwork(mapped.client(), '10.1.0.0/16', { a: { cidr: '10.1.0.0/24', zone: 'us-east-1a' } });
+    const context = await browser.newContext({ viewport: { width: 1300, height: 800 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(`${mapped.url}/console/`);
+    await page.locator(`[data-vpc-id="${defaults.vpcId}"]`).waitFor({ timeout: 10_000 });
+    await page.locator('.topbar .scope').click();
+    const dialog = page.getByRole('dialog', { name: 'Region and credentials' });
+    await dialog.getByLabel('Access key ID').fill('AKIDOTHER');
+    await dialog.getByRole('button', { name: 'Connect' }).click();
+    await page.getByText('No VPCs in us-east-1 for these credentials yet.').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator(`[data-vpc-id="${defaults.vpcId}"]`).count(), 0);
+    // Its first VPC and interface appear live, as the account's.
+    const other = mapped.client({ accessKeyId: 'AKIDOTHER' });
+    const net = await createNetwork(other, '10.2.0.0/16', { a: { cidr: '10.2.0.0/24', zone: 'us-east-1a' } });
+    const eni = (await createEni(other, { SubnetId: net.subnets.a.SubnetId! })).NetworkInterfaceId!;
+    await card(page, eni).waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('.topbar .scope').innerText(), /444455556666/);
+    assert.equal(await page.locator(`[data-vpc-id="${defaults.vpcId}"]`).count(), 0);
+  });
+
   test('with 500 interfaces the picture renders, and a drag is handled, in reasonable time', async (t) => {
     const region = REGIONS[nextRegion++];
     const ec2 = server.client({ region });
