@@ -123,8 +123,9 @@ export async function buildServer(options: ServerOptions, store: Store, events =
     throttle,
     events,
   });
-  await app.register(dataplaneEndpoints, { store, config, events, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion });
-  await app.register(webConsole, { store, config, events, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion });
+  const ext = { store, config, events, authenticator, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion };
+  await app.register(dataplaneEndpoints, ext);
+  await app.register(webConsole, ext);
   return app;
 }
 

@@ -9,6 +9,7 @@ import {
   AUTH_CODES,
   ec2Client,
   eventsUrl,
+  signWith,
   failureOf,
   fetchTopology,
   loadSettings,
@@ -38,6 +39,8 @@ const POLL_MS = 10_000;
 
 export function App() {
   const [settings, setSettings] = useState<Settings>(loadSettings);
+  // The JSON API calls are signed like the EC2 calls, with the settings of the moment.
+  signWith(settings);
   const ec2 = useMemo(() => ec2Client(settings), [settings]);
   const [regions, setRegions] = useState<string[]>([]);
   const [account, setAccount] = useState<string | undefined>();
@@ -143,15 +146,21 @@ export function App() {
   useEffect(() => {
     if (connection !== 'connected') return;
     void refresh();
-    const source = new EventSource(eventsUrl({ account, region: settings.region }));
-    source.onopen = () => setLive(true);
-    source.onerror = () => setLive(false);
-    for (const type of TOPOLOGY_EVENTS) source.addEventListener(type, refreshSoon);
+    let source: EventSource | undefined;
+    let closed = false;
+    void eventsUrl({ account, region: settings.region }).then((url) => {
+      if (closed) return;
+      source = new EventSource(url);
+      source.onopen = () => setLive(true);
+      source.onerror = () => setLive(false);
+      for (const type of TOPOLOGY_EVENTS) source.addEventListener(type, refreshSoon);
+    });
     const poll = setInterval(() => {
       if (document.visibilityState === 'visible') void refresh();
     }, POLL_MS);
     return () => {
-      source.close();
+      closed = true;
+      source?.close();
       clearInterval(poll);
       setLive(false);
     };

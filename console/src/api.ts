@@ -5,6 +5,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import type { FlowResult, Topology } from './model';
+import { presignedUrl, signedHeaders } from './sign';
 
 export interface Credentials {
   accessKeyId: string;
@@ -88,16 +89,26 @@ export interface Scope {
   region: string;
 }
 
+// The credentials the JSON API calls are signed with (the same as the EC2 calls'), once known.
+let signing: Settings | undefined;
+
+/** Signs every later JSON API call with these settings' credentials and region. */
+export function signWith(settings: Settings): void {
+  signing = settings;
+}
+
+async function signed(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Record<string, string>> {
+  return signing ? { ...headers, ...(await signedHeaders(signing, method, path, headers, body)) } : headers;
+}
+
 async function json<T>(scope: Scope, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = { 'x-eni-region': scope.region };
+  const method = init.method ?? 'GET';
+  let headers: Record<string, string> = { 'x-eni-region': scope.region };
   if (scope.account) headers['x-eni-account'] = scope.account;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, {
-    method: init.method ?? 'GET',
-    headers,
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    cache: 'no-store',
-  });
+  const body = init.body === undefined ? undefined : JSON.stringify(init.body);
+  headers = await signed(method, path, headers, body);
+  const response = await fetch(path, { method, headers, body, cache: 'no-store' });
   const text = await response.text();
   let value: unknown;
   try {
@@ -128,16 +139,17 @@ export const setInstanceHealth = (scope: Scope, instanceId: string, action: 'fai
 
 /** The last lines of a flow log (GET /_eni/flow-logs/{id}). */
 export async function flowLogLines(flowLogId: string, last = 12): Promise<string[]> {
-  const response = await fetch(`/_eni/flow-logs/${encodeURIComponent(flowLogId)}`, { cache: 'no-store' });
+  const path = `/_eni/flow-logs/${encodeURIComponent(flowLogId)}`;
+  const response = await fetch(path, { headers: await signed('GET', path, {}), cache: 'no-store' });
   if (!response.ok) return [];
   return (await response.text()).split('\n').filter(Boolean).slice(-last);
 }
 
 /** The event stream's URL for a scope (EventSource cannot send headers: the query filters). */
-export function eventsUrl(scope: Scope): string {
+export async function eventsUrl(scope: Scope): Promise<string> {
   const query = new URLSearchParams({ region: scope.region });
   if (scope.account) query.set('account', scope.account);
-  return `/_eni/events?${query}`;
+  return signing ? presignedUrl(signing, `/_eni/events?${query}`) : `/_eni/events?${query}`;
 }
 
 /** Event types that change the picture; `flow` events do not. */

@@ -225,8 +225,14 @@ export async function recordFlow(ctx: Context, result: FlowResult): Promise<void
 }
 
 /** The records of a flow log, oldest first. */
-export async function flowLogRecords(tx: Tx, flowLogId: string): Promise<string[] | undefined> {
-  const log = await tx.selectFrom('flow_logs').select('id').where('id', '=', flowLogId).executeTakeFirst();
+export async function flowLogRecords(tx: Tx, flowLogId: string, owner: { account: string; region: string }): Promise<string[] | undefined> {
+  const log = await tx
+    .selectFrom('flow_logs')
+    .select('id')
+    .where('id', '=', flowLogId)
+    .where('account_id', '=', owner.account)
+    .where('region', '=', owner.region)
+    .executeTakeFirst();
   if (!log) return undefined;
   const rows = await tx.selectFrom('flow_log_records').select('line').where('flow_log_id', '=', flowLogId).orderBy('seq').execute();
   return rows.map((r) => r.line);

@@ -8,6 +8,7 @@
  * console (`npm run build:console`). Screenshots go to test-artifacts/.
  */
 import assert from 'node:assert/strict';
+import { openAuthenticator } from '../../src/api/ec2/auth.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -511,7 +512,8 @@ describe('web console files', () => {
       await app.close();
       await store.close();
     });
-    await app.register(webConsole, { store, config: cloudConfig({ dataDir: empty }), events: new EventBus(), defaultRegion: 'us-east-1', consoleDir: empty });
+    const authenticator = openAuthenticator({ defaultRegion: 'us-east-1', defaultAccount: '000000000000', accounts: new Map() });
+    await app.register(webConsole, { store, config: cloudConfig({ dataDir: empty }), events: new EventBus(), defaultRegion: 'us-east-1', consoleDir: empty, authenticator });
     for (const url of ['/console', '/console/', '/console/assets/app.js']) {
       const response = await app.inject({ url });
       assert.equal(response.statusCode, 503, url);

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { setInstanceHealth } from '../../cloud/faults.ts';
 import { flowLogRecords, recordFlow } from '../../cloud/flow-logs.ts';
 import { evaluateFlow, FlowError, type Endpoint } from '../../dataplane/evaluate.ts';
-import { inScope, scopeOf, sendError, type ExtOptions } from './scope.ts';
+import { inScope, parseJsonWithRawBody, scopeOf, sendError, type ExtOptions } from './scope.ts';
 
 interface ProbeBody {
   from?: string;
@@ -29,6 +29,7 @@ export function parseEndpoint(text: string): Endpoint {
 }
 
 export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptions): Promise<void> {
+  parseJsonWithRawBody(app);
   // A body Fastify cannot parse still gets the JSON API's error envelope.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 500;
@@ -41,11 +42,10 @@ export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptio
     try {
       if (typeof body.from !== 'string' || typeof body.to !== 'string') throw new FlowError('a probe needs "from" and "to"');
       const from = parseEndpoint(body.from);
-      const { account, region } = scopeOf(request, options);
       return await inScope(request, options, async (ctx) => {
         const result = await evaluateFlow(ctx.tx, {
-          account,
-          region,
+          account: ctx.account,
+          region: ctx.region,
           from,
           to: body.to!,
           protocol: body.protocol ?? 'tcp',
@@ -83,13 +83,27 @@ export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptio
   }
 
   app.get<{ Params: { id: string } }>('/_eni/flow-logs/:id', async (request, reply) => {
-    const lines = await options.store.transaction((tx) => flowLogRecords(tx, request.params.id));
+    let lines: string[] | undefined;
+    try {
+      lines = await inScope(request, options, (ctx) => flowLogRecords(ctx.tx, request.params.id, ctx));
+    } catch (error) {
+      return sendError(reply, error);
+    }
     if (!lines) return reply.code(404).send({ error: { code: 'InvalidFlowLogId.NotFound', message: `Flow log ${request.params.id} does not exist` } });
     return reply.type('text/plain; charset=utf-8').send(lines.map((l) => `${l}\n`).join(''));
   });
 
-  app.get<{ Querystring: { account?: string; region?: string } }>('/_eni/events', (request, reply) => {
-    const { account, region } = request.query;
+  app.get<{ Querystring: { account?: string; region?: string } }>('/_eni/events', async (request, reply) => {
+    let account = request.query.account;
+    let region = request.query.region;
+    if (options.authenticator.mode === 'sigv4' || (request.raw.url ?? '').includes('X-Amz-Signature=')) {
+      // EventSource cannot send headers: a signed stream is a presigned URL, and it sees its own account only.
+      try {
+        ({ account, region } = await scopeOf(request, options));
+      } catch (error) {
+        return sendError(reply, error);
+      }
+    }
     // A reconnecting client (Last-Event-ID) gets what it missed; a new one starts live.
     const lastId = request.headers['last-event-id'] === undefined ? Number.POSITIVE_INFINITY : Number(request.headers['last-event-id']) || 0;
     reply.hijack();
