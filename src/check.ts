@@ -6,6 +6,7 @@ import { usableRange } from './ipam/allocator.ts';
 import { containsAddress, parseIpv4, parseIpv4Cidr } from './ipam/ipv4.ts';
 import { findInstanceType } from './cloud/rules/instance-types.ts';
 import type { Store } from './store/index.ts';
+import { inOrder } from './store/in-order.ts';
 
 export interface Violation {
   rule: string;
@@ -17,17 +18,17 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
     const out: Violation[] = [];
     const add = (rule: string, detail: string) => out.push({ rule, detail });
 
-    const [subnets, enis, addresses, prefixes, instances, publicAddresses, freeRanges, groups, links] = await Promise.all([
-      tx.selectFrom('subnets').selectAll().execute(),
-      tx.selectFrom('network_interfaces').selectAll().execute(),
-      tx.selectFrom('private_ip_addresses').selectAll().execute(),
-      tx.selectFrom('ipv4_prefixes').selectAll().execute(),
-      tx.selectFrom('instances').selectAll().execute(),
-      tx.selectFrom('public_addresses').selectAll().execute(),
-      tx.selectFrom('subnet_free_ranges').selectAll().execute(),
-      tx.selectFrom('security_groups').select(['id', 'vpc_id']).execute(),
-      tx.selectFrom('network_interface_groups').selectAll().execute(),
-    ]);
+    const [subnets, enis, addresses, prefixes, instances, publicAddresses, freeRanges, groups, links] = await inOrder(
+      () => tx.selectFrom('subnets').selectAll().execute(),
+      () => tx.selectFrom('network_interfaces').selectAll().execute(),
+      () => tx.selectFrom('private_ip_addresses').selectAll().execute(),
+      () => tx.selectFrom('ipv4_prefixes').selectAll().execute(),
+      () => tx.selectFrom('instances').selectAll().execute(),
+      () => tx.selectFrom('public_addresses').selectAll().execute(),
+      () => tx.selectFrom('subnet_free_ranges').selectAll().execute(),
+      () => tx.selectFrom('security_groups').select(['id', 'vpc_id']).execute(),
+      () => tx.selectFrom('network_interface_groups').selectAll().execute(),
+    );
     const subnetById = new Map(subnets.map((s) => [s.id, s]));
     const eniById = new Map(enis.map((e) => [e.id, e]));
     const instanceById = new Map(instances.map((i) => [i.id, i]));

@@ -54,6 +54,7 @@ import { groupsForInterface } from './security-groups.ts';
 import { getSubnet } from './subnets.ts';
 import { checkTagSpecificationTypes, applyTagSpecifications, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
+import { inOrder } from '../store/in-order.ts';
 
 type InstanceRow = Row<'instances'>;
 
@@ -515,7 +516,7 @@ export async function getInstance(ctx: Context, id: string | undefined): Promise
 
 async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {
   const ids = rows.map((r) => r.id);
-  const [interfaces, tags] = await Promise.all([instanceInterfacesOf(tx, ids), tagsOf(tx, ids)]);
+  const [interfaces, tags] = await inOrder(() => instanceInterfacesOf(tx, ids), () => tagsOf(tx, ids));
   return rows.map((row) => {
     const nics = interfaces.get(row.id) ?? [];
     const primary = nics.find((n) => n.Attachment?.DeviceIndex === 0 && n.Attachment?.NetworkCardIndex === 0);
@@ -614,6 +615,10 @@ function stateCodeFilters(filters: DescribeInstancesRequest['Filters']) {
 export async function describeInstanceStatus(ctx: Context, input: DescribeInstanceStatusRequest): Promise<DescribeInstanceStatusResult> {
   const ids = input.InstanceIds ?? [];
   checkIds('i', Errors.instanceId, ids);
+  // AWS: 5 to 1000, as for DescribeInstances (the model gives no range; unchecked, a negative one broke paging).
+  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 5 and 1000.');
+  }
   const page = await describeRows<InstanceRow>(ctx.tx, {
     table: 'instances',
     account: ctx.account,

@@ -29,6 +29,7 @@ import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { inOrder } from '../store/in-order.ts';
 
 type AclRow = Row<'network_acls'>;
 type EntryRow = Row<'network_acl_entries'>;
@@ -263,11 +264,11 @@ export async function replaceNetworkAclAssociation(ctx: Context, input: ReplaceN
 async function aclsOf(tx: Tx, rows: AclRow[]): Promise<NetworkAcl[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
-  const [entries, associations, tags] = await Promise.all([
-    tx.selectFrom('network_acl_entries').selectAll().where('network_acl_id', 'in', ids).orderBy('egress').orderBy('rule_number').execute(),
-    tx.selectFrom('network_acl_associations').selectAll().where('network_acl_id', 'in', ids).orderBy('id').execute(),
-    tagsOf(tx, ids),
-  ]);
+  const [entries, associations, tags] = await inOrder(
+    () => tx.selectFrom('network_acl_entries').selectAll().where('network_acl_id', 'in', ids).orderBy('egress').orderBy('rule_number').execute(),
+    () => tx.selectFrom('network_acl_associations').selectAll().where('network_acl_id', 'in', ids).orderBy('id').execute(),
+    () => tagsOf(tx, ids),
+  );
   return rows.map((row) => ({
     NetworkAclId: row.id,
     VpcId: row.vpc_id,

@@ -45,6 +45,7 @@ import { groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
+import { inOrder } from '../store/in-order.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
 type InstanceRow = Row<'instances'>;
@@ -188,7 +189,17 @@ async function uniqueMacAddress(tx: Tx): Promise<string> {
 }
 
 /** Creates an interface in a subnet with its addresses and groups; returns its id. */
+/** AWS: an interface's description is at most 255 characters (as a security group's is). */
+const MAX_DESCRIPTION = 255;
+
+function checkDescription(name: string, text: string | undefined): void {
+  if (text !== undefined && text.length > MAX_DESCRIPTION) {
+    throw Errors.invalidParameterValueFor(name, text, `The description is at most ${MAX_DESCRIPTION} characters.`);
+  }
+}
+
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
+  checkDescription('Description', spec.description);
   const subnet = spec.subnet;
   const secondaries = spec.secondaryAddresses ?? [];
   const total = 1 + secondaries.length + (spec.secondaryCount ?? 0) + (spec.ipv4Prefixes?.length ?? 0) + (spec.ipv4PrefixCount ?? 0);
@@ -370,8 +381,8 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
   const prefixes = new Map<string, string[]>();
   const ipv6 = new Map<string, Row<'ipv6_addresses'>[]>();
   if (!ids.length) return { addresses, prefixes, ipv6, groups: new Map(), associations: new Map() };
-  const [rows, groups, associations, prefixRows, ipv6Rows] = await Promise.all([
-    tx
+  const [rows, groups, associations, prefixRows, ipv6Rows] = await inOrder(
+    () => tx
       .selectFrom('private_ip_addresses')
       .selectAll()
       .where('network_interface_id', 'in', [...ids])
@@ -379,11 +390,11 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
       .orderBy('is_primary', 'desc')
       .orderBy('address_int')
       .execute(),
-    groupIdentifiersOf(tx, ids),
-    associationsOf(tx, ids),
-    tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).where('network_interface_id', 'in', [...ids]).orderBy('first_address').execute(),
-    tx.selectFrom('ipv6_addresses').selectAll().where('network_interface_id', 'in', [...ids]).orderBy('address').execute(),
-  ]);
+    () => groupIdentifiersOf(tx, ids),
+    () => associationsOf(tx, ids),
+    () => tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).where('network_interface_id', 'in', [...ids]).orderBy('first_address').execute(),
+    () => tx.selectFrom('ipv6_addresses').selectAll().where('network_interface_id', 'in', [...ids]).orderBy('address').execute(),
+  );
   for (const row of ipv6Rows) {
     let list = ipv6.get(row.network_interface_id);
     if (!list) ipv6.set(row.network_interface_id, (list = []));
@@ -469,7 +480,7 @@ function instanceAssociation(a: NetworkInterfaceAssociation | undefined): Instan
 
 export async function interfacesOf(tx: Tx, rows: InterfaceRow[]): Promise<NetworkInterface[]> {
   const ids = rows.map((r) => r.id);
-  const [parts, tags] = await Promise.all([partsOf(tx, ids), tagsOf(tx, ids)]);
+  const [parts, tags] = await inOrder(() => partsOf(tx, ids), () => tagsOf(tx, ids));
   return rows.map((row) => interfaceOf(row, parts, tags));
 }
 
@@ -732,7 +743,10 @@ export async function modifyNetworkInterfaceAttribute(ctx: Context, input: Modif
   if (given.length === 0) throw Errors.missingParameter('Description, SourceDestCheck, SecurityGroupId, Attachment or AssociatePublicIpAddress');
   if (given.length > 1) throw Errors.invalidParameterCombination('Only one attribute can be modified at a time.');
   const set = (values: Partial<InterfaceRow>) => ctx.tx.updateTable('network_interfaces').set(values).where('id', '=', eni.id).execute();
-  if (input.Description) await set({ description: input.Description.Value ?? '' });
+  if (input.Description) {
+    checkDescription('Description.Value', input.Description.Value);
+    await set({ description: input.Description.Value ?? '' });
+  }
   if (input.SourceDestCheck) {
     if (input.SourceDestCheck.Value === undefined) throw Errors.missingParameter('SourceDestCheck.Value');
     await set({ source_dest_check: input.SourceDestCheck.Value ? 1 : 0 });

@@ -22,6 +22,7 @@ import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, recordAddresses, takeAddresses, typeOf } from './network-interfaces.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
+import { inOrder } from '../store/in-order.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
 
@@ -30,10 +31,10 @@ export const IPV4_PREFIX_SIZE = 16;
 
 /** How many IPv4 slots an interface uses: its addresses plus one per prefix. */
 export async function ipv4SlotsUsed(ctx: Context, eniId: string): Promise<number> {
-  const [addresses, prefixes] = await Promise.all([
-    ctx.tx.selectFrom('private_ip_addresses').select((eb) => eb.fn.countAll<number>().as('n')).where('network_interface_id', '=', eniId).executeTakeFirstOrThrow(),
-    ctx.tx.selectFrom('ipv4_prefixes').select((eb) => eb.fn.countAll<number>().as('n')).where('network_interface_id', '=', eniId).executeTakeFirstOrThrow(),
-  ]);
+  const [addresses, prefixes] = await inOrder(
+    () => ctx.tx.selectFrom('private_ip_addresses').select((eb) => eb.fn.countAll<number>().as('n')).where('network_interface_id', '=', eniId).executeTakeFirstOrThrow(),
+    () => ctx.tx.selectFrom('ipv4_prefixes').select((eb) => eb.fn.countAll<number>().as('n')).where('network_interface_id', '=', eniId).executeTakeFirstOrThrow(),
+  );
   return Number(addresses.n) + Number(prefixes.n);
 }
 

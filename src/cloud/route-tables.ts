@@ -34,6 +34,7 @@ import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { inOrder } from '../store/in-order.ts';
 
 type RouteTableRow = Row<'route_tables'>;
 type RouteRow = Row<'routes'>;
@@ -342,11 +343,11 @@ function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string
 async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
-  const [routes, associations, tags] = await Promise.all([
-    tx.selectFrom('routes').selectAll().where('route_table_id', 'in', ids).orderBy('destination').execute(),
-    tx.selectFrom('route_table_associations').selectAll().where('route_table_id', 'in', ids).orderBy('id').execute(),
-    tagsOf(tx, ids),
-  ]);
+  const [routes, associations, tags] = await inOrder(
+    () => tx.selectFrom('routes').selectAll().where('route_table_id', 'in', ids).orderBy('destination').execute(),
+    () => tx.selectFrom('route_table_associations').selectAll().where('route_table_id', 'in', ids).orderBy('id').execute(),
+    () => tagsOf(tx, ids),
+  );
   const eniIds = [...new Set(routes.map((r) => r.network_interface_id).filter((x): x is string => x !== null))];
   const enis = eniIds.length ? await tx.selectFrom('network_interfaces').select(['id', 'instance_id', 'attachment_status', 'account_id']).where('id', 'in', eniIds).execute() : [];
   const attached = new Set(enis.filter((e) => e.instance_id && e.attachment_status !== 'detaching').map((e) => e.id));

@@ -45,6 +45,7 @@ import type { Context } from './context.ts';
 import { checkIds, isIdOf, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, tagsOf } from './tags.ts';
 import { getVpc } from './vpcs.ts';
+import { inOrder } from '../store/in-order.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Rule rows
@@ -677,10 +678,10 @@ function ipPermissionsOf(rules: readonly DescribedRule[]): IpPermission[] {
 async function securityGroupsOf(tx: Tx, rows: Row<'security_groups'>[]): Promise<SecurityGroup[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
-  const [tags, rules] = await Promise.all([
-    tagsOf(tx, ids),
-    tx.selectFrom('security_group_rules').selectAll().where('group_id', 'in', ids).orderBy('group_id').orderBy('created_at').orderBy('id').execute(),
-  ]);
+  const [tags, rules] = await inOrder(
+    () => tagsOf(tx, ids),
+    () => tx.selectFrom('security_group_rules').selectAll().where('group_id', 'in', ids).orderBy('group_id').orderBy('created_at').orderBy('id').execute(),
+  );
   const rulesOf = new Map<string, Row<'security_group_rules'>[]>(ids.map((id) => [id, []]));
   for (const rule of rules) rulesOf.get(rule.group_id)?.push(rule);
   return rows.map((row) => {

@@ -24,6 +24,7 @@ import { createDefaultNetworkAcl, deleteVpcAcls } from './network-acls.ts';
 import { createMainRouteTable, deleteMainRouteTable } from './route-tables.ts';
 import { createDefaultSecurityGroup, deleteDefaultSecurityGroup } from './security-groups.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { inOrder } from '../store/in-order.ts';
 
 const VPC_FILTERS: FilterSpec = {
   'vpc-id': { column: 'id' },
@@ -128,10 +129,10 @@ export async function getVpc(ctx: Context, id: string | undefined, parameter = '
 async function vpcsOf(tx: Tx, rows: Row<'vpcs'>[]): Promise<Vpc[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
-  const [tags, blocks] = await Promise.all([
-    tagsOf(tx, ids),
-    tx.selectFrom('vpc_cidr_blocks').selectAll().where('vpc_id', 'in', ids).orderBy('association_id').execute(),
-  ]);
+  const [tags, blocks] = await inOrder(
+    () => tagsOf(tx, ids),
+    () => tx.selectFrom('vpc_cidr_blocks').selectAll().where('vpc_id', 'in', ids).orderBy('association_id').execute(),
+  );
   return rows.map((row) => {
     const mine = blocks.filter((b) => b.vpc_id === row.id);
     return {

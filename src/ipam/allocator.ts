@@ -8,6 +8,7 @@
 import type { Tx } from '../store/schema.ts';
 import type { Ipv4Cidr } from './ipv4.ts';
 import { lastAddress } from './ipv4.ts';
+import { inOrder } from '../store/in-order.ts';
 
 /** AWS reserves the first four addresses and the last one of every subnet. */
 export const RESERVED_AT_START = 4;
@@ -134,10 +135,10 @@ export async function releaseBlock(tx: Tx, subnetId: string, start: number, size
 
 /** Gives an address back, merging it with the free ranges on either side. */
 export async function release(tx: Tx, subnetId: string, address: number): Promise<void> {
-  const [left, right] = await Promise.all([
-    tx.selectFrom('subnet_free_ranges').select(['first_address']).where('subnet_id', '=', subnetId).where('last_address', '=', address - 1).executeTakeFirst(),
-    tx.selectFrom('subnet_free_ranges').select(['last_address']).where('subnet_id', '=', subnetId).where('first_address', '=', address + 1).executeTakeFirst(),
-  ]);
+  const [left, right] = await inOrder(
+    () => tx.selectFrom('subnet_free_ranges').select(['first_address']).where('subnet_id', '=', subnetId).where('last_address', '=', address - 1).executeTakeFirst(),
+    () => tx.selectFrom('subnet_free_ranges').select(['last_address']).where('subnet_id', '=', subnetId).where('first_address', '=', address + 1).executeTakeFirst(),
+  );
   if (left && right) {
     // Delete the right range first: the left one then takes its end, which must stay unique.
     await tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnetId).where('first_address', '=', address + 1).execute();
