@@ -122,12 +122,20 @@ function matchAny(eb: AnyEb, column: string, values: string[], type?: ValueType)
   return ors.length === 1 ? ors[0] : eb.or(ors);
 }
 
+/*
+ * Filters on related rows (tags, addresses, groups…) are written `id IN (SELECT …)` rather than
+ * a correlated EXISTS: the related table's index on the filtered column finds the few matching
+ * rows, so a filter costs the same with a thousand resources or a million (EXISTS would test
+ * every resource of the account).
+ */
+
 function tagPredicate(eb: AnyEb, table: string, idColumn: string, key: string | undefined, column: 'key' | 'value', values: string[]) {
-  return eb.exists(
+  return eb(
+    `${table}.${idColumn}`,
+    'in',
     eb
       .selectFrom('tags')
-      .select(sql`1`.as('one'))
-      .whereRef('tags.resource_id', '=', `${table}.${idColumn}`)
+      .select('tags.resource_id')
       .where((t: AnyEb) => (key === undefined ? matchAny(t, `tags.${column}`, values) : t.and([t('tags.key', '=', key), matchAny(t, 'tags.value', values)]))),
   );
 }
@@ -151,11 +159,12 @@ export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 
     return field.whenSet ? eb.and([eb(`${table}.${field.whenSet}`, 'is not', null), match]) : match;
   }
   const child: string = field.table;
-  return eb.exists(
+  return eb(
+    `${table}.${field.localKey ?? idColumn}`,
+    'in',
     eb
       .selectFrom(child)
-      .select(sql`1`.as('one'))
-      .whereRef(`${child}.${field.foreignKey}`, '=', `${table}.${field.localKey ?? idColumn}`)
+      .select(`${child}.${field.foreignKey}`)
       .where((c: AnyEb) => {
         const lookup = field.in;
         const conds = [
