@@ -1,6 +1,37 @@
 #!/usr/bin/env node
-// The eni-local command: runs the TypeScript sources through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The eni-local command. It runs the compiled build (dist/, made by `npm run build`, which
+// `npm install` runs) when that is at least as new as every source file, and otherwise the
+// TypeScript sources through tsx's loader — so an edit under src/ is never shadowed by a stale
+// build. ENI_LOCAL_FROM_SOURCE=1 always runs the sources.
+import { readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 
-register();
-await import('../src/cli.ts');
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const built = path.join(root, 'dist', 'src', 'cli.js');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(file) : statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIsCurrent() {
+  if (process.env.ENI_LOCAL_FROM_SOURCE === '1') return false;
+  try {
+    return statSync(built).mtimeMs >= newestSource(path.join(root, 'src'));
+  } catch {
+    return false;
+  }
+}
+
+if (buildIsCurrent()) {
+  await import(built);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/cli.ts');
+}

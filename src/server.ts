@@ -2,12 +2,13 @@
  * Builds the HTTP server from its parts: the store, the EC2 endpoint, the JSON extension API.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import pino from 'pino';
 import { openAuthenticator, sigv4Authenticator, type Authenticator, type AuthMode } from './api/ec2/auth.ts';
-import { ec2Endpoint } from './api/ec2/endpoint.ts';
+import { ec2ClientErrorHandler, ec2Endpoint } from './api/ec2/endpoint.ts';
 import { credentialEntries, readCredentialsFile, type CredentialEntry } from './api/ec2/identity.ts';
 import { RequestThrottle, throttleConfig, type ThrottleConfig } from './api/ec2/throttle.ts';
 import { webConsole } from './api/ext/console.ts';
@@ -60,6 +61,8 @@ export interface ServerOptions {
   publicIpv4Pool?: string;
   /** Largest request body in bytes; default 1 MiB. */
   bodyLimit?: number;
+  /** Milliseconds a client has to send its whole request (line, headers, body); default 30 s. */
+  requestTimeout?: number;
 }
 
 export interface RunningServer {
@@ -83,6 +86,7 @@ export const DEFAULTS = {
   logLevel: 'warn',
   defaultRegion: 'us-east-1',
   bodyLimit: 1024 * 1024,
+  requestTimeout: 30_000,
 } as const;
 
 export async function buildServer(options: ServerOptions, store: Store, events = new EventBus()): Promise<FastifyInstance> {
@@ -97,6 +101,7 @@ export async function buildServer(options: ServerOptions, store: Store, events =
     dataDir: path.resolve(options.dataDir ?? DEFAULTS.dataDir),
   });
   const authenticator = authenticatorFor(options, config.defaultAccount);
+  const requestTimeout = options.requestTimeout ?? DEFAULTS.requestTimeout;
   const app = Fastify({
     logger: { level: options.logLevel ?? DEFAULTS.logLevel, stream: pino.destination(2) },
     // Fastify's own per-request lines are replaced by the one line of the onResponse hook.
@@ -104,6 +109,11 @@ export async function buildServer(options: ServerOptions, store: Store, events =
     bodyLimit: options.bodyLimit ?? DEFAULTS.bodyLimit,
     // Event streams stay open: closing the server closes them.
     forceCloseConnections: true,
+    // A slow or stalled request is cut off (checked every second) instead of holding a connection
+    // forever; Node only tracks the timeout when the server is created with it, hence `http` too.
+    requestTimeout,
+    http: { requestTimeout, connectionsCheckingInterval: 1000 },
+    clientErrorHandler: ec2ClientErrorHandler({ requestTimeout, maxHeaderSize: http.maxHeaderSize }),
   });
 
   // One log line per request: what was asked, how it ended, how long it took.

@@ -79,7 +79,7 @@ interface RecordContext {
 function checkFormat(format: string): void {
   const fields = [...format.matchAll(/\$\{([a-z0-9-]+)\}/g)].map((m) => m[1]);
   if (!fields.length) throw Errors.invalidParameterValueFor('LogFormat', format, 'A log format names fields as ${field}.');
-  const unknown = fields.find((f) => !(f in FIELDS));
+  const unknown = fields.find((f) => !Object.hasOwn(FIELDS, f));
   if (unknown) throw Errors.invalidParameterValueFor('LogFormat', format, `Unknown or unsupported field '${unknown}'.`);
 }
 
@@ -87,7 +87,7 @@ export async function createFlowLogs(ctx: Context, input: CreateFlowLogsRequest)
   checkTagSpecificationTypes(input.TagSpecifications, ['vpc-flow-log']);
   const type = input.ResourceType;
   if (type === undefined) throw Errors.missingParameter('ResourceType');
-  const kind = RESOURCE_TYPES[type];
+  const kind = Object.hasOwn(RESOURCE_TYPES, type) ? RESOURCE_TYPES[type] : undefined;
   if (!kind) throw Errors.invalidParameterValueFor('ResourceType', type, 'eni-local logs NetworkInterface, Subnet and VPC resources.');
   if (!input.ResourceIds?.length) throw Errors.missingParameter('ResourceId.1');
   const trafficType = input.TrafficType ?? 'ALL';
@@ -152,6 +152,10 @@ async function flowLogsOf(tx: Tx, rows: Row<'flow_logs'>[]): Promise<FlowLog[]> 
 }
 
 export async function describeFlowLogs(ctx: Context, input: DescribeFlowLogsRequest): Promise<DescribeFlowLogsResult> {
+  // AWS documents no range (nor does the model); 1 to 1000 as for the other Describe actions. Unchecked, a negative one broke paging.
+  if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 1000)) {
+    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 1 and 1000.');
+  }
   const page = await describeRows<Row<'flow_logs'>>(ctx.tx, {
     table: 'flow_logs',
     account: ctx.account,
@@ -209,7 +213,7 @@ export async function recordFlow(ctx: Context, result: FlowResult): Promise<void
       .execute();
     for (const log of logs) {
       if (log.traffic_type !== 'ALL' && log.traffic_type !== o.action) continue;
-      const line = log.log_format.replace(/\$\{([a-z0-9-]+)\}/g, (_m, field: string) => String(FIELDS[field]?.(o, record) ?? '-'));
+      const line = log.log_format.replace(/\$\{([a-z0-9-]+)\}/g, (_m, field: string) => String((Object.hasOwn(FIELDS, field) ? FIELDS[field](o, record) : undefined) ?? '-'));
       const { seq } = await ctx.tx.selectFrom('flow_log_records').select((eb) => eb.fn.max('seq').as('seq')).where('flow_log_id', '=', log.id).executeTakeFirstOrThrow();
       await ctx.tx.insertInto('flow_log_records').values({ flow_log_id: log.id, seq: Number(seq ?? 0) + 1, line }).execute();
       lines.set(log.id, [...(lines.get(log.id) ?? []), line]);

@@ -103,7 +103,7 @@ export async function associateVpcCidrBlock(ctx: Context, input: AssociateVpcCid
   const block = parseBlock(input.CidrBlock, 'CidrBlock', Errors.invalidVpcRange);
   const text = formatIpv4Cidr(block);
   if (existing.some((b) => overlaps(parseIpv4Cidr(b.cidr_block)!, block))) {
-    throw Errors.invalidVpcRange(`${text} overlaps a CIDR block of ${vpc.id}`);
+    throw Errors.invalidVpcRange(text, `The CIDR '${text}' overlaps a CIDR block of ${vpc.id}.`);
   }
   // AWS: a VPC's private blocks come from one RFC 1918 range (publicly routable and 100.64.0.0/10 blocks are allowed).
   const rangeOf = (cidr: string) => PRIVATE_RANGES.find((r) => containsCidr(parseIpv4Cidr(r)!, parseIpv4Cidr(cidr)!));
@@ -111,6 +111,7 @@ export async function associateVpcCidrBlock(ctx: Context, input: AssociateVpcCid
   const wanted = rangeOf(text);
   if (primaryRange && wanted && wanted !== primaryRange) {
     throw Errors.invalidVpcRange(
+      text,
       `The CIDR '${text}' is restricted. Use a CIDR from the same private address range as the current VPC CIDR, or use a publicly-routable CIDR.`,
     );
   }

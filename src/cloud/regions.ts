@@ -35,7 +35,8 @@ const DIRECTION_ABBREVIATIONS: Record<string, string> = {
 /** `us-east-1` → `use1`, `ap-southeast-2` → `apse2`: the prefix of AWS zone ids. */
 export function regionAbbreviation(region: string): string {
   const [area, direction, number] = region.split('-');
-  return `${area}${DIRECTION_ABBREVIATIONS[direction] ?? direction?.charAt(0) ?? ''}${number ?? ''}`;
+  const abbreviation = direction !== undefined && Object.hasOwn(DIRECTION_ABBREVIATIONS, direction) ? DIRECTION_ABBREVIATIONS[direction] : undefined;
+  return `${area}${abbreviation ?? direction?.charAt(0) ?? ''}${number ?? ''}`;
 }
 
 export function isKnownRegion(region: string): boolean {
@@ -149,7 +150,8 @@ export async function describeAccountAttributes(
   const names = input.AttributeNames?.length ? input.AttributeNames : Object.keys(all);
   return {
     AccountAttributes: names.map((name) => {
-      const values = all[name];
+      // Own keys only: `toString` or `constructor` is no attribute (found by the fuzz test: a TypeError, InternalError).
+      const values = Object.hasOwn(all, name) ? all[name] : undefined;
       if (!values) throw Errors.invalidParameterValueFor('AttributeName', name);
       return { AttributeName: name, AttributeValues: values.map((v) => ({ AttributeValue: v })) };
     }),

@@ -182,6 +182,10 @@ function decodeTagToken(token: string): TagToken {
 }
 
 export async function describeTags(ctx: Context, input: DescribeTagsRequest): Promise<DescribeTagsResult> {
+  // AWS: MaxResults is 5 to 1000 (the model gives no range; unchecked, a negative one broke paging).
+  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 5 and 1000.');
+  }
   let query = ctx.tx
     .selectFrom('tags')
     .selectAll()

@@ -228,7 +228,7 @@ export async function describeVpcAttribute(
   if (attribute === 'enableNetworkAddressUsageMetrics') {
     return { VpcId: vpc.id, EnableNetworkAddressUsageMetrics: { Value: false } };
   }
-  if (!(attribute in VPC_ATTRIBUTES)) throw Errors.invalidParameterValueFor('Attribute', attribute);
+  if (!Object.hasOwn(VPC_ATTRIBUTES, attribute)) throw Errors.invalidParameterValueFor('Attribute', attribute);
   const column = VPC_ATTRIBUTES[attribute as keyof typeof VPC_ATTRIBUTES];
   const value = { Value: vpc[column] === 1 };
   return attribute === 'enableDnsSupport' ? { VpcId: vpc.id, EnableDnsSupport: value } : { VpcId: vpc.id, EnableDnsHostnames: value };

@@ -11,7 +11,7 @@ export const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 
 export function protocolNumber(protocol: string): number {
   const text = protocol.toLowerCase();
   if (text === '-1' || text === 'all') return -1;
-  if (text in PROTOCOL_NUMBERS) return PROTOCOL_NUMBERS[text];
+  if (Object.hasOwn(PROTOCOL_NUMBERS, text)) return PROTOCOL_NUMBERS[text];
   const n = Number(text);
   return Number.isInteger(n) && n >= 0 && n <= 255 ? n : Number.NaN;
 }

@@ -3,6 +3,8 @@
  * transaction around the action → encode. Every failure is an EC2 error envelope.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CloudConfig } from '../../cloud/config.ts';
 import type { EventBus } from '../../events.ts';
@@ -13,7 +15,7 @@ import { Ec2Error, Errors } from './errors.ts';
 import type { Authenticator } from './auth.ts';
 import type { RequestThrottle } from './throttle.ts';
 import { ec2Model } from './model.ts';
-import { decodeInput } from './query-decode.ts';
+import { decodeInput, parseFormParameters } from './query-decode.ts';
 import { encodeError, encodeResponse } from './xml-encode.ts';
 
 export interface Ec2EndpointOptions {
@@ -46,6 +48,8 @@ declare module 'fastify' {
 }
 
 
+const EMPTY = Buffer.alloc(0);
+
 const REGION_SHAPE = /^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/;
 
 /** Actions that only read: a shared store runs them beside the writers (see Store.transaction). */
@@ -55,9 +59,10 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
   const model = ec2Model();
   // The EC2 endpoint reads every body as text, whatever its content type says.
   app.removeAllContentTypeParsers();
+  // The bytes are kept as they came: they are signed, and decoded strictly (parseFormParameters).
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: options.bodyLimit }, (req, body, done) => {
     req.rawBody = body as Buffer;
-    done(null, (body as Buffer).toString('utf8'));
+    done(null, body);
   });
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -74,9 +79,8 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
         body: request.rawBody,
       });
       const rawQuery = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?') + 1) : '';
-      const query = new URLSearchParams(rawQuery);
-      const body = typeof request.body === 'string' ? request.body : '';
-      const params = [...query.entries(), ...new URLSearchParams(body).entries()];
+      // Node hands the request target over as latin1: back to its bytes, then strict UTF-8.
+      const params = parseFormParameters([Buffer.from(rawQuery, 'latin1'), request.rawBody ?? EMPTY]);
       const action = params.find(([k]) => k === 'Action')?.[1];
       if (!action) throw Errors.missingAction();
       log.action = action;
@@ -135,7 +139,7 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
     const requestId = randomUUID();
     const tooLarge = error.statusCode === 413;
     const ec2Error = tooLarge
-      ? Errors.invalidParameterValue(`The request body exceeds the maximum of ${options.bodyLimit} bytes.`)
+      ? Errors.bodyTooLarge(options.bodyLimit)
       : error.statusCode && error.statusCode < 500
         ? Errors.malformedQueryString(error.message)
         : Errors.internalError();
@@ -146,4 +150,32 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
 
   app.post('/', handle);
   app.get('/', handle);
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node refuses before any route runs — a request line and
+ * headers over Node's limit (a GET with a huge query string), a request not received completely
+ * within `requestTimeout` (a slow or stalled body), bytes that are not HTTP — answered with an EC2
+ * error envelope, as every other failure is, and the connection closed.
+ */
+export function ec2ClientErrorHandler(limits: { requestTimeout: number; maxHeaderSize: number }) {
+  return (error: Error & { code?: string }, socket: Socket): void => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const ec2Error =
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? Errors.requestTimeout(limits.requestTimeout)
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? Errors.requestHeadersTooLarge(limits.maxHeaderSize)
+          : Errors.malformedQueryString(`The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}).`);
+    // Only when no response has begun on this connection, as Node's own handler does.
+    const inFlight = (socket as Socket & { _httpMessage?: { _headerSent?: boolean } })._httpMessage;
+    if (socket.writable && !inFlight?._headerSent) {
+      const body = encodeError(ec2Error, randomUUID());
+      socket.write(
+        `HTTP/1.1 ${ec2Error.status} ${STATUS_CODES[ec2Error.status] ?? 'Error'}\r\n` +
+          `Content-Type: text/xml;charset=UTF-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(error);
+  };
 }

@@ -17,6 +17,10 @@ export class Ec2Error extends Error {
 
 const make = (code: string, status = 400) => (message: string) => new Ec2Error(code, message, status);
 
+/** A value echoed in a message: long ones are cut, so that an error never grows with the request. */
+const MAX_ECHO = 256;
+const shorten = (value: string) => (value.length > MAX_ECHO ? `${value.slice(0, MAX_ECHO)}…` : value);
+
 /** A resource kind's pair of id errors: `.Malformed` and `.NotFound` (AWS spells the casing differently per kind). */
 export interface IdErrors {
   malformed: (id: string) => Ec2Error;
@@ -25,8 +29,8 @@ export interface IdErrors {
 
 function idErrors(malformedCode: string, notFoundCode: string, prefix: string, noun: string): IdErrors {
   return {
-    malformed: (id) => new Ec2Error(malformedCode, `Invalid id: "${id}" (expecting "${prefix}-...")`),
-    notFound: (id) => new Ec2Error(notFoundCode, `The ${noun} '${id}' does not exist`),
+    malformed: (id) => new Ec2Error(malformedCode, `Invalid id: "${shorten(id)}" (expecting "${prefix}-...")`),
+    notFound: (id) => new Ec2Error(notFoundCode, `The ${noun} '${shorten(id)}' does not exist`),
   };
 }
 
@@ -34,21 +38,21 @@ export const Errors = {
   // --- protocol -------------------------------------------------------------------------------
   missingAction: () => new Ec2Error('MissingAction', 'The request must contain the parameter Action'),
   invalidAction: (action: string) =>
-    new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`),
+    new Ec2Error('InvalidAction', `The action ${shorten(action)} is not valid for this web service.`),
   noSuchVersion: (version: string) =>
-    new Ec2Error('NoSuchVersion', `The requested version (${version}) of service AmazonEC2 does not exist`),
+    new Ec2Error('NoSuchVersion', `The requested version (${shorten(version)}) of service AmazonEC2 does not exist`),
   missingParameter: (name: string) =>
-    new Ec2Error('MissingParameter', `The request must contain the parameter ${name}`),
+    new Ec2Error('MissingParameter', `The request must contain the parameter ${shorten(name)}`),
   unknownParameter: (name: string) =>
-    new Ec2Error('UnknownParameter', `The parameter ${name} is not recognized`),
+    new Ec2Error('UnknownParameter', `The parameter ${shorten(name)} is not recognized`),
   malformedQueryString: (detail: string) => new Ec2Error('MalformedQueryString', detail),
   invalidParameterValue: make('InvalidParameterValue'),
   invalidParameterValueFor: (name: string, value: string, why = '') =>
-    new Ec2Error('InvalidParameterValue', `Value (${value}) for parameter ${name} is invalid.${why ? ' ' + why : ''}`),
+    new Ec2Error('InvalidParameterValue', `Value (${shorten(value)}) for parameter ${name} is invalid.${why ? ' ' + why : ''}`),
   invalidParameterCombination: make('InvalidParameterCombination'),
   invalidParameter: make('InvalidParameter'),
   invalidFilter: (name: string) => new Ec2Error('InvalidParameterValue', `The filter '${name}' is invalid`),
-  invalidNextToken: (token: string) => new Ec2Error('InvalidNextToken', `The token '${token}' is invalid.`),
+  invalidNextToken: (token: string) => new Ec2Error('InvalidNextToken', `The token '${shorten(token)}' is invalid.`),
   dryRunOperation: () =>
     new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412),
   unauthorizedOperation: make('UnauthorizedOperation', 403),
@@ -61,6 +65,32 @@ export const Errors = {
       'IdempotentParameterMismatch',
       `The client token '${token}' was already used with different parameters.`,
     ),
+
+  // --- what a request is held to (README, "Hardening") ----------------------------------------
+  /** A parameter name given twice (`Action` included), or in both its spellings (`SubnetId`, `subnetId`). */
+  duplicateParameter: (name: string) =>
+    new Ec2Error('InvalidParameterValue', `The parameter ${shorten(name)} is given more than once.`),
+  parameterNameTooLong: (name: string, max: number) =>
+    new Ec2Error('InvalidParameterValue', `The parameter name ${shorten(name)} exceeds the maximum length of ${max} characters.`),
+  parameterTooLong: (name: string, max: number) =>
+    new Ec2Error('InvalidParameterValue', `The value of parameter ${shorten(name)} exceeds the maximum length of ${max} characters.`),
+  /** A character XML 1.0 cannot carry back (a control character other than tab, LF, CR; U+FFFE/U+FFFF; a lone surrogate). */
+  forbiddenCharacter: (name: string, codeUnit: number) =>
+    new Ec2Error(
+      'InvalidParameterValue',
+      `The parameter ${shorten(name)} contains the character U+${codeUnit.toString(16).toUpperCase().padStart(4, '0')}, which is not allowed.`,
+    ),
+  bodyTooLarge: (max: number) => new Ec2Error('InvalidParameterValue', `The request body exceeds the maximum of ${max} bytes.`),
+  /** The request line and headers together exceed Node's limit (a GET with a very long query string). */
+  requestHeadersTooLarge: (max: number) =>
+    new Ec2Error(
+      'InvalidParameterValue',
+      `The request line and headers exceed the maximum of ${max} bytes; send long requests as a POST body.`,
+      431,
+    ),
+  /** The client did not send its whole request in time: the SDKs retry this code. */
+  requestTimeout: (ms: number) =>
+    new Ec2Error('RequestTimeout', `The request was not received completely within ${ms} ms.`, 408),
 
   // --- authentication and throttling ----------------------------------------------------------
   // Codes, statuses and wording as EC2 answers them where captured (see README, "Authentication,
@@ -142,7 +172,7 @@ export const Errors = {
 
   // --- resource rules -------------------------------------------------------------------------
   dependencyViolation: make('DependencyViolation'),
-  invalidVpcRange: (cidr: string) => new Ec2Error('InvalidVpc.Range', `The CIDR '${cidr}' is invalid.`),
+  invalidVpcRange: (cidr: string, detail?: string) => new Ec2Error('InvalidVpc.Range', detail ?? `The CIDR '${cidr}' is invalid.`),
   vpcLimitExceeded: () => new Ec2Error('VpcLimitExceeded', 'The maximum number of VPCs has been reached.'),
   tagLimitExceeded: (max: number) =>
     new Ec2Error('TagLimitExceeded', `The maximum number of tags per resource (${max}) has been reached.`),

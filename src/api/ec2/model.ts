@@ -3,6 +3,7 @@
  * model) turned into plain lookup structures the decoder and encoder walk.
  */
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../paths.ts';
 
 export interface MemberRef {
   shape: string;
@@ -127,6 +128,6 @@ let loaded: Ec2Model | undefined;
 
 /** The served model, loaded once. */
 export function ec2Model(): Ec2Model {
-  loaded ??= new Ec2Model(JSON.parse(readFileSync(new URL('./model.json', import.meta.url), 'utf8')) as RawModel);
+  loaded ??= new Ec2Model(JSON.parse(readFileSync(packageFile('src/api/ec2/model.json'), 'utf8')) as RawModel);
   return loaded;
 }

@@ -6,6 +6,11 @@
  * EC2 flavour of the Query protocol (botocore EC2Serializer): lists are always flattened
  * (`Name.1`, `Name.2`, 1-based, no `.member.`), structures nest with dots, booleans are
  * `true`/`false`, timestamps ISO 8601, blobs base64.
+ *
+ * What a request is held to (README, "Hardening"): at most `maxParameters` parameters, each name
+ * at most once, list indexes up to `maxListIndex`, strings up to `maxStringLength` characters of
+ * what XML 1.0 can carry back (no control character but tab, newline and carriage return), and a
+ * query string and body that are strict `application/x-www-form-urlencoded` UTF-8.
  */
 import { Errors } from './errors.ts';
 import type { Member, Operation, Shape } from './model.ts';
@@ -19,9 +24,89 @@ export interface DecodeLimits {
   maxListIndex: number;
   /** Most parameters in one request. */
   maxParameters: number;
+  /** Longest string value, in characters (UTF-16 code units); AWS's own, shorter limits are the rules' business. */
+  maxStringLength: number;
+  /** Longest parameter name (the model's longest is under 100 characters). */
+  maxNameLength: number;
 }
 
-export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxListIndex: 10_000, maxParameters: 10_000 };
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxListIndex: 10_000, maxParameters: 10_000, maxStringLength: 64 * 1024, maxNameLength: 512 };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const hexValue = (byte: number) =>
+  byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : byte >= 0x41 && byte <= 0x46 ? byte - 0x37 : byte >= 0x61 && byte <= 0x66 ? byte - 0x57 : -1;
+
+/** Percent-decodes one name or value (`+` is a space) and reads the bytes as UTF-8, strictly. */
+function decodeComponent(bytes: Uint8Array, start: number, end: number): string {
+  // Plain ASCII without escapes, the common case, needs no copy.
+  let plain = true;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b === 0x25 || b === 0x2b || b >= 0x80) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+  const out = new Uint8Array(end - start);
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const b = bytes[i];
+    if (b === 0x2b) {
+      out[n++] = 0x20;
+    } else if (b === 0x25) {
+      const hi = i + 2 < end ? hexValue(bytes[i + 1]) : -1;
+      const lo = hi >= 0 ? hexValue(bytes[i + 2]) : -1;
+      if (lo < 0) {
+        const seen = Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(3, end - i)).toString('latin1');
+        throw Errors.malformedQueryString(`The query string contains an invalid percent-encoding ('${seen}').`);
+      }
+      out[n++] = (hi << 4) | lo;
+      i += 2;
+    } else {
+      out[n++] = b;
+    }
+  }
+  try {
+    return utf8.decode(out.subarray(0, n));
+  } catch {
+    throw Errors.malformedQueryString('The query string is not valid UTF-8 once percent-decoded.');
+  }
+}
+
+/**
+ * Parses `application/x-www-form-urlencoded` text (a raw query string, a request body) into its
+ * name/value pairs, as URLSearchParams does but strictly: a `%` not followed by two hex digits, or
+ * bytes that are not UTF-8, are MalformedQueryString instead of being kept or replaced by U+FFFD,
+ * so that what is stored is exactly what the client meant. Refuses more than `maxParameters`
+ * pairs over all the sources, and any name given twice (`Action` and `Version` included).
+ */
+export function parseFormParameters(sources: readonly Uint8Array[], limits = DEFAULT_DECODE_LIMITS): [string, string][] {
+  const out: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const bytes of sources) {
+    let start = 0;
+    while (start <= bytes.length) {
+      let end = bytes.indexOf(0x26, start);
+      if (end < 0) end = bytes.length;
+      if (end > start) {
+        if (out.length >= limits.maxParameters) {
+          throw Errors.invalidParameterValue(`A request may carry at most ${limits.maxParameters} parameters.`);
+        }
+        const at = bytes.subarray(start, end).indexOf(0x3d);
+        const eq = at < 0 ? end : start + at;
+        const key = decodeComponent(bytes, start, eq);
+        const value = eq < end ? decodeComponent(bytes, eq + 1, end) : '';
+        if (seen.has(key)) throw Errors.duplicateParameter(key);
+        seen.add(key);
+        out.push([key, value]);
+      }
+      start = end + 1;
+    }
+  }
+  return out;
+}
 
 interface Node {
   value?: string;
@@ -37,8 +122,9 @@ export function parameterTree(params: Iterable<[string, string]>, limits = DEFAU
     if (++count > limits.maxParameters) {
       throw Errors.invalidParameterValue(`A request may carry at most ${limits.maxParameters} parameters.`);
     }
+    if (key.length > limits.maxNameLength) throw Errors.parameterNameTooLong(key, limits.maxNameLength);
     if (isProtocolParameter(key)) continue;
-    if (seen.has(key)) throw Errors.invalidParameterValue(`The parameter ${key} is given more than once.`);
+    if (seen.has(key)) throw Errors.duplicateParameter(key);
     seen.add(key);
     let node = root;
     for (const part of key.split('.')) {
@@ -78,6 +164,8 @@ function decodeStructure(
   for (const [key, child] of node.children ?? []) {
     const member = findMember(shape, key);
     if (!member) throw Errors.unknownParameter(prefix + key);
+    // `SubnetId` and its lower-camel spelling `subnetId` are one parameter: both at once is a duplicate.
+    if (Object.hasOwn(out, member.name)) throw Errors.duplicateParameter(prefix + key);
     out[member.name] = decodeValue(member, child, `${prefix}${key}`, limits);
   }
   for (const member of shape.required) {
@@ -105,7 +193,7 @@ function decodeValue(member: Member, node: Node, name: string, limits: DecodeLim
       return decodeMap(shape, node, name, limits);
     case 'primitive':
       if (node.children) throw Errors.unknownParameter(`${name}.${node.children.keys().next().value}`);
-      return decodePrimitive(member, shape.type, node.value ?? '', name);
+      return decodePrimitive(member, shape.type, node.value ?? '', name, limits);
   }
 }
 
@@ -129,7 +217,7 @@ function decodeList(itemMember: Member, node: Node, name: string, limits: Decode
   if (!node.children) {
     if (node.value === '' || node.value === undefined) return [];
     // A lone `Name=value` for a list of strings: one item (older clients send it that way).
-    if (itemMember.shape.kind === 'primitive') return [decodePrimitive(itemMember, itemMember.shape.type, node.value, name)];
+    if (itemMember.shape.kind === 'primitive') return [decodePrimitive(itemMember, itemMember.shape.type, node.value, name, limits)];
     throw Errors.invalidParameterValueFor(name, node.value, 'A list was expected.');
   }
   return numberedChildren(node, name, limits).map((child, i) =>
@@ -143,18 +231,40 @@ function decodeMap(shape: Extract<Shape, { kind: 'map' }>, node: Node, name: str
     const keyNode = entry.children?.get('key') ?? entry.children?.get('Key');
     const valueNode = entry.children?.get('value') ?? entry.children?.get('Value');
     if (!keyNode || keyNode.value === undefined) throw Errors.missingParameter(`${name}.N.key`);
-    out[keyNode.value] = valueNode ? decodeValue(shape.value, valueNode, `${name}.value`, limits) : undefined;
+    checkText(`${name}.key`, keyNode.value, limits);
+    if (Object.hasOwn(out, keyNode.value)) throw Errors.duplicateParameter(`${name}.key`);
+    // defineProperty: a key such as `__proto__` is a plain entry, never the object's prototype.
+    Object.defineProperty(out, keyNode.value, {
+      enumerable: true,
+      writable: true,
+      configurable: true,
+      value: valueNode ? decodeValue(shape.value, valueNode, `${name}.value`, limits) : undefined,
+    });
   }
   return out;
 }
 
-function decodePrimitive(member: Member, type: string, raw: string, name: string): unknown {
+/**
+ * Characters a string parameter may not hold: what XML 1.0 cannot carry back in a response even
+ * escaped (C0 controls but tab, newline and carriage return; U+FFFE, U+FFFF; unpaired surrogates),
+ * NUL included, which no store keeps the same way (PostgreSQL refuses it). Refusing them here
+ * means every stored string comes back identical, rather than silently shortened on output.
+ */
+const FORBIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The checks every string parameter passes, whatever its member: length and characters. */
+function checkText(name: string, raw: string, limits: DecodeLimits): void {
+  if (raw.length > limits.maxStringLength) throw Errors.parameterTooLong(name, limits.maxStringLength);
+  const bad = FORBIDDEN_CHARACTER.exec(raw);
+  if (bad) throw Errors.forbiddenCharacter(name, bad[0].charCodeAt(0));
+}
+
+function decodePrimitive(member: Member, type: string, raw: string, name: string, limits: DecodeLimits): unknown {
   switch (type) {
     case 'string':
     case 'blob':
+      checkText(name, raw, limits);
       if (member.enum && !member.enum.has(raw)) throw Errors.invalidParameterValueFor(name, raw);
-      // No store keeps a NUL in text the same way (PostgreSQL refuses it): refused here for all.
-      if (raw.includes('\u0000')) throw Errors.invalidParameterValue(`The parameter ${name} contains a NUL character.`);
       return raw;
     case 'boolean': {
       const lower = raw.toLowerCase();

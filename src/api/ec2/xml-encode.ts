@@ -10,14 +10,16 @@ import type { Member, Operation, Shape } from './model.ts';
 export const XML_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const NEEDS_ESCAPE = /[&<>"']/;
-// Characters XML 1.0 cannot carry at all, even escaped; they are dropped rather than break the document.
+// A carriage return is written as a reference: XML parsers turn a literal one into a line feed.
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#xD;' };
+const NEEDS_ESCAPE = /[&<>"'\r]/;
+// Characters XML 1.0 cannot carry at all, even escaped. The decoder refuses them in parameters, so
+// only an error message echoing a bad name or value can hold one: dropped rather than break the document.
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function escapeXml(text: string): string {
   const clean = text.replace(INVALID_XML_CHARS, '');
-  return NEEDS_ESCAPE.test(clean) ? clean.replace(/[&<>"']/g, (c) => ESCAPES[c]) : clean;
+  return NEEDS_ESCAPE.test(clean) ? clean.replace(/[&<>"'\r]/g, (c) => ESCAPES[c]) : clean;
 }
 
 export function encodeResponse(operation: Operation, output: Record<string, unknown>, requestId: string): string {

@@ -6,13 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ExtOptions } from './scope.ts';
 import { topologyEndpoint } from './topology.ts';
+import { packageFile } from '../../paths.ts';
 
-export const CONSOLE_DIST = fileURLToPath(new URL('../../../console/dist/', import.meta.url));
+export const CONSOLE_DIST = packageFile('console/dist') + path.sep;
 
 export interface ConsoleOptions extends ExtOptions {
   /** Where the built console is; default console/dist of this package. */

@@ -3,6 +3,7 @@
  * published by AWS; provenance inside the file). The IPv4 figure counts the primary address.
  */
 import { readFileSync } from 'node:fs';
+import { packageFile } from '../../paths.ts';
 
 export interface NetworkCard {
   index: number;
@@ -48,7 +49,7 @@ interface RawType {
 let table: Map<string, InstanceTypeInfo> | undefined;
 
 function load(): Map<string, InstanceTypeInfo> {
-  const raw = JSON.parse(readFileSync(new URL('./instance-types.json', import.meta.url), 'utf8')) as {
+  const raw = JSON.parse(readFileSync(packageFile('src/cloud/rules/instance-types.json'), 'utf8')) as {
     instanceTypes: Record<string, RawType>;
   };
   const out = new Map<string, InstanceTypeInfo>();
