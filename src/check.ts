@@ -119,6 +119,14 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
         add('missing-reference', `${p.public_ip} is associated with ${p.private_ip_address}, which ${p.network_interface_id} does not hold`);
       }
     }
+    // Quota counters agree with the rows they count.
+    const counts = await tx.selectFrom('resource_counts').selectAll().where('kind', '=', 'network-interface').execute();
+    const truth = new Map<string, number>();
+    for (const eni of enis) truth.set(`${eni.account_id}/${eni.region}`, (truth.get(`${eni.account_id}/${eni.region}`) ?? 0) + 1);
+    for (const c of counts) {
+      const actual = truth.get(`${c.account_id}/${c.region}`) ?? 0;
+      if (Number(c.count) !== actual) add('count-wrong', `${c.account_id}/${c.region} counts ${c.count} network interfaces, the truth is ${actual}`);
+    }
     return out;
   });
 }

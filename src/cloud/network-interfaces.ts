@@ -37,6 +37,7 @@ import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
+import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
 import { getInstance } from './instances.ts';
 import { checkIds, newId, newMacAddress } from './rules/ids.ts';
@@ -206,13 +207,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   if (total > MAX_IPV4_PER_INTERFACE) {
     throw Errors.privateIpAddressLimitExceeded(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} private IPv4 addresses.`);
   }
-  const { count } = await ctx.tx
-    .selectFrom('network_interfaces')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirstOrThrow();
-  if (Number(count) >= ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
+  if ((await countResource(ctx, 'network-interface', 1)) > ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
   const groups = await groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id });
 
   const id = newId('eni');
@@ -578,6 +573,7 @@ export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id
   for (const a of addresses) await release(ctx.tx, a.subnet_id, Number(a.address_int));
   await ctx.tx.deleteFrom('network_interface_groups').where('network_interface_id', '=', eni.id).execute();
   await ctx.tx.deleteFrom('network_interfaces').where('id', '=', eni.id).execute();
+  await countResource(ctx, 'network-interface', -1);
   await deleteAllTags(ctx, eni.id);
   ctx.emit({ type: 'network-interface.deleted', networkInterfaceId: eni.id });
 }

@@ -299,6 +299,11 @@ export interface InsightsTable extends Scoped {
   created_at: string;
 }
 
+export interface ResourceCountTable extends Scoped {
+  kind: string;
+  count: number;
+}
+
 export interface Database {
   vpcs: VpcTable;
   vpc_cidr_blocks: VpcCidrBlockTable;
@@ -328,6 +333,7 @@ export interface Database {
   flow_log_records: FlowLogRecordTable;
   network_insights_paths: InsightsTable;
   network_insights_analyses: InsightsTable & { path_id: string };
+  resource_counts: ResourceCountTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

@@ -3,6 +3,7 @@ import * as foundation from './001-foundation.ts';
 import * as eni from './002-eni.ts';
 import * as addressing from './003-addressing.ts';
 import * as dataplane from './004-dataplane.ts';
+import * as scopedTransitions from './005-scoped-transitions.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '002-eni': eni,
   '003-addressing': addressing,
   '004-dataplane': dataplane,
+  '005-scoped-transitions': scopedTransitions,
 };
