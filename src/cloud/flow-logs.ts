@@ -23,6 +23,7 @@ import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { isIdOf, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { checkMaxResults } from './rules/paging.ts';
 
 export const DEFAULT_LOG_FORMAT =
   '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
@@ -152,10 +153,8 @@ async function flowLogsOf(tx: Tx, rows: Row<'flow_logs'>[]): Promise<FlowLog[]> 
 }
 
 export async function describeFlowLogs(ctx: Context, input: DescribeFlowLogsRequest): Promise<DescribeFlowLogsResult> {
-  // AWS documents no range (nor does the model); 1 to 1000 as for the other Describe actions. Unchecked, a negative one broke paging.
-  if (input.MaxResults !== undefined && (input.MaxResults < 1 || input.MaxResults > 1000)) {
-    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 1 and 1000.');
-  }
+  // AWS documents no range (nor does the model); unchecked, a negative one broke paging.
+  checkMaxResults(input.MaxResults, { min: 1, max: 1000 });
   const page = await describeRows<Row<'flow_logs'>>(ctx.tx, {
     table: 'flow_logs',
     account: ctx.account,

@@ -15,12 +15,12 @@ import { filterCatalogue, type CatalogueSpec } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
 import { pageCatalogue } from './catalogue-filter.ts';
 import { checkIds, isIdOf } from './rules/ids.ts';
+import { checkMaxResults } from './rules/paging.ts';
 
 export const AMAZON_OWNER_ID = '137112412989';
 export const CANONICAL_OWNER_ID = '099720109477';
 
 /** AWS: DescribeImages MaxResults is 5 to 1000; without it every match comes in one answer. */
-const MAX_RESULTS = { min: 5, max: 1000 };
 
 /** The owner aliases DescribeImages accepts in Owner.N besides account ids. */
 const OWNER_ALIASES = new Set(['self', 'amazon', 'aws-marketplace', 'aws-backup-vault']);
@@ -255,16 +255,6 @@ function withIds(images: readonly Image[], ids: readonly string[] | undefined): 
   return images.filter((i) => ids.includes(i.ImageId!));
 }
 
-function checkMaxResults(maxResults: number | undefined): void {
-  if (maxResults === undefined) return;
-  if (maxResults < MAX_RESULTS.min || maxResults > MAX_RESULTS.max) {
-    throw Errors.invalidParameterValueFor(
-      'MaxResults',
-      String(maxResults),
-      `Expecting a value between ${MAX_RESULTS.min} and ${MAX_RESULTS.max}.`,
-    );
-  }
-}
 
 export async function describeImages(ctx: Context, input: DescribeImagesRequest): Promise<DescribeImagesResult> {
   checkMaxResults(input.MaxResults);

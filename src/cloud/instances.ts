@@ -55,6 +55,7 @@ import { getSubnet } from './subnets.ts';
 import { checkTagSpecificationTypes, applyTagSpecifications, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
 import { inOrder } from '../store/in-order.ts';
+import { checkMaxResults } from './rules/paging.ts';
 
 type InstanceRow = Row<'instances'>;
 
@@ -585,9 +586,7 @@ export async function describeInstances(ctx: Context, input: DescribeInstancesRe
   if (ids.length && input.MaxResults !== undefined) {
     throw Errors.invalidParameterCombination('The parameter instancesSet cannot be used with the parameter maxResults');
   }
-  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 5 and 1000.');
-  }
+  checkMaxResults(input.MaxResults);
   const page = await describeRows<InstanceRow>(ctx.tx, {
     table: 'instances',
     account: ctx.account,
@@ -616,9 +615,7 @@ export async function describeInstanceStatus(ctx: Context, input: DescribeInstan
   const ids = input.InstanceIds ?? [];
   checkIds('i', Errors.instanceId, ids);
   // AWS: 5 to 1000, as for DescribeInstances (the model gives no range; unchecked, a negative one broke paging).
-  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 5 and 1000.');
-  }
+  checkMaxResults(input.MaxResults);
   const page = await describeRows<InstanceRow>(ctx.tx, {
     table: 'instances',
     account: ctx.account,

@@ -18,6 +18,7 @@ import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
+import { checkMaxResults } from './rules/paging.ts';
 
 const MAX_KEY = 127;
 const MAX_VALUE = 256;
@@ -183,9 +184,7 @@ function decodeTagToken(token: string): TagToken {
 
 export async function describeTags(ctx: Context, input: DescribeTagsRequest): Promise<DescribeTagsResult> {
   // AWS: MaxResults is 5 to 1000 (the model gives no range; unchecked, a negative one broke paging).
-  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'Expecting a value between 5 and 1000.');
-  }
+  checkMaxResults(input.MaxResults);
   let query = ctx.tx
     .selectFrom('tags')
     .selectAll()
