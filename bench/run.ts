@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { QueryClient } from './lib/client.ts';
 import { Fixture, ROOM_SIZE, expectOk } from './lib/fixture.ts';
 import { closedLoop, type LoopResult, type NextOp } from './lib/loop.ts';
-import { BIN, CEILING, ROOT, TASKSET, pinSelf, spawnListening, type Child } from './lib/proc.ts';
+import { BIN, CEILING, ROOT, TASKSET, codeState, describeCode, pinSelf, spawnListening, type Child, type CodeState } from './lib/proc.ts';
 import { Progress, duration, fixedRow, mib, ms, num, ratio, table } from './lib/report.ts';
 import { lineChart, type Series } from './lib/svg.ts';
 import { WORKLOADS, WORKLOAD_NOTES, ceilingOps, reserve, workloadOps, type Reserved, type Workload } from './lib/workloads.ts';
@@ -156,6 +156,7 @@ function serverArgs(durability: 'normal' | 'full'): string[] {
 const newClient = (url: string, sockets: number) => new QueryClient(url, { sockets, region: REGION, accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY });
 
 interface Server {
+  code: CodeState;
   child: Child;
   client: QueryClient;
   fillClient: QueryClient;
@@ -166,12 +167,20 @@ interface Server {
 /** Starts eni-local and sends it a first request; the time to that answer is the start-up time. */
 async function startServer(label: string, durability: 'normal' | 'full', nodeArgs: string[] = []): Promise<Server> {
   progress.phase(`starting eni-local (${label})…`);
+  // The code this server runs: others may change src/ while a long run goes on.
+  const code = codeState();
+  firstCode ??= code;
+  if (code.srcDigest !== firstCode.srcDigest || code.runs !== firstCode.runs) {
+    codeChanged.push(label);
+    progress.log(`WARNING: src/ changed since the run began; this server (${label}) runs ${describeCode(code)}`);
+  }
+  record('code', { label, ...code });
   const child = await spawnListening(BIN, serverArgs(durability), { core: serverCore, nodeArgs });
   children.add(child);
   const client = newClient(child.url, concurrency);
   expectOk(await client.call('DescribeNetworkInterfaces', { MaxResults: 5 }), 'first request');
   const firstAnswerMs = performance.now() - child.spawnedAt;
-  return { child, client, fillClient: newClient(child.url, fixtureConcurrency), listeningMs: child.listeningMs, firstAnswerMs };
+  return { code, child, client, fillClient: newClient(child.url, fixtureConcurrency), listeningMs: child.listeningMs, firstAnswerMs };
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -278,6 +287,9 @@ async function measureCeiling(when: string): Promise<void> {
 // --- the run -------------------------------------------------------------------------------------
 
 let fixture!: Fixture;
+let firstCode: CodeState | undefined;
+/** Servers started on other code than the first (labels). */
+const codeChanged: string[] = [];
 let reserved!: Reserved;
 
 async function main(): Promise<void> {
@@ -288,6 +300,7 @@ async function main(): Promise<void> {
     `pinning ${pinning}`,
     `store ${storeKind}${storeKind === 'sqlite' ? ' file, durability normal' : ''}; auth ${auth}; ${concurrency} keep-alive callers; ${durationS} s per workload after ${warmupS} s warm-up; N = ${ns.map((n) => n.toLocaleString('en-US')).join(', ')}; K = ${instanceCount} ${INSTANCE_TYPE}; ${rooms} rooms (/16 VPCs, a /17 subnet in each of two zones)`,
   ];
+  header.push(`code ${describeCode(codeState())}`);
   for (const line of header) progress.log(line);
   record('meta', {
     stamp,
@@ -321,6 +334,16 @@ async function main(): Promise<void> {
   const fills: string[][] = [];
   let first = true;
   for (const n of ns) {
+    // The workloads that create interfaces (mixed, create) leave more than N: back to N first.
+    if (fixture.enis.length > n) {
+      const excess = fixture.enis.length - n;
+      const t0 = performance.now();
+      const deleted = await fixture.trim(server.fillClient, n, fixtureConcurrency, (done, wanted) =>
+        progress.update(`[N=${n.toLocaleString('en-US')}] deleting the interfaces the workloads added: ${done.toLocaleString('en-US')}/${wanted.toLocaleString('en-US')}`),
+      );
+      record('trim', { n, excess, deleted, seconds: (performance.now() - t0) / 1000 });
+      progress.log(`N=${n.toLocaleString('en-US')}: deleted ${deleted.toLocaleString('en-US')} interfaces the workloads had added, in ${duration((performance.now() - t0) / 1000)}`);
+    }
     const fill = await fixture.fill(server.fillClient, n, fixtureConcurrency, (done, wanted, rate) =>
       progress.update(
         `[N=${n.toLocaleString('en-US')}] creating interfaces: ${done.toLocaleString('en-US')}/${wanted.toLocaleString('en-US')} (${num(rate)}/s${rate > 0 ? `, ${duration((wanted - done) / rate)} left` : ''})`,
@@ -425,6 +448,12 @@ async function main(): Promise<void> {
   out.push('='.repeat(100));
   out.push(...header);
   out.push(`load average at the end ${loadEnd.map((l) => l.toFixed(2)).join(' ')}; the whole run took ${duration(totalS)}`);
+  if (codeChanged.length) {
+    out.push(
+      `WARNING: src/ changed during the run: these servers ran other code than the first one: ${codeChanged.join('; ')} ` +
+        '(see the "code" records of the JSON lines); compare only figures measured on the same code.',
+    );
+  }
   const busiest = Math.max(loadStart[0], loadEnd[0]);
   if (busiest > os.cpus().length * 0.75) {
     out.push(

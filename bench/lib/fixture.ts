@@ -147,6 +147,30 @@ export class Fixture {
   }
 
   /**
+   * Deletes the newest interfaces (those the workloads created) until the fixture holds `target`,
+   * so that the next N is measured at N. Returns how many were deleted.
+   */
+  async trim(client: QueryClient, target: number, concurrency: number, onProgress: (done: number, wanted: number) => void): Promise<number> {
+    const doomed = this.enis.splice(target);
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < doomed.length) {
+        const eni = doomed[next++];
+        const response = await client.call('DeleteNetworkInterface', { NetworkInterfaceId: eni.id });
+        // An interface a failed check left behind may be gone already; anything else is a failure.
+        if (response.status !== 200 && xmlValue(response.body, 'Code') !== 'InvalidNetworkInterfaceID.NotFound') expectOk(response, 'DeleteNetworkInterface (trim)');
+        this.subnets[eni.subnet].free++;
+        done++;
+        if (done % 200 === 0) onProgress(done, doomed.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, doomed.length)) }, worker));
+    onProgress(done, doomed.length);
+    return done;
+  }
+
+  /**
    * Creates interfaces until the fixture holds `target`, `concurrency` requests in flight.
    * Returns how many were created and how long it took.
    */

@@ -3,7 +3,9 @@
  * /proc says about them: CPU time (utime + stime of every thread) and resident memory.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -137,4 +139,60 @@ export async function spawnListening(script: string, args: string[], options: Sp
       return code;
     },
   };
+}
+
+/** What code a server started now would run: the commit, uncommitted changes, a digest of src/, built or sources. */
+export interface CodeState {
+  commit?: string;
+  /** Files under src/ and bin/ that differ from the commit. */
+  uncommitted?: number;
+  /** SHA-1 over every file under src/ (path and content), first 12 hex digits. */
+  srcDigest: string;
+  /** What bin/eni-local.js runs: the compiled build when it is at least as new as every source, else the sources through tsx. */
+  runs: 'compiled build (dist/)' | 'sources (tsx)';
+}
+
+function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(file));
+    else out.push(file);
+  }
+  return out.sort();
+}
+
+export function codeState(): CodeState {
+  const src = path.join(ROOT, 'src');
+  const files = filesUnder(src);
+  const hash = createHash('sha1');
+  let newest = 0;
+  for (const file of files) {
+    hash.update(path.relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+    newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  const git = (args: string[]) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const status = git(['status', '--porcelain', '--', 'src', 'bin']);
+  let built = false;
+  try {
+    built = process.env.ENI_LOCAL_FROM_SOURCE !== '1' && statSync(path.join(ROOT, 'dist', 'src', 'cli.js')).mtimeMs >= newest;
+  } catch {
+    built = false;
+  }
+  return {
+    commit: git(['rev-parse', '--short', 'HEAD']),
+    uncommitted: status === undefined ? undefined : status.split('\n').filter(Boolean).length,
+    srcDigest: hash.digest('hex').slice(0, 12),
+    runs: built ? 'compiled build (dist/)' : 'sources (tsx)',
+  };
+}
+
+export function describeCode(c: CodeState): string {
+  return `commit ${c.commit ?? '?'}${c.uncommitted ? ` + ${c.uncommitted} uncommitted file(s) in src/ or bin/` : ''}, src digest ${c.srcDigest}, server runs the ${c.runs}`;
 }
