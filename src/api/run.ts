@@ -7,7 +7,7 @@
 import type { CloudConfig } from '../cloud/config.ts';
 import type { Context } from '../cloud/context.ts';
 import { initialiseAccountRegion } from '../cloud/default-vpc.ts';
-import { settleTransitions } from '../cloud/transitions.ts';
+import { nextDueAt, settleTransitions } from '../cloud/transitions.ts';
 import type { EventBus } from '../events.ts';
 import type { Store } from '../store/index.ts';
 
@@ -31,9 +31,21 @@ export class Rollback extends Error {}
 // Account/region pairs known to be initialised, per store, so the check is skipped afterwards.
 const initialised = new WeakMap<Store, Set<string>>();
 
+/*
+ * When the next transition of each account/region comes due, per store: a read that comes
+ * before it need not look for due transitions. Only for a store this process alone writes
+ * (SQLite, memory): with several nodes on PostgreSQL another node may schedule one at any time.
+ * Every write forgets the hint of its scope, so the next request looks again.
+ */
+const nextDue = new WeakMap<Store, Map<string, number>>();
+
 export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) => Promise<T>): Promise<T> {
   const known = initialised.get(runner.store) ?? new Set<string>();
   initialised.set(runner.store, known);
+  const hints = nextDue.get(runner.store) ?? new Map<string, number>();
+  nextDue.set(runner.store, hints);
+  const key = `${scope.account}/${scope.region}`;
+  const useHints = runner.store.kind !== 'postgres';
   // A shared store may run the transaction again after losing a race: each attempt starts afresh.
   let pending: (() => void)[] = [];
   const result = await runner.store.transaction(
@@ -50,16 +62,24 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         afterCommit: (f) => pending.push(f),
         emit: (event) => pending.push(() => runner.events?.publish({ time: now.toISOString(), account: scope.account, region: scope.region, ...event })),
       };
-      const key = `${scope.account}/${scope.region}`;
       if (!known.has(key)) {
         await initialiseAccountRegion(ctx);
         ctx.afterCommit(() => known.add(key));
       }
-      await settleTransitions(ctx);
+      const hint = hints.get(key);
+      if (!useHints || hint === undefined || hint <= now.getTime()) {
+        await settleTransitions(ctx);
+        if (useHints && !scope.writes) {
+          const due = await nextDueAt(ctx);
+          ctx.afterCommit(() => hints.set(key, due));
+        }
+      }
       return fn(ctx);
     },
     { writes: scope.writes },
   );
+  // A write may have scheduled a transition: the next request of the scope looks again.
+  if (scope.writes) hints.delete(key);
   for (const f of pending) f();
   return result;
 }

@@ -83,3 +83,24 @@ async function finishTermination(ctx: Context, instanceId: string): Promise<void
     else await clearAttachment(ctx, eni.id);
   }
 }
+
+/**
+ * When the next transition of the caller's account and region comes due (an attachment or an
+ * instance state ending, or a terminated instance leaving), as epoch milliseconds; Infinity
+ * when nothing is scheduled.
+ */
+export async function nextDueAt(ctx: Context): Promise<number> {
+  const scope = <T extends 'instances' | 'network_interfaces'>(table: T) =>
+    ctx.tx.selectFrom(table as 'instances').where('account_id', '=', ctx.account).where('region', '=', ctx.region);
+  const instance = await scope('instances').select((eb) => eb.fn.min('transition_at').as('at')).executeTakeFirst();
+  const attachment = await ctx.tx
+    .selectFrom('network_interfaces')
+    .select((eb) => eb.fn.min('attachment_transition_at').as('at'))
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .executeTakeFirst();
+  const terminated = await scope('instances').select((eb) => eb.fn.min('terminated_at').as('at')).where('state', '=', 'terminated').executeTakeFirst();
+  const times = [instance?.at, attachment?.at].filter((t): t is string => typeof t === 'string').map((t) => Date.parse(t));
+  if (typeof terminated?.at === 'string') times.push(Date.parse(terminated.at) + ctx.config.timings.terminatedVisibleMs);
+  return times.length ? Math.min(...times) : Number.POSITIVE_INFINITY;
+}
