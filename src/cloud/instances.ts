@@ -56,6 +56,7 @@ import { checkTagSpecificationTypes, applyTagSpecifications, tagsOf } from './ta
 import { settleTransitions } from './transitions.ts';
 import { inOrder } from '../store/in-order.ts';
 import { checkMaxResults } from './rules/paging.ts';
+import { getOwned } from './owned.ts';
 
 type InstanceRow = Row<'instances'>;
 
@@ -502,17 +503,7 @@ async function instancesOfReservation(ctx: Context, reservationId: string): Prom
 }
 
 export async function getInstance(ctx: Context, id: string | undefined): Promise<InstanceRow> {
-  if (id === undefined) throw Errors.missingParameter('InstanceId');
-  checkIds('i', Errors.instanceId, [id]);
-  const row = await ctx.tx
-    .selectFrom('instances')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.instanceId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'instances', prefix: 'i', errors: Errors.instanceId }, id, 'InstanceId');
 }
 
 async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {

@@ -22,6 +22,7 @@ import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { getVpc } from './vpcs.ts';
+import { getOwned } from './owned.ts';
 
 type GatewayRow = Row<'internet_gateways'>;
 
@@ -34,17 +35,7 @@ const IGW_FILTERS: FilterSpec = {
 };
 
 export async function getInternetGateway(ctx: Context, id: string | undefined): Promise<GatewayRow> {
-  if (id === undefined) throw Errors.missingParameter('InternetGatewayId');
-  checkIds('igw', Errors.internetGatewayId, [id]);
-  const row = await ctx.tx
-    .selectFrom('internet_gateways')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.internetGatewayId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'internet_gateways', prefix: 'igw', errors: Errors.internetGatewayId }, id, 'InternetGatewayId');
 }
 
 /** The gateway attached to a VPC, if any. */

@@ -30,6 +30,7 @@ import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { inOrder } from '../store/in-order.ts';
+import { getOwned } from './owned.ts';
 
 type AclRow = Row<'network_acls'>;
 type EntryRow = Row<'network_acl_entries'>;
@@ -134,19 +135,12 @@ export async function aclOfSubnet(tx: Tx, subnetId: string, egress: boolean): Pr
 }
 
 export async function getNetworkAcl(ctx: Context, id: string | undefined): Promise<AclRow> {
-  if (id === undefined) throw Errors.missingParameter('NetworkAclId');
-  checkIds('acl', Errors.networkAclId, [id]);
-  const row = await ctx.tx.selectFrom('network_acls').selectAll().where('id', '=', id).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!row) throw Errors.networkAclId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'network_acls', prefix: 'acl', errors: Errors.networkAclId }, id, 'NetworkAclId');
 }
 
 export async function createNetworkAcl(ctx: Context, input: CreateNetworkAclRequest): Promise<CreateNetworkAclResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['network-acl']);
-  if (input.VpcId === undefined) throw Errors.missingParameter('VpcId');
-  checkIds('vpc', Errors.vpcId, [input.VpcId]);
-  const vpc = await ctx.tx.selectFrom('vpcs').select('id').where('id', '=', input.VpcId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!vpc) throw Errors.vpcId.notFound(input.VpcId);
+  const vpc = await getOwned(ctx, { table: 'vpcs', prefix: 'vpc', errors: Errors.vpcId }, input.VpcId, 'VpcId');
   const id = await insertAcl(ctx, vpc.id, false);
   await applyTagSpecifications(ctx, 'network-acl', id, input.TagSpecifications);
   return { NetworkAcl: (await aclsOf(ctx.tx, [await getNetworkAcl(ctx, id)]))[0] };

@@ -47,6 +47,7 @@ import { getSubnet, subnetCidr } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
 import { inOrder } from '../store/in-order.ts';
+import { getOwned } from './owned.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
 type InstanceRow = Row<'instances'>;
@@ -349,17 +350,7 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
 
 /** The caller's interface, or the EC2 error for a malformed or unknown id. */
 export async function getInterface(ctx: Context, id: string | undefined, parameter = 'NetworkInterfaceId'): Promise<InterfaceRow> {
-  if (id === undefined) throw Errors.missingParameter(parameter);
-  checkIds('eni', Errors.networkInterfaceId, [id]);
-  const row = await ctx.tx
-    .selectFrom('network_interfaces')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.networkInterfaceId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'network_interfaces', prefix: 'eni', errors: Errors.networkInterfaceId }, id, parameter);
 }
 
 interface InterfaceParts {

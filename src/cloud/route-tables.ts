@@ -35,6 +35,7 @@ import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { inOrder } from '../store/in-order.ts';
+import { getOwned } from './owned.ts';
 
 type RouteTableRow = Row<'route_tables'>;
 type RouteRow = Row<'routes'>;
@@ -131,19 +132,12 @@ export async function routesOf(tx: Tx, routeTableId: string): Promise<RouteRow[]
 }
 
 export async function getRouteTable(ctx: Context, id: string | undefined): Promise<RouteTableRow> {
-  if (id === undefined) throw Errors.missingParameter('RouteTableId');
-  checkIds('rtb', Errors.routeTableId, [id]);
-  const row = await ctx.tx.selectFrom('route_tables').selectAll().where('id', '=', id).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!row) throw Errors.routeTableId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'route_tables', prefix: 'rtb', errors: Errors.routeTableId }, id, 'RouteTableId');
 }
 
 export async function createRouteTable(ctx: Context, input: CreateRouteTableRequest): Promise<CreateRouteTableResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['route-table']);
-  if (input.VpcId === undefined) throw Errors.missingParameter('VpcId');
-  checkIds('vpc', Errors.vpcId, [input.VpcId]);
-  const vpc = await ctx.tx.selectFrom('vpcs').select('id').where('id', '=', input.VpcId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!vpc) throw Errors.vpcId.notFound(input.VpcId);
+  const vpc = await getOwned(ctx, { table: 'vpcs', prefix: 'vpc', errors: Errors.vpcId }, input.VpcId, 'VpcId');
   const { n } = await ctx.tx.selectFrom('route_tables').select((eb) => eb.fn.countAll<number>().as('n')).where('vpc_id', '=', vpc.id).executeTakeFirstOrThrow();
   if (Number(n) >= ROUTE_TABLES_PER_VPC) throw Errors.routeTableLimitExceeded();
   const id = await insertRouteTable(ctx, vpc.id, false);
@@ -276,10 +270,7 @@ export async function deleteRoute(ctx: Context, input: DeleteRouteRequest): Prom
 export async function associateRouteTable(ctx: Context, input: AssociateRouteTableRequest): Promise<AssociateRouteTableResult> {
   const table = await getRouteTable(ctx, input.RouteTableId);
   if (input.GatewayId !== undefined) throw Errors.unsupported('Gateway route table associations are not supported by eni-local.');
-  if (input.SubnetId === undefined) throw Errors.missingParameter('SubnetId');
-  checkIds('subnet', Errors.subnetId, [input.SubnetId]);
-  const subnet = await ctx.tx.selectFrom('subnets').selectAll().where('id', '=', input.SubnetId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!subnet) throw Errors.subnetId.notFound(input.SubnetId);
+  const subnet = await getOwned(ctx, { table: 'subnets', prefix: 'subnet', errors: Errors.subnetId }, input.SubnetId, 'SubnetId');
   if (subnet.vpc_id !== table.vpc_id) throw Errors.invalidParameterValue(`Route table ${table.id} and subnet ${subnet.id} belong to different networks`);
   const current = await ctx.tx.selectFrom('route_table_associations').select(['id', 'route_table_id']).where('subnet_id', '=', subnet.id).executeTakeFirst();
   // AWS: a subnet has one explicit association; moving it is ReplaceRouteTableAssociation.

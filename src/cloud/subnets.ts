@@ -25,6 +25,7 @@ import { checkSubnetIpv6Block } from './ipv6.ts';
 import { associateDefaultAcl, forgetSubnetAcl } from './network-acls.ts';
 import { forgetSubnet } from './route-tables.ts';
 import { getVpc, parseBlock } from './vpcs.ts';
+import { getOwned } from './owned.ts';
 
 const SUBNET_FILTERS: FilterSpec = {
   'subnet-id': { column: 'id' },
@@ -140,17 +141,7 @@ export async function insertSubnet(
 
 /** The caller's subnet, or the EC2 error for a malformed or unknown id. */
 export async function getSubnet(ctx: Context, id: string | undefined, parameter = 'SubnetId'): Promise<Row<'subnets'>> {
-  if (id === undefined) throw Errors.missingParameter(parameter);
-  checkIds('subnet', Errors.subnetId, [id]);
-  const row = await ctx.tx
-    .selectFrom('subnets')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.subnetId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'subnets', prefix: 'subnet', errors: Errors.subnetId }, id, parameter);
 }
 
 const subnetArn = (row: Row<'subnets'>) => `arn:aws:ec2:${row.region}:${row.account_id}:subnet/${row.id}`;

@@ -25,6 +25,7 @@ import { createMainRouteTable, deleteMainRouteTable } from './route-tables.ts';
 import { createDefaultSecurityGroup, deleteDefaultSecurityGroup } from './security-groups.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { inOrder } from '../store/in-order.ts';
+import { getOwned } from './owned.ts';
 
 const VPC_FILTERS: FilterSpec = {
   'vpc-id': { column: 'id' },
@@ -113,17 +114,7 @@ export async function insertVpc(
 
 /** The caller's VPC, or the EC2 error for a malformed or unknown id. */
 export async function getVpc(ctx: Context, id: string | undefined, parameter = 'VpcId'): Promise<Row<'vpcs'>> {
-  if (id === undefined) throw Errors.missingParameter(parameter);
-  checkIds('vpc', Errors.vpcId, [id]);
-  const row = await ctx.tx
-    .selectFrom('vpcs')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.vpcId.notFound(id);
-  return row;
+  return getOwned(ctx, { table: 'vpcs', prefix: 'vpc', errors: Errors.vpcId }, id, parameter);
 }
 
 async function vpcsOf(tx: Tx, rows: Row<'vpcs'>[]): Promise<Vpc[]> {
