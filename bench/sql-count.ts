@@ -1,8 +1,7 @@
 /**
  * How many SQL statements each benchmarked request costs, and which: starts eni-local in this
- * process on a memory store with better-sqlite3's `prepare` wrapped (the SQLite driver prepares
- * every statement it runs), builds a small fixture, sends one request of each workload, and
- * prints the count, the time, and with --sql the statements themselves. A diagnostic companion
+ * process on a memory store with better-sqlite3's statements wrapped, builds a small fixture,
+ * sends one request of each workload, and prints the count, the time, and with --sql the statements themselves. A diagnostic companion
  * of the benchmark: it changes nothing in src/.
  *
  *   npx tsx bench/sql-count.ts [--n 1000] [--sql]
@@ -19,31 +18,35 @@ const { values: argv } = parseArgs({ options: { n: { type: 'string', default: '1
 const statements: { sql: string; us: number }[] = [];
 let statementUs = 0;
 let prepareUs = 0;
-const proto = Database.prototype as unknown as { prepare: (this: unknown, sql: string) => { all: (...a: unknown[]) => unknown; run: (...a: unknown[]) => unknown } };
+// The store keeps prepared statements, so count runs (on the statement class) rather than prepares.
+const proto = Database.prototype as unknown as { prepare: (this: unknown, sql: string) => unknown };
 const prepare = proto.prepare;
 proto.prepare = function (this: unknown, sql: string) {
-  const entry = { sql, us: 0 };
-  statements.push(entry);
   const p0 = process.hrtime.bigint();
-  const stmt = prepare.call(this, sql);
-  prepareUs += Number(process.hrtime.bigint() - p0) / 1000;
-  // Time spent running it (the statement's own work in SQLite), on top of preparing it.
-  for (const method of ['all', 'run', 'get'] as const) {
-    const original = (stmt as Record<string, (...a: unknown[]) => unknown>)[method];
-    if (typeof original !== 'function') continue;
-    (stmt as Record<string, unknown>)[method] = (...args: unknown[]) => {
-      const t0 = process.hrtime.bigint();
-      try {
-        return original.apply(stmt, args);
-      } finally {
-        const us = Number(process.hrtime.bigint() - t0) / 1000;
-        statementUs += us;
-        entry.us += us;
-      }
-    };
+  try {
+    return prepare.call(this, sql);
+  } finally {
+    prepareUs += Number(process.hrtime.bigint() - p0) / 1000;
   }
-  return stmt;
 };
+const probe = new Database(':memory:');
+const statementProto = Object.getPrototypeOf(probe.prepare('select 1')) as Record<string, (this: { source: string }, ...a: unknown[]) => unknown>;
+probe.close();
+for (const method of ['all', 'run', 'get'] as const) {
+  const original = statementProto[method];
+  statementProto[method] = function (this: { source: string }, ...args: unknown[]) {
+    const entry = { sql: this.source, us: 0 };
+    statements.push(entry);
+    const t0 = process.hrtime.bigint();
+    try {
+      return original.apply(this, args);
+    } finally {
+      const us = Number(process.hrtime.bigint() - t0) / 1000;
+      statementUs += us;
+      entry.us += us;
+    }
+  };
+}
 
 const server = await startServer({
   port: 0,
