@@ -32,10 +32,12 @@ export class Rollback extends Error {}
 const initialised = new WeakMap<Store, Set<string>>();
 
 /*
- * When the next transition of each account/region comes due, per store: a read that comes
+ * When the next transition of each account/region comes due, per store: a request that comes
  * before it need not look for due transitions. Only for a store this process alone writes
- * (SQLite, memory): with several nodes on PostgreSQL another node may schedule one at any time.
- * Every write forgets the hint of its scope, so the next request looks again.
+ * (SQLite, memory): with several nodes on PostgreSQL another node may schedule one at any time,
+ * so there every request asks the database (one statement) and settles only what is due. Every
+ * write asks again before it commits, as it may have scheduled a transition; a transaction that
+ * rolls back forgets the hint.
  */
 const nextDue = new WeakMap<Store, Map<string, number>>();
 
@@ -66,20 +68,24 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         await initialiseAccountRegion(ctx);
         ctx.afterCommit(() => known.add(key));
       }
-      const hint = hints.get(key);
-      if (!useHints || hint === undefined || hint <= now.getTime()) {
+      const hint = useHints ? hints.get(key) : undefined;
+      let due = hint ?? (await nextDueAt(ctx));
+      if (due <= now.getTime()) {
         await settleTransitions(ctx);
-        if (useHints && !scope.writes) {
-          const due = await nextDueAt(ctx);
-          ctx.afterCommit(() => hints.set(key, due));
-        }
+        due = await nextDueAt(ctx);
       }
-      return fn(ctx);
+      const result = await fn(ctx);
+      if (scope.writes) due = await nextDueAt(ctx);
+      // Set while this transaction still holds the (single) connection, so hints follow commit order.
+      if (useHints) hints.set(key, due);
+      return result;
     },
     { writes: scope.writes },
-  );
-  // A write may have scheduled a transition: the next request of the scope looks again.
-  if (scope.writes) hints.delete(key);
+  ).catch((error: unknown) => {
+    // Rolled back (a DryRun, an error, a failed commit): the hint may describe what was undone.
+    if (useHints) hints.delete(key);
+    throw error;
+  });
   for (const f of pending) f();
   return result;
 }

@@ -36,6 +36,7 @@ import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allo
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
+import { listText, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
@@ -361,6 +362,12 @@ interface InterfaceParts {
   associations: Map<string, Map<string, NetworkInterfaceAssociation>>;
 }
 
+const ADDRESSES_OF = listText(
+  (ids) => `select * from "private_ip_addresses" where "network_interface_id" in (${ids}) order by "network_interface_id", "is_primary" desc, "address_int"`,
+);
+const PREFIXES_OF = listText((ids) => `select "network_interface_id", "prefix" from "ipv4_prefixes" where "network_interface_id" in (${ids}) order by "first_address"`);
+const IPV6_OF = listText((ids) => `select * from "ipv6_addresses" where "network_interface_id" in (${ids}) order by "address"`);
+
 /** Everything an interface's description needs beyond its row, for many interfaces in a few queries. */
 async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> {
   const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
@@ -368,18 +375,11 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
   const ipv6 = new Map<string, Row<'ipv6_addresses'>[]>();
   if (!ids.length) return { addresses, prefixes, ipv6, groups: new Map(), associations: new Map() };
   const [rows, groups, associations, prefixRows, ipv6Rows] = await inOrder(
-    () => tx
-      .selectFrom('private_ip_addresses')
-      .selectAll()
-      .where('network_interface_id', 'in', [...ids])
-      .orderBy('network_interface_id')
-      .orderBy('is_primary', 'desc')
-      .orderBy('address_int')
-      .execute(),
+    () => selectRows<Row<'private_ip_addresses'>>(tx, ADDRESSES_OF(ids.length), ids),
     () => groupIdentifiersOf(tx, ids),
     () => associationsOf(tx, ids),
-    () => tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).where('network_interface_id', 'in', [...ids]).orderBy('first_address').execute(),
-    () => tx.selectFrom('ipv6_addresses').selectAll().where('network_interface_id', 'in', [...ids]).orderBy('address').execute(),
+    () => selectRows<{ network_interface_id: string; prefix: string }>(tx, PREFIXES_OF(ids.length), ids),
+    () => selectRows<Row<'ipv6_addresses'>>(tx, IPV6_OF(ids.length), ids),
   );
   for (const row of ipv6Rows) {
     let list = ipv6.get(row.network_interface_id);

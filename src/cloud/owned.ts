@@ -4,10 +4,22 @@
  */
 import { Errors, type IdErrors } from '../api/ec2/errors.ts';
 import type { Database, Row } from '../store/schema.ts';
+import { selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { checkIds } from './rules/ids.ts';
 
 type OwnedTable = 'vpcs' | 'subnets' | 'instances' | 'network_interfaces' | 'internet_gateways' | 'route_tables' | 'network_acls';
+
+const byId = (table: OwnedTable) => `select * from "${table}" where "id" = ? and "account_id" = ? and "region" = ?`;
+const BY_ID: Record<OwnedTable, string> = {
+  vpcs: byId('vpcs'),
+  subnets: byId('subnets'),
+  instances: byId('instances'),
+  network_interfaces: byId('network_interfaces'),
+  internet_gateways: byId('internet_gateways'),
+  route_tables: byId('route_tables'),
+  network_acls: byId('network_acls'),
+};
 
 export async function getOwned<T extends OwnedTable & keyof Database>(
   ctx: Context,
@@ -17,13 +29,7 @@ export async function getOwned<T extends OwnedTable & keyof Database>(
 ): Promise<Row<T>> {
   if (id === undefined) throw Errors.missingParameter(parameter);
   checkIds(kind.prefix, kind.errors, [id]);
-  const row = await ctx.tx
-    .selectFrom(kind.table as 'vpcs')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
+  const row = await selectFirst<Row<T>>(ctx.tx, BY_ID[kind.table], [id, ctx.account, ctx.region]);
   if (!row) throw kind.errors.notFound(id);
-  return row as unknown as Row<T>;
+  return row;
 }

@@ -39,6 +39,7 @@ import { sql } from 'kysely';
 import { Errors } from '../api/ec2/errors.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import { describeRows, filterPredicate, type FilterSpec } from '../store/describe.ts';
+import { listText, selectRows } from '../store/sql-text.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { wildcardRegex } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
@@ -468,20 +469,20 @@ export async function groupsForInterface(
 }
 
 /** The groupSet of many network interfaces in one query, each in its position order. */
+const GROUPS_OF = listText(
+  (ids) =>
+    'select "g"."network_interface_id" as "eni", "s"."id" as "id", "s"."group_name" as "name" from "network_interface_groups" as "g" ' +
+    `inner join "security_groups" as "s" on "s"."id" = "g"."group_id" where "g"."network_interface_id" in (${ids}) order by "g"."network_interface_id", "g"."position"`,
+);
+
 export async function groupIdentifiersOf(
   tx: Tx,
   networkInterfaceIds: readonly string[],
 ): Promise<Map<string, { GroupId: string; GroupName: string }[]>> {
   const out = new Map<string, { GroupId: string; GroupName: string }[]>(networkInterfaceIds.map((id) => [id, []]));
   if (!networkInterfaceIds.length) return out;
-  const rows = await tx
-    .selectFrom('network_interface_groups')
-    .innerJoin('security_groups', 'security_groups.id', 'network_interface_groups.group_id')
-    .select(['network_interface_groups.network_interface_id as eni', 'security_groups.id as id', 'security_groups.group_name as name'])
-    .where('network_interface_groups.network_interface_id', 'in', [...new Set(networkInterfaceIds)])
-    .orderBy('network_interface_groups.network_interface_id')
-    .orderBy('network_interface_groups.position')
-    .execute();
+  const ids = [...new Set(networkInterfaceIds)];
+  const rows = await selectRows<{ eni: string; id: string; name: string }>(tx, GROUPS_OF(ids.length), ids);
   for (const row of rows) out.get(row.eni)?.push({ GroupId: row.id, GroupName: row.name });
   return out;
 }
@@ -620,13 +621,9 @@ async function rewriteGroupFilters(ctx: Context, filters: readonly Filter[] | un
 }
 
 async function groupIdsNamed(ctx: Context, names: string[]): Promise<string[]> {
-  const rows = await ctx.tx
-    .selectFrom('security_groups')
-    .select('id')
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where((eb) => filterPredicate(eb, { table: 'security_groups', spec: { name: { column: 'group_name' } } }, { Name: 'name', Values: names }))
-    .execute();
+  const params: unknown[] = [ctx.account, ctx.region];
+  const named = filterPredicate({ table: 'security_groups', spec: { name: { column: 'group_name' } } }, { Name: 'name', Values: names }, params);
+  const rows = await selectRows<{ id: string }>(ctx.tx, `select "id" from "security_groups" where "account_id" = ? and "region" = ? and ${named}`, params);
   return rows.length ? rows.map((r) => r.id) : [NO_MATCH];
 }
 

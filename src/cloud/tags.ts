@@ -15,7 +15,8 @@ import type {
 import { sql } from 'kysely';
 import { Errors } from '../api/ec2/errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
-import type { Tx } from '../store/schema.ts';
+import type { Row, Tx } from '../store/schema.ts';
+import { listText, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -90,17 +91,13 @@ export function checkTagSpecificationTypes(specs: readonly TagSpecification[] | 
   }
 }
 
+const TAGS_OF = listText((ids) => `select "resource_id", "key", "value" from "tags" where "resource_id" in (${ids}) order by "resource_id", "key"`);
+
 /** The tagSet of many resources in one query. */
 export async function tagsOf(tx: Tx, resourceIds: readonly string[]): Promise<Map<string, Tag[]>> {
   const out = new Map<string, Tag[]>();
   if (!resourceIds.length) return out;
-  const rows = await tx
-    .selectFrom('tags')
-    .select(['resource_id', 'key', 'value'])
-    .where('resource_id', 'in', [...resourceIds])
-    .orderBy('resource_id')
-    .orderBy('key')
-    .execute();
+  const rows = await selectRows<{ resource_id: string; key: string; value: string }>(tx, TAGS_OF(resourceIds.length), resourceIds);
   for (const row of rows) {
     let list = out.get(row.resource_id);
     if (!list) out.set(row.resource_id, (list = []));
@@ -185,25 +182,24 @@ function decodeTagToken(token: string): TagToken {
 export async function describeTags(ctx: Context, input: DescribeTagsRequest): Promise<DescribeTagsResult> {
   // AWS: MaxResults is 5 to 1000 (the model gives no range; unchecked, a negative one broke paging).
   checkMaxResults(input.MaxResults);
-  let query = ctx.tx
-    .selectFrom('tags')
-    .selectAll()
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region);
+  const params: unknown[] = [ctx.account, ctx.region];
+  let text = 'select * from "tags" where "account_id" = ? and "region" = ?';
   for (const filter of input.Filters ?? []) {
     if (!filter.Values?.length) continue;
-    query = query.where((eb) => filterPredicate(eb, { table: 'tags', spec: TAG_FILTERS }, filter));
+    text += ` and (${filterPredicate({ table: 'tags', spec: TAG_FILTERS }, filter, params)})`;
   }
   if (input.NextToken) {
     const t = decodeTagToken(input.NextToken);
-    query = query.where((eb) =>
-      eb.or([eb('resource_id', '>', t.r), eb.and([eb('resource_id', '=', t.r), eb('key', '>', t.k)])]),
-    );
+    text += ' and ("resource_id" > ? or ("resource_id" = ? and "key" > ?))';
+    params.push(t.r, t.r, t.k);
   }
   const max = input.MaxResults;
-  query = query.orderBy('resource_id').orderBy('key');
-  if (max) query = query.limit(max + 1);
-  const rows = await query.execute();
+  text += ' order by "resource_id", "key"';
+  if (max) {
+    text += ' limit ?';
+    params.push(max + 1);
+  }
+  const rows = await selectRows<Row<'tags'>>(ctx.tx, text, params);
   let nextToken: string | undefined;
   if (max && rows.length > max) {
     rows.length = max;

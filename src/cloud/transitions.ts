@@ -5,6 +5,7 @@
  * and region, so that what one observes is always consistent and needs no background timer
  * (and several server processes sharing one database agree).
  */
+import { selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
 import { clearAttachment, destroyInterface } from './network-interfaces.ts';
@@ -84,23 +85,27 @@ async function finishTermination(ctx: Context, instanceId: string): Promise<void
   }
 }
 
+const NEXT_DUE =
+  'select (select min("transition_at") from "instances" where "account_id" = ? and "region" = ?) as "instance", ' +
+  '(select min("attachment_transition_at") from "network_interfaces" where "account_id" = ? and "region" = ?) as "attachment", ' +
+  `(select min("terminated_at") from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated') as "terminated"`;
+
 /**
  * When the next transition of the caller's account and region comes due (an attachment or an
  * instance state ending, or a terminated instance leaving), as epoch milliseconds; Infinity
- * when nothing is scheduled.
+ * when nothing is scheduled. One statement, answered from indexes.
  */
 export async function nextDueAt(ctx: Context): Promise<number> {
-  const scope = <T extends 'instances' | 'network_interfaces'>(table: T) =>
-    ctx.tx.selectFrom(table as 'instances').where('account_id', '=', ctx.account).where('region', '=', ctx.region);
-  const instance = await scope('instances').select((eb) => eb.fn.min('transition_at').as('at')).executeTakeFirst();
-  const attachment = await ctx.tx
-    .selectFrom('network_interfaces')
-    .select((eb) => eb.fn.min('attachment_transition_at').as('at'))
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  const terminated = await scope('instances').select((eb) => eb.fn.min('terminated_at').as('at')).where('state', '=', 'terminated').executeTakeFirst();
-  const times = [instance?.at, attachment?.at].filter((t): t is string => typeof t === 'string').map((t) => Date.parse(t));
-  if (typeof terminated?.at === 'string') times.push(Date.parse(terminated.at) + ctx.config.timings.terminatedVisibleMs);
+  const { account, region } = ctx;
+  const row = await selectFirst<{ instance: string | null; attachment: string | null; terminated: string | null }>(ctx.tx, NEXT_DUE, [
+    account,
+    region,
+    account,
+    region,
+    account,
+    region,
+  ]);
+  const times = [row?.instance, row?.attachment].filter((t): t is string => typeof t === 'string').map((t) => Date.parse(t));
+  if (typeof row?.terminated === 'string') times.push(Date.parse(row.terminated) + ctx.config.timings.terminatedVisibleMs);
   return times.length ? Math.min(...times) : Number.POSITIVE_INFINITY;
 }

@@ -4,11 +4,15 @@
  *
  * EC2 filter semantics: several filters AND, several values of one filter OR; values are
  * case-sensitive and may hold `*` (any run) and `?` (one character), `\` escapes them.
+ *
+ * The SQL is written as text (see sql-text.ts): every Describe runs through here, and building it
+ * with Kysely cost more than running it. Table and column names come from the code's specs;
+ * every value the caller gave is a parameter.
  */
-import { sql, type ExpressionBuilder, type Expression, type SqlBool } from 'kysely';
 import { Errors, type IdErrors } from '../api/ec2/errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Database, Tx } from './schema.ts';
+import { placeholders, selectRows } from './sql-text.ts';
 
 export type ValueType = 'string' | 'boolean' | 'integer';
 
@@ -64,9 +68,6 @@ export interface Page<Row> {
   nextToken?: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyEb = ExpressionBuilder<any, any>;
-
 const WILDCARD = /(?<!\\)[*?]/;
 
 /** An EC2 filter value as a LIKE pattern (escape character `\`), or undefined when it has no wildcard. */
@@ -103,23 +104,31 @@ function typed(value: string, type: ValueType | undefined): string | number | un
   return value;
 }
 
-/** `column` matches any of `values` (OR), honouring wildcards on string columns. */
-function matchAny(eb: AnyEb, column: string, values: string[], type?: ValueType): Expression<SqlBool> {
+/** `"table"."column"`: names are the code's own, never the caller's. */
+const ref = (table: string, column: string) => `"${table}"."${column}"`;
+
+/**
+ * `column` matches any of `values` (OR), honouring wildcards on string columns. Returns the
+ * condition's text and appends its values to `params` in placeholder order.
+ */
+function matchAny(column: string, values: string[], type: ValueType | undefined, params: unknown[]): string {
   const exact: (string | number)[] = [];
-  const ors: Expression<SqlBool>[] = [];
+  const ors: string[] = [];
   for (const value of values) {
     const pattern = !type || type === 'string' ? likePattern(value) : undefined;
     if (pattern !== undefined) {
-      ors.push(sql<SqlBool>`${eb.ref(column)} like ${pattern} escape '\\'`);
+      ors.push(`${column} like ? escape '\\'`);
+      params.push(pattern);
       continue;
     }
     const v = typed(type === 'string' || !type ? unescapeValue(value) : value, type);
     if (v !== undefined) exact.push(v);
   }
-  if (exact.length === 1) ors.push(eb(column, '=', exact[0]));
-  else if (exact.length > 1) ors.push(eb(column, 'in', exact));
-  if (ors.length === 0) return sql<SqlBool>`1 = 0`;
-  return ors.length === 1 ? ors[0] : eb.or(ors);
+  if (exact.length === 1) ors.push(`${column} = ?`);
+  else if (exact.length > 1) ors.push(`${column} in (${placeholders(exact.length)})`);
+  params.push(...exact);
+  if (ors.length === 0) return '1 = 0';
+  return ors.length === 1 ? ors[0] : `(${ors.join(' or ')})`;
 }
 
 /*
@@ -129,57 +138,53 @@ function matchAny(eb: AnyEb, column: string, values: string[], type?: ValueType)
  * every resource of the account).
  */
 
-function tagPredicate(eb: AnyEb, table: string, idColumn: string, key: string | undefined, column: 'key' | 'value', values: string[]) {
-  return eb(
-    `${table}.${idColumn}`,
-    'in',
-    eb
-      .selectFrom('tags')
-      .select('tags.resource_id')
-      .where((t: AnyEb) => (key === undefined ? matchAny(t, `tags.${column}`, values) : t.and([t('tags.key', '=', key), matchAny(t, 'tags.value', values)]))),
-  );
+function tagPredicate(table: string, idColumn: string, key: string | undefined, column: 'key' | 'value', values: string[], params: unknown[]): string {
+  let condition: string;
+  if (key === undefined) condition = matchAny(ref('tags', column), values, undefined, params);
+  else {
+    params.push(key);
+    condition = `"tags"."key" = ? and ${matchAny(ref('tags', 'value'), values, undefined, params)}`;
+  }
+  return `${ref(table, idColumn)} in (select "tags"."resource_id" from "tags" where ${condition})`;
 }
 
-/** The SQL predicate of one EC2 filter, or an InvalidParameterValue for an unknown name. */
-export function filterPredicate(eb: AnyEb, req: Pick<DescribeRequest, 'table' | 'idColumn' | 'spec' | 'taggable' | 'tagKey'>, filter: Filter): Expression<SqlBool> {
+/**
+ * The SQL condition of one EC2 filter (its values appended to `params`), or an
+ * InvalidParameterValue for an unknown name.
+ */
+export function filterPredicate(
+  req: Pick<DescribeRequest, 'table' | 'idColumn' | 'spec' | 'taggable' | 'tagKey'>,
+  filter: Filter,
+  params: unknown[],
+): string {
   const name = filter.Name ?? '';
   const values = filter.Values ?? [];
   const table = req.table;
   const idColumn = req.idColumn ?? 'id';
   if (req.taggable) {
     const tagKey = req.tagKey ?? idColumn;
-    if (name.startsWith('tag:')) return tagPredicate(eb, table, tagKey, name.slice(4), 'value', values);
-    if (name === 'tag-key') return tagPredicate(eb, table, tagKey, undefined, 'key', values);
-    if (name === 'tag-value') return tagPredicate(eb, table, tagKey, undefined, 'value', values);
+    if (name.startsWith('tag:')) return tagPredicate(table, tagKey, name.slice(4), 'value', values, params);
+    if (name === 'tag-key') return tagPredicate(table, tagKey, undefined, 'key', values, params);
+    if (name === 'tag-value') return tagPredicate(table, tagKey, undefined, 'value', values, params);
   }
   const field = Object.hasOwn(req.spec, name) ? req.spec[name] : undefined;
   if (!field) throw Errors.invalidFilter(name);
   if (field.table === undefined) {
-    const match = matchAny(eb, `${table}.${field.column}`, values, field.type);
-    return field.whenSet ? eb.and([eb(`${table}.${field.whenSet}`, 'is not', null), match]) : match;
+    const match = matchAny(ref(table, field.column), values, field.type, params);
+    return field.whenSet ? `${ref(table, field.whenSet)} is not null and ${match}` : match;
   }
   const child: string = field.table;
-  return eb(
-    `${table}.${field.localKey ?? idColumn}`,
-    'in',
-    eb
-      .selectFrom(child)
-      .select(`${child}.${field.foreignKey}`)
-      .where((c: AnyEb) => {
-        const lookup = field.in;
-        const conds = [
-          lookup
-            ? c(
-                `${child}.${field.column}`,
-                'in',
-                c.selectFrom(lookup.table).select(`${lookup.table}.${lookup.key}`).where((l: AnyEb) => matchAny(l, `${lookup.table}.${lookup.column}`, values, lookup.type)),
-              )
-            : matchAny(c, `${child}.${field.column}`, values, field.type),
-        ];
-        for (const [col, v] of Object.entries(field.where ?? {})) conds.push(c(`${child}.${col}`, '=', v));
-        return c.and(conds);
-      }),
-  );
+  const lookup = field.in;
+  const conditions = [
+    lookup
+      ? `${ref(child, field.column)} in (select ${ref(lookup.table, lookup.key)} from "${lookup.table}" where ${matchAny(ref(lookup.table, lookup.column), values, lookup.type, params)})`
+      : matchAny(ref(child, field.column), values, field.type, params),
+  ];
+  for (const [column, value] of Object.entries(field.where ?? {})) {
+    conditions.push(`${ref(child, column)} = ?`);
+    params.push(value);
+  }
+  return `${ref(table, field.localKey ?? idColumn)} in (select ${ref(child, field.foreignKey)} from "${child}" where ${conditions.join(' and ')})`;
 }
 
 /** Every id asked for must exist in the caller's scope, filtered out or not, as on AWS. */
@@ -188,14 +193,11 @@ async function checkIdsExist(tx: Tx, req: DescribeRequest, rows: Record<string, 
   const unique = [...new Set(req.ids)];
   let found = new Set(rows.map((r) => r[idColumn]));
   if (found.size < unique.length && (req.filters?.length || req.nextToken || req.maxResults)) {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const existing = (await (tx as any)
-      .selectFrom(req.table)
-      .select(idColumn)
-      .where('account_id', '=', req.account)
-      .where('region', '=', req.region)
-      .where(idColumn, 'in', unique)
-      .execute()) as Record<string, unknown>[];
+    const existing = await selectRows<Record<string, unknown>>(
+      tx,
+      `select "${idColumn}" from "${req.table}" where "account_id" = ? and "region" = ? and "${idColumn}" in (${placeholders(unique.length)})`,
+      [req.account, req.region, ...unique],
+    );
     found = new Set(existing.map((r) => r[idColumn]));
   }
   const missing = unique.filter((id) => !found.has(id));
@@ -210,22 +212,32 @@ export async function describeRows<Row extends Record<string, unknown>>(tx: Tx, 
   const table = req.table;
   const idColumn = req.idColumn ?? 'id';
   const ids = req.ids ?? [];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  let query = (tx as any)
-    .selectFrom(table)
-    .selectAll(table)
-    .where(`${table}.account_id`, '=', req.account)
-    .where(`${table}.region`, '=', req.region);
-  for (const [column, value] of Object.entries(req.where ?? {})) query = query.where(`${table}.${column}`, '=', value);
-  if (ids.length) query = query.where(`${table}.${idColumn}`, 'in', [...new Set(ids)]);
+  const id = ref(table, idColumn);
+  const params: unknown[] = [req.account, req.region];
+  let text = `select "${table}".* from "${table}" where ${ref(table, 'account_id')} = ? and ${ref(table, 'region')} = ?`;
+  for (const [column, value] of Object.entries(req.where ?? {})) {
+    text += ` and ${ref(table, column)} = ?`;
+    params.push(value);
+  }
+  const unique = [...new Set(ids)];
+  if (unique.length) {
+    text += ` and ${id} in (${placeholders(unique.length)})`;
+    params.push(...unique);
+  }
   for (const filter of req.filters ?? []) {
     if (!filter.Values?.length) continue;
-    query = query.where((eb: AnyEb) => filterPredicate(eb, req, filter));
+    text += ` and (${filterPredicate(req, filter, params)})`;
   }
-  if (req.nextToken) query = query.where(`${table}.${idColumn}`, '>', decodePageToken(req.nextToken));
-  query = query.orderBy(`${table}.${idColumn}`);
-  if (req.maxResults) query = query.limit(req.maxResults + 1);
-  const rows = (await query.execute()) as Row[];
+  if (req.nextToken) {
+    text += ` and ${id} > ?`;
+    params.push(decodePageToken(req.nextToken));
+  }
+  text += ` order by ${id}`;
+  if (req.maxResults) {
+    text += ' limit ?';
+    params.push(req.maxResults + 1);
+  }
+  const rows = await selectRows<Row>(tx, text, params);
   if (ids.length && req.idErrors) await checkIdsExist(tx, req, rows);
   if (req.maxResults && rows.length > req.maxResults) {
     rows.length = req.maxResults;
