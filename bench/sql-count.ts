@@ -4,7 +4,7 @@
  * sends one request of each workload, and prints the count, the time, and with --sql the statements themselves. A diagnostic companion
  * of the benchmark: it changes nothing in src/.
  *
- *   npx tsx bench/sql-count.ts [--n 1000] [--sql]
+ *   npx tsx bench/sql-count.ts [--n 1000] [--sql] [--database memory|sqlite:PATH]
  */
 import Database from 'better-sqlite3';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { QueryClient, formBody, xmlValue } from './lib/client.ts';
 import { Fixture, expectOk } from './lib/fixture.ts';
 import { table } from './lib/report.ts';
 
-const { values: argv } = parseArgs({ options: { n: { type: 'string', default: '1000' }, sql: { type: 'boolean', default: false } } });
+const { values: argv } = parseArgs({ options: { n: { type: 'string', default: '1000' }, sql: { type: 'boolean', default: false }, database: { type: 'string', default: 'memory' } } });
 
 const statements: { sql: string; us: number }[] = [];
 let statementUs = 0;
@@ -50,7 +50,7 @@ for (const method of ['all', 'run', 'get'] as const) {
 
 const server = await startServer({
   port: 0,
-  database: 'memory',
+  database: argv.database,
   logLevel: 'warn',
   quotas: { networkInterfacesPerRegion: 2_000_000, vpcsPerRegion: 50, subnetsPerVpc: 1000 },
 });
@@ -93,7 +93,7 @@ try {
   await measure('unassign', formBody('UnassignPrivateIpAddresses', { NetworkInterfaceId: eni.id, 'PrivateIpAddress.1': xmlValue(assigned.body, 'privateIpAddress', at)! }));
   await measure('create', fixture.createRequest().body);
 
-  process.stdout.write(`SQL statements per request, N=${n.toLocaleString('en-US')} interfaces (memory store, in-process; times include the wrapping)\n`);
+  process.stdout.write(`SQL statements per request, N=${n.toLocaleString('en-US')} interfaces (${argv.database} store, in-process; times include the wrapping)\n`);
   process.stdout.write(table(['request', 'statements', 'distinct', 'preparing ms', 'running ms', 'request ms'], rows) + '\n');
   if (shown.length) process.stdout.write('\n' + shown.join('\n\n') + '\n');
 } finally {
