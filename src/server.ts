@@ -116,13 +116,16 @@ export async function buildServer(options: ServerOptions, store: Store, events =
     clientErrorHandler: ec2ClientErrorHandler({ requestTimeout, maxHeaderSize: http.maxHeaderSize }),
   });
 
-  // One log line per request: what was asked, how it ended, how long it took.
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ...request.ec2 },
-      'request',
-    );
-  });
+  // One log line per request: what was asked, how it ended, how long it took (only when the
+  // level shows it: the hook costs every request a promise and an object otherwise thrown away).
+  if (app.log.level === 'info' || app.log.level === 'debug' || app.log.level === 'trace') {
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, ...request.ec2 },
+        'request',
+      );
+    });
+  }
 
   await app.register(healthEndpoint, { store, startedAt });
   await app.register(ec2Endpoint, {

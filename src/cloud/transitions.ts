@@ -86,8 +86,8 @@ async function finishTermination(ctx: Context, instanceId: string): Promise<void
 }
 
 const NEXT_DUE =
-  'select (select min("transition_at") from "instances" where "account_id" = ? and "region" = ?) as "instance", ' +
-  '(select min("attachment_transition_at") from "network_interfaces" where "account_id" = ? and "region" = ?) as "attachment", ' +
+  'select (select min("transition_at") from "instances" where "account_id" = ? and "region" = ? and "transition_at" is not null) as "instance", ' +
+  '(select min("attachment_transition_at") from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" is not null) as "attachment", ' +
   `(select min("terminated_at") from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated') as "terminated"`;
 
 /**

@@ -17,7 +17,11 @@ const NEEDS_ESCAPE = /[&<>"'\r]/;
 // only an error message echoing a bad name or value can hold one: dropped rather than break the document.
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// Any character either of the above could concern: most strings hold none and are written as they are.
+const ANY_SPECIAL = /[&<>"'\r\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
 export function escapeXml(text: string): string {
+  if (!ANY_SPECIAL.test(text)) return text;
   const clean = text.replace(INVALID_XML_CHARS, '');
   return NEEDS_ESCAPE.test(clean) ? clean.replace(/[&<>"'\r]/g, (c) => ESCAPES[c]) : clean;
 }

@@ -4,6 +4,7 @@ import * as eni from './002-eni.ts';
 import * as addressing from './003-addressing.ts';
 import * as dataplane from './004-dataplane.ts';
 import * as scopedTransitions from './005-scoped-transitions.ts';
+import * as leanIndexes from './006-lean-indexes.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '003-addressing': addressing,
   '004-dataplane': dataplane,
   '005-scoped-transitions': scopedTransitions,
+  '006-lean-indexes': leanIndexes,
 };
