@@ -5,7 +5,8 @@
  * never a scan of the used addresses. The subnet's availableIpAddressCount is kept exact in
  * the same transaction.
  */
-import type { Tx } from '../store/schema.ts';
+import type { Row, Tx } from '../store/schema.ts';
+import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Ipv4Cidr } from './ipv4.ts';
 import { lastAddress } from './ipv4.ts';
 import { inOrder } from '../store/in-order.ts';
@@ -30,77 +31,69 @@ export async function initialiseSubnetRange(tx: Tx, subnetId: string, cidr: Ipv4
   return last - first + 1;
 }
 
+type FreeRange = Pick<Row<'subnet_free_ranges'>, 'first_address' | 'last_address'>;
+
+const ADJUST_COUNT = 'update "subnets" set "available_ip_address_count" = "available_ip_address_count" + ? where "id" = ?';
+
 async function adjustCount(tx: Tx, subnetId: string, delta: number): Promise<void> {
-  await tx
-    .updateTable('subnets')
-    .set((eb) => ({ available_ip_address_count: eb('available_ip_address_count', '+', delta) }))
-    .where('id', '=', subnetId)
-    .execute();
+  await execute(tx, ADJUST_COUNT, [delta, subnetId]);
 }
+
+const LOWEST_RANGE = 'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? order by "first_address" limit 1';
 
 /** Takes the lowest free address of the subnet, or undefined when the subnet is full. */
 export async function allocateAny(tx: Tx, subnetId: string): Promise<number | undefined> {
-  const range = await tx
-    .selectFrom('subnet_free_ranges')
-    .select(['first_address', 'last_address'])
-    .where('subnet_id', '=', subnetId)
-    .orderBy('first_address')
-    .limit(1)
-    .executeTakeFirst();
+  const range = await selectFirst<FreeRange>(tx, LOWEST_RANGE, [subnetId]);
   if (!range) return undefined;
   const address = Number(range.first_address);
   await takeFromRange(tx, subnetId, { first: address, last: Number(range.last_address) }, address);
   return address;
 }
 
+/** The free range starting at or below an address (the one holding it, if it is free). */
+const RANGE_AT_OR_BELOW =
+  'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? and "first_address" <= ? order by "first_address" desc limit 1';
+
 /** Takes the given address if it is free; false when it is in use or reserved. */
 export async function allocateSpecific(tx: Tx, subnetId: string, address: number): Promise<boolean> {
-  const range = await tx
-    .selectFrom('subnet_free_ranges')
-    .select(['first_address', 'last_address'])
-    .where('subnet_id', '=', subnetId)
-    .where('first_address', '<=', address)
-    .orderBy('first_address', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const range = await selectFirst<FreeRange>(tx, RANGE_AT_OR_BELOW, [subnetId, address]);
   if (!range || Number(range.last_address) < address) return false;
   await takeFromRange(tx, subnetId, { first: Number(range.first_address), last: Number(range.last_address) }, address);
   return true;
 }
 
+const MOVE_RANGE_START = 'update "subnet_free_ranges" set "first_address" = ? where "subnet_id" = ? and "first_address" = ?';
+const MOVE_RANGE_END = 'update "subnet_free_ranges" set "last_address" = ? where "subnet_id" = ? and "first_address" = ?';
+const DELETE_RANGE = 'delete from "subnet_free_ranges" where "subnet_id" = ? and "first_address" = ?';
+// listText's list holds one `?` per range; each becomes that range's row.
+const INSERT_RANGES = listText((rows) => `insert into "subnet_free_ranges" ("subnet_id", "first_address", "last_address") values ${rows.replaceAll('?', '(?, ?, ?)')}`);
+
 /** Removes [from, to] (inside `range`) from the free ranges, splitting the range as needed. */
 async function takeFromRange(tx: Tx, subnetId: string, range: { first: number; last: number }, from: number, to = from): Promise<void> {
   if (from === range.first && to < range.last) {
     // The common case, the lowest free address: one update moves the range's start.
-    await tx
-      .updateTable('subnet_free_ranges')
-      .set({ first_address: to + 1 })
-      .where('subnet_id', '=', subnetId)
-      .where('first_address', '=', range.first)
-      .execute();
+    await execute(tx, MOVE_RANGE_START, [to + 1, subnetId, range.first]);
     await adjustCount(tx, subnetId, -(to - from + 1));
     return;
   }
-  await tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnetId).where('first_address', '=', range.first).execute();
-  const pieces: { first_address: number; last_address: number }[] = [];
-  if (range.first < from) pieces.push({ first_address: range.first, last_address: from - 1 });
-  if (to < range.last) pieces.push({ first_address: to + 1, last_address: range.last });
-  if (pieces.length) await tx.insertInto('subnet_free_ranges').values(pieces.map((p) => ({ subnet_id: subnetId, ...p }))).execute();
+  await execute(tx, DELETE_RANGE, [subnetId, range.first]);
+  const pieces: [string, number, number][] = [];
+  if (range.first < from) pieces.push([subnetId, range.first, from - 1]);
+  if (to < range.last) pieces.push([subnetId, to + 1, range.last]);
+  if (pieces.length) await execute(tx, INSERT_RANGES(pieces.length), pieces.flat());
   await adjustCount(tx, subnetId, -(to - from + 1));
 }
+
+/** The free ranges of at least n addresses (last - first >= n - 1), lowest first. */
+const RANGES_OF_LENGTH =
+  'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? and "last_address" - "first_address" >= ? order by "first_address"';
 
 /**
  * Takes a free, aligned block of `size` addresses (a /28 prefix is 16), lowest first; undefined
  * when no free range holds one. Costs one pass over the ranges that are long enough.
  */
 export async function allocateBlock(tx: Tx, subnetId: string, size: number): Promise<number | undefined> {
-  const ranges = await tx
-    .selectFrom('subnet_free_ranges')
-    .select(['first_address', 'last_address'])
-    .where('subnet_id', '=', subnetId)
-    .where((eb) => eb(eb('last_address', '-', eb.ref('first_address')), '>=', size - 1))
-    .orderBy('first_address')
-    .execute();
+  const ranges = await selectRows<FreeRange>(tx, RANGES_OF_LENGTH, [subnetId, size - 1]);
   for (const r of ranges) {
     const first = Number(r.first_address);
     const last = Number(r.last_address);
@@ -115,14 +108,7 @@ export async function allocateBlock(tx: Tx, subnetId: string, size: number): Pro
 
 /** Takes a given aligned block if every address of it is free. */
 export async function allocateSpecificBlock(tx: Tx, subnetId: string, start: number, size: number): Promise<boolean> {
-  const range = await tx
-    .selectFrom('subnet_free_ranges')
-    .select(['first_address', 'last_address'])
-    .where('subnet_id', '=', subnetId)
-    .where('first_address', '<=', start)
-    .orderBy('first_address', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const range = await selectFirst<FreeRange>(tx, RANGE_AT_OR_BELOW, [subnetId, start]);
   if (!range || Number(range.last_address) < start + size - 1) return false;
   await takeFromRange(tx, subnetId, { first: Number(range.first_address), last: Number(range.last_address) }, start, start + size - 1);
   return true;
@@ -133,37 +119,25 @@ export async function releaseBlock(tx: Tx, subnetId: string, start: number, size
   for (let a = start; a < start + size; a++) await release(tx, subnetId, a);
 }
 
+const RANGE_ENDING_AT = 'select "first_address" from "subnet_free_ranges" where "subnet_id" = ? and "last_address" = ?';
+const RANGE_STARTING_AT = 'select "last_address" from "subnet_free_ranges" where "subnet_id" = ? and "first_address" = ?';
+
 /** Gives an address back, merging it with the free ranges on either side. */
 export async function release(tx: Tx, subnetId: string, address: number): Promise<void> {
   const [left, right] = await inOrder(
-    () => tx.selectFrom('subnet_free_ranges').select(['first_address']).where('subnet_id', '=', subnetId).where('last_address', '=', address - 1).executeTakeFirst(),
-    () => tx.selectFrom('subnet_free_ranges').select(['last_address']).where('subnet_id', '=', subnetId).where('first_address', '=', address + 1).executeTakeFirst(),
+    () => selectFirst<Pick<FreeRange, 'first_address'>>(tx, RANGE_ENDING_AT, [subnetId, address - 1]),
+    () => selectFirst<Pick<FreeRange, 'last_address'>>(tx, RANGE_STARTING_AT, [subnetId, address + 1]),
   );
   if (left && right) {
     // Delete the right range first: the left one then takes its end, which must stay unique.
-    await tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnetId).where('first_address', '=', address + 1).execute();
-    await tx
-      .updateTable('subnet_free_ranges')
-      .set({ last_address: Number(right.last_address) })
-      .where('subnet_id', '=', subnetId)
-      .where('first_address', '=', Number(left.first_address))
-      .execute();
+    await execute(tx, DELETE_RANGE, [subnetId, address + 1]);
+    await execute(tx, MOVE_RANGE_END, [Number(right.last_address), subnetId, Number(left.first_address)]);
   } else if (left) {
-    await tx
-      .updateTable('subnet_free_ranges')
-      .set({ last_address: address })
-      .where('subnet_id', '=', subnetId)
-      .where('first_address', '=', Number(left.first_address))
-      .execute();
+    await execute(tx, MOVE_RANGE_END, [address, subnetId, Number(left.first_address)]);
   } else if (right) {
-    await tx
-      .updateTable('subnet_free_ranges')
-      .set({ first_address: address })
-      .where('subnet_id', '=', subnetId)
-      .where('first_address', '=', address + 1)
-      .execute();
+    await execute(tx, MOVE_RANGE_START, [address, subnetId, address + 1]);
   } else {
-    await tx.insertInto('subnet_free_ranges').values({ subnet_id: subnetId, first_address: address, last_address: address }).execute();
+    await execute(tx, INSERT_RANGES(1), [subnetId, address, address]);
   }
   await adjustCount(tx, subnetId, 1);
 }
