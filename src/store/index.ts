@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { openPostgresStore } from './postgres.ts';
 import { openSqliteStore, type Durability } from './sqlite.ts';
 import type { Store } from './store.ts';
 
@@ -25,6 +24,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     return openSqliteStore({ file: url.slice('sqlite:'.length), durability: options.durability });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // Loaded only when asked for: the driver costs every embedded start tens of milliseconds.
+    const { openPostgresStore } = await import('./postgres.ts');
     return openPostgresStore({ url, poolSize: options.poolSize });
   }
   throw new Error(`unknown database URL ${JSON.stringify(url)}: expected memory, sqlite:PATH or postgres://…`);

@@ -17,8 +17,6 @@
  * 15 minutes off, or a presigned request past its expiry → RequestExpired.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Hash } from '@smithy/hash-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { Errors } from './errors.ts';
 import { credentialScope, identify, type CredentialEntry, type Identity, type IdentityOptions } from './identity.ts';
 
@@ -88,6 +86,8 @@ type Query = Record<string, string | string[]>;
 export function sigv4Authenticator(options: SigV4Options): Authenticator {
   const keys = new Map(options.credentials.map((entry) => [entry.accessKeyId, entry]));
   const now = options.now ?? Date.now;
+  // Loading starts now, in the background, so the first request does not wait for it.
+  loadSigner().catch(() => {});
   return {
     mode: 'sigv4',
     authenticate: async (request) => {
@@ -120,6 +120,7 @@ export function sigv4Authenticator(options: SigV4Options): Authenticator {
       if (declaredPayloadHash !== undefined && declaredPayloadHash !== sha256Hex(body ?? new Uint8Array())) {
         throw Errors.signatureDoesNotMatch();
       }
+      const { SignatureV4, Sha256 } = await loadSigner();
       const signer = new SignatureV4({
         credentials: { accessKeyId, secretAccessKey: entry.secretAccessKey },
         region,
@@ -157,11 +158,24 @@ export function sigv4Authenticator(options: SigV4Options): Authenticator {
   };
 }
 
-/** SHA-256 for the signer: Node's crypto, through the SDK's own hash adapter. */
-class Sha256 extends Hash {
-  constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
-    super('sha256', secret);
+let signerModule: ReturnType<typeof importSigner> | undefined;
+
+/**
+ * The SDK's signer with SHA-256 from Node's crypto (through the SDK's own hash adapter), loaded
+ * when first needed: only sigv4 mode verifies signatures, and the modules cost every start.
+ */
+function loadSigner() {
+  return (signerModule ??= importSigner());
+}
+
+async function importSigner() {
+  const [{ SignatureV4 }, { Hash }] = await Promise.all([import('@smithy/signature-v4'), import('@smithy/hash-node')]);
+  class Sha256 extends Hash {
+    constructor(secret?: ConstructorParameters<typeof Hash>[1]) {
+      super('sha256', secret);
+    }
   }
+  return { SignatureV4, Sha256 };
 }
 
 function headerClaim(authorization: readonly string[], headers: ReadonlyMap<string, string[]>): SignatureClaim {
