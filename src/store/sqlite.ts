@@ -5,8 +5,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDialectConfig } from 'kysely';
+import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './schema.ts';
+import { runDirectly, type DirectConnection } from './sql-text.ts';
 import { migrate, type Store } from './store.ts';
 
 export type Durability = 'normal' | 'full';
@@ -27,13 +28,23 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
   sqlite.pragma('busy_timeout = 5000');
   // EC2 filter values are case-sensitive; LIKE must be too, as it is on PostgreSQL.
   sqlite.pragma('case_sensitive_like = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const statements = statementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: { close: () => sqlite.close(), prepare: statements } }) });
   await migrate(db);
+  // A transaction holds the one connection from begin to commit: its SQL texts run there directly.
+  const connection: DirectConnection = {
+    all: (text, params) => statements(text).all(params),
+    run: (text, params) => statements(text).run(params).changes,
+  };
   return {
     kind: memory ? 'memory' : 'sqlite',
     location: memory ? 'memory' : path.resolve(options.file),
     db,
-    transaction: (fn) => db.transaction().execute(fn),
+    transaction: (fn) =>
+      db.transaction().execute((tx) => {
+        runDirectly(tx, connection);
+        return fn(tx);
+      }),
     close: () => db.destroy(),
   };
 }
@@ -42,25 +53,23 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store> {
 const STATEMENT_CACHE_SIZE = 512;
 
 /**
- * The database as Kysely's SQLite driver sees it, with prepared statements kept and reused by SQL
- * text: the driver prepares every statement it runs, and preparing costs more than running most
- * of ours. Least recently used statements are dropped beyond STATEMENT_CACHE_SIZE. Safe because
- * the driver runs one statement at a time to completion (`all` or `run`, never left iterating).
+ * Prepared statements kept and reused by SQL text, for Kysely's SQLite driver (which prepares
+ * every statement it runs, and preparing costs more than running most of ours) and for the SQL
+ * texts run directly. Least recently used statements are dropped beyond STATEMENT_CACHE_SIZE.
+ * Safe because every statement is run to completion (`all` or `run`, never left iterating)
+ * before the next one starts.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectConfig['database'] {
+function statementCache(sqlite: SqliteDatabase.Database): (text: string) => SqliteDatabase.Statement {
   const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(text: string) {
-      let statement = cache.get(text);
-      if (statement) {
-        cache.delete(text);
-      } else {
-        statement = sqlite.prepare(text);
-        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(text, statement);
-      return statement;
-    },
+  return (text) => {
+    let statement = cache.get(text);
+    if (statement) {
+      cache.delete(text);
+    } else {
+      statement = sqlite.prepare(text);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(text, statement);
+    return statement;
   };
 }
