@@ -39,7 +39,7 @@ import { sql } from 'kysely';
 import { Errors } from '../api/ec2/errors.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import { describeRows, filterPredicate, type FilterSpec } from '../store/describe.ts';
-import { listText, selectRows } from '../store/sql-text.ts';
+import { listText, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { wildcardRegex } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
@@ -423,15 +423,16 @@ async function targetGroup(ctx: Context, input: { GroupId?: string; GroupName?: 
   throw Errors.missingParameter('groupName or groupId');
 }
 
+const DEFAULT_GROUP_OF_VPC = 'select "id" from "security_groups" where "vpc_id" = ? and "is_vpc_default" = ?';
+
 async function defaultGroupId(ctx: Context, vpcId: string): Promise<string> {
-  const row = await ctx.tx
-    .selectFrom('security_groups')
-    .select('id')
-    .where('vpc_id', '=', vpcId)
-    .where('is_vpc_default', '=', 1)
-    .executeTakeFirstOrThrow();
+  const row = await selectFirst<Pick<Row<'security_groups'>, 'id'>>(ctx.tx, DEFAULT_GROUP_OF_VPC, [vpcId, 1]);
+  if (!row) throw new Error(`VPC ${vpcId} has no default security group`);
   return row.id;
 }
+
+/** The VPC of each of the caller's groups among some ids. */
+const GROUP_VPCS = listText((ids) => `select "id", "vpc_id" from "security_groups" where "id" in (${ids}) and "account_id" = ? and "region" = ?`);
 
 /**
  * The security groups of a network interface, validated: in the given order, de-duplicated, all
@@ -448,13 +449,7 @@ export async function groupsForInterface(
   const unique = [...new Set(groupIds)];
   checkIds('sg', Errors.groupId, unique);
   if (unique.length > ctx.config.quotas.securityGroupsPerInterface) throw Errors.securityGroupsPerInterfaceLimitExceeded();
-  const rows = await ctx.tx
-    .selectFrom('security_groups')
-    .select(['id', 'vpc_id'])
-    .where('id', 'in', unique)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .execute();
+  const rows = await selectRows<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>>(ctx.tx, GROUP_VPCS(unique.length), [...unique, ctx.account, ctx.region]);
   const vpcOf = new Map(rows.map((r) => [r.id, r.vpc_id]));
   for (const id of unique) {
     const groupVpc = vpcOf.get(id);
