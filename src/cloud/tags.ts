@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { Errors } from '../api/ec2/errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { listText, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -38,28 +38,21 @@ function validateTag(tag: Tag): { key: string; value: string } {
   return { key, value };
 }
 
+// listText's list holds one `?` per tag; each becomes that tag's row.
+const PUT_TAGS = listText(
+  (rows) =>
+    `insert into "tags" ("resource_id", "resource_type", "key", "value", "account_id", "region") values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?)')} ` +
+    'on conflict ("resource_id", "key") do update set "value" = "excluded"."value"',
+);
+const TAG_COUNT = 'select count(*) as "count" from "tags" where "resource_id" = ?';
+
 /** Writes tags on a resource the caller owns, enforcing the per-resource tag limit. */
 async function putTags(ctx: Context, resourceId: string, resourceType: string, tags: readonly Tag[]): Promise<void> {
-  const rows = tags.map(validateTag).map(({ key, value }) => ({
-    resource_id: resourceId,
-    resource_type: resourceType,
-    key,
-    value,
-    account_id: ctx.account,
-    region: ctx.region,
-  }));
+  const rows = tags.map(validateTag).map(({ key, value }) => [resourceId, resourceType, key, value, ctx.account, ctx.region]);
   if (!rows.length) return;
-  await ctx.tx
-    .insertInto('tags')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['resource_id', 'key']).doUpdateSet({ value: (eb) => eb.ref('excluded.value') }))
-    .execute();
-  const { count } = await ctx.tx
-    .selectFrom('tags')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('resource_id', '=', resourceId)
-    .executeTakeFirstOrThrow();
-  if (Number(count) > ctx.config.quotas.tagsPerResource) throw Errors.tagLimitExceeded(ctx.config.quotas.tagsPerResource);
+  await execute(ctx.tx, PUT_TAGS(rows.length), rows.flat());
+  const row = await selectFirst<{ count: number | string }>(ctx.tx, TAG_COUNT, [resourceId]);
+  if (Number(row?.count) > ctx.config.quotas.tagsPerResource) throw Errors.tagLimitExceeded(ctx.config.quotas.tagsPerResource);
 }
 
 /**
