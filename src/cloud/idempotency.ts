@@ -5,9 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { Errors } from '../api/ec2/errors.ts';
+import type { Row } from '../store/schema.ts';
+import { execute, selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 
 const MAX_TOKEN_LENGTH = 64;
+
+const TOKEN_SEEN =
+  'select "request_hash", "resource_id" from "client_tokens" where "account_id" = ? and "region" = ? and "action" = ? and "token" = ?';
+const RECORD_TOKEN =
+  'insert into "client_tokens" ("account_id", "region", "action", "token", "request_hash", "resource_id", "created_at") values (?, ?, ?, ?, ?, ?, ?)';
 
 function requestHash(input: object): string {
   const { ClientToken: _token, DryRun: _dryRun, ...rest } = input as Record<string, unknown>;
@@ -31,22 +38,12 @@ export async function idempotent<T>(
     throw Errors.invalidParameterValueFor('ClientToken', token, `A client token is at most ${MAX_TOKEN_LENGTH} ASCII characters.`);
   }
   const hash = requestHash(input);
-  const seen = await ctx.tx
-    .selectFrom('client_tokens')
-    .select(['request_hash', 'resource_id'])
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('action', '=', action)
-    .where('token', '=', token)
-    .executeTakeFirst();
+  const seen = await selectFirst<Pick<Row<'client_tokens'>, 'request_hash' | 'resource_id'>>(ctx.tx, TOKEN_SEEN, [ctx.account, ctx.region, action, token]);
   if (seen) {
     if (seen.request_hash !== hash) throw Errors.idempotentParameterMismatch(token);
     return existing(seen.resource_id);
   }
   const { id, result } = await create();
-  await ctx.tx
-    .insertInto('client_tokens')
-    .values({ account_id: ctx.account, region: ctx.region, action, token, request_hash: hash, resource_id: id, created_at: ctx.now.toISOString() })
-    .execute();
+  await execute(ctx.tx, RECORD_TOKEN, [ctx.account, ctx.region, action, token, hash, id, ctx.now.toISOString()]);
   return result;
 }
