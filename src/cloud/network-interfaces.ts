@@ -36,7 +36,7 @@ import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allo
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { listText, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
@@ -157,6 +157,13 @@ export async function takeAddresses(ctx: Context, subnet: Row<'subnets'>, reques
   return taken;
 }
 
+// listText's list holds one `?` per address; each becomes that address's row.
+const INSERT_ADDRESSES = listText(
+  (rows) =>
+    'insert into "private_ip_addresses" ("vpc_id", "address_int", "address", "subnet_id", "network_interface_id", "is_primary", "account_id", "region") ' +
+    `values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
+);
+
 /** Records addresses taken for an interface. */
 export async function recordAddresses(
   ctx: Context,
@@ -165,28 +172,26 @@ export async function recordAddresses(
   addresses: readonly { address: number; primary: boolean }[],
 ): Promise<void> {
   if (!addresses.length) return;
-  await ctx.tx
-    .insertInto('private_ip_addresses')
-    .values(
-      addresses.map(({ address, primary }) => ({
-        vpc_id: eni.vpc_id,
-        address_int: address,
-        address: formatIpv4(address),
-        subnet_id: subnetId,
-        network_interface_id: eni.id,
-        is_primary: primary ? 1 : 0,
-        account_id: ctx.account,
-        region: ctx.region,
-      })),
-    )
-    .execute();
+  const values = addresses.flatMap(({ address, primary }) => [
+    eni.vpc_id,
+    address,
+    formatIpv4(address),
+    subnetId,
+    eni.id,
+    primary ? 1 : 0,
+    ctx.account,
+    ctx.region,
+  ]);
+  await execute(ctx.tx, INSERT_ADDRESSES(addresses.length), values);
 }
+
+const INTERFACE_WITH_MAC = 'select "id" from "network_interfaces" where "mac_address" = ?';
 
 async function uniqueMacAddress(tx: Tx): Promise<string> {
   // 40 random bits: a clash is rare, but the MAC must be unique across the whole server.
   for (;;) {
     const mac = newMacAddress();
-    const clash = await tx.selectFrom('network_interfaces').select('id').where('mac_address', '=', mac).executeTakeFirst();
+    const clash = await selectFirst<Pick<InterfaceRow, 'id'>>(tx, INTERFACE_WITH_MAC, [mac]);
     if (!clash) return mac;
   }
 }
@@ -200,6 +205,16 @@ function checkDescription(name: string, text: string | undefined): void {
     throw Errors.invalidParameterValueFor(name, text, `The description is at most ${MAX_DESCRIPTION} characters.`);
   }
 }
+
+const INSERT_INTERFACE =
+  'insert into "network_interfaces" ("id", "account_id", "region", "vpc_id", "subnet_id", "availability_zone", "availability_zone_id", "description", ' +
+  '"mac_address", "private_ip_address", "private_dns_name", "status", "client_token", "source_dest_check", "interface_type", "requester_managed", ' +
+  '"requester_id", "map_public_ip", "created_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INTERFACE_BY_ID = 'select * from "network_interfaces" where "id" = ?';
+// listText's list holds one `?` per group; each becomes that group's row.
+const INSERT_INTERFACE_GROUPS = listText(
+  (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows.replaceAll('?', '(?, ?, ?)')}`,
+);
 
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
   checkDescription('Description', spec.description);
@@ -220,36 +235,35 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   const primary = spec.primaryAddress !== undefined ? explicit[0] : automatic[0];
   const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
   const primaryText = formatIpv4(primary);
-  await ctx.tx
-    .insertInto('network_interfaces')
-    .values({
-      id,
-      account_id: ctx.account,
-      region: ctx.region,
-      vpc_id: subnet.vpc_id,
-      subnet_id: subnet.id,
-      availability_zone: subnet.availability_zone,
-      availability_zone_id: subnet.availability_zone_id,
-      description: spec.description ?? '',
-      mac_address: await uniqueMacAddress(ctx.tx),
-      private_ip_address: primaryText,
-      private_dns_name: privateDnsName(ctx.region, primaryText),
-      status: 'available',
-      client_token: spec.clientToken ?? null,
-      source_dest_check: 1,
-      interface_type: spec.interfaceType ?? 'interface',
-      requester_managed: 0,
-      requester_id: null,
-      map_public_ip: subnet.map_public_ip_on_launch,
-      created_at: ctx.now.toISOString(),
-    })
-    .execute();
+  const mac = await uniqueMacAddress(ctx.tx);
+  await execute(ctx.tx, INSERT_INTERFACE, [
+    id,
+    ctx.account,
+    ctx.region,
+    subnet.vpc_id,
+    subnet.id,
+    subnet.availability_zone,
+    subnet.availability_zone_id,
+    spec.description ?? '',
+    mac,
+    primaryText,
+    privateDnsName(ctx.region, primaryText),
+    'available',
+    spec.clientToken ?? null,
+    1, // source_dest_check
+    spec.interfaceType ?? 'interface',
+    0, // requester_managed
+    null, // requester_id
+    subnet.map_public_ip_on_launch,
+    ctx.now.toISOString(),
+  ]);
   await recordAddresses(ctx, { id, vpc_id: subnet.vpc_id }, subnet.id, [
     { address: primary, primary: true },
     ...others.map((address) => ({ address, primary: false })),
   ]);
   if (spec.ipv4Prefixes?.length || spec.ipv4PrefixCount) {
-    const eni = await ctx.tx.selectFrom('network_interfaces').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const eni = await selectFirst<InterfaceRow>(ctx.tx, INTERFACE_BY_ID, [id]);
+    if (!eni) throw new Error(`interface ${id} vanished while being created`);
     await assignIpv4Prefixes(ctx, eni, subnet, spec.ipv4Prefixes ?? [], spec.ipv4PrefixCount ?? 0);
   }
   const ipv6 = {
@@ -265,10 +279,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     }
     await assignIpv6(ctx, { id, vpc_id: subnet.vpc_id }, subnet, ipv6);
   }
-  await ctx.tx
-    .insertInto('network_interface_groups')
-    .values(groups.map((group_id, position) => ({ network_interface_id: id, group_id, position })))
-    .execute();
+  await execute(ctx.tx, INSERT_INTERFACE_GROUPS(groups.length), groups.flatMap((groupId, position) => [id, groupId, position]));
   ctx.emit({ type: 'network-interface.created', networkInterfaceId: id, subnetId: subnet.id, vpcId: subnet.vpc_id, privateIpAddress: primaryText });
   return id;
 }
@@ -586,6 +597,9 @@ export function typeOf(instance: Pick<InstanceRow, 'instance_type'>): InstanceTy
   return info;
 }
 
+const SLOTS_OF_INSTANCE = 'select "device_index", "network_card_index" from "network_interfaces" where "instance_id" = ?';
+const IPV6_COUNT_OF_INTERFACE = 'select count(*) as "n" from "ipv6_addresses" where "network_interface_id" = ?';
+
 /**
  * Checks AWS's attachment rules for putting `eni` on `instance` at the given slot: same zone,
  * a free device index, the type's interface limits (in total and per network card), and the
@@ -606,11 +620,7 @@ export async function checkAttachment(
   if (!card) {
     throw Errors.invalidParameterValue(`Network card index ${slot.networkCardIndex} is not valid for instance type ${type.name}.`);
   }
-  const attached = await ctx.tx
-    .selectFrom('network_interfaces')
-    .select(['device_index', 'network_card_index'])
-    .where('instance_id', '=', instance.id)
-    .execute();
+  const attached = await selectRows<Pick<InterfaceRow, 'device_index' | 'network_card_index'>>(ctx.tx, SLOTS_OF_INSTANCE, [instance.id]);
   if (attached.some((a) => a.device_index === slot.deviceIndex && a.network_card_index === slot.networkCardIndex)) {
     throw Errors.invalidParameterValue(`Instance '${instance.id}' already has an interface attached at device index '${slot.deviceIndex}'.`);
   }
@@ -623,17 +633,18 @@ export async function checkAttachment(
       `Network interface ${eni.id} has ${addresses} private IPv4 addresses; instance type ${type.name} allows ${type.ipv4AddressesPerInterface} per interface.`,
     );
   }
-  const { n: ipv6 } = await ctx.tx
-    .selectFrom('ipv6_addresses')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('network_interface_id', '=', eni.id)
-    .executeTakeFirstOrThrow();
-  if (Number(ipv6) > type.ipv6AddressesPerInterface) {
+  const ipv6 = Number((await selectFirst<{ n: number | string }>(ctx.tx, IPV6_COUNT_OF_INTERFACE, [eni.id]))?.n ?? 0);
+  if (ipv6 > type.ipv6AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${ipv6} IPv6 addresses; instance type ${type.name} allows ${type.ipv6AddressesPerInterface} per interface.`,
     );
   }
 }
+
+// Guarded so that two concurrent attaches of one interface cannot both win.
+const ATTACH_INTERFACE =
+  'update "network_interfaces" set "attachment_id" = ?, "instance_id" = ?, "device_index" = ?, "network_card_index" = ?, "attach_time" = ?, ' +
+  '"delete_on_termination" = ?, "attachment_status" = ?, "attachment_transition_at" = ?, "status" = ? where "id" = ? and "attachment_id" is null';
 
 /** Records the attachment (status `attaching` until the configured delay has passed). */
 export async function attachInterface(
@@ -644,24 +655,19 @@ export async function attachInterface(
 ): Promise<string> {
   const attachmentId = newId('eni-attach');
   const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.attachingMs).toISOString();
-  const { numUpdatedRows } = await ctx.tx
-    .updateTable('network_interfaces')
-    .set({
-      attachment_id: attachmentId,
-      instance_id: instanceId,
-      device_index: slot.deviceIndex,
-      network_card_index: slot.networkCardIndex,
-      attach_time: ctx.now.toISOString(),
-      delete_on_termination: slot.deleteOnTermination ? 1 : 0,
-      attachment_status: 'attaching',
-      attachment_transition_at: settleAt,
-      status: 'in-use',
-    })
-    .where('id', '=', eni.id)
-    // Guarded so that two concurrent attaches of one interface cannot both win.
-    .where('attachment_id', 'is', null)
-    .executeTakeFirst();
-  if (Number(numUpdatedRows) !== 1) throw Errors.networkInterfaceInUse(eni.id);
+  const updated = await execute(ctx.tx, ATTACH_INTERFACE, [
+    attachmentId,
+    instanceId,
+    slot.deviceIndex,
+    slot.networkCardIndex,
+    ctx.now.toISOString(),
+    slot.deleteOnTermination ? 1 : 0,
+    'attaching',
+    settleAt,
+    'in-use',
+    eni.id,
+  ]);
+  if (updated !== 1) throw Errors.networkInterfaceInUse(eni.id);
   ctx.emit({ type: 'network-interface.attaching', networkInterfaceId: eni.id, instanceId, attachmentId, deviceIndex: slot.deviceIndex });
   return attachmentId;
 }
@@ -682,31 +688,23 @@ export async function attachNetworkInterface(ctx: Context, input: AttachNetworkI
   return { AttachmentId: attachmentId, NetworkCardIndex: slot.networkCardIndex };
 }
 
+const INTERFACE_BY_ATTACHMENT = 'select * from "network_interfaces" where "attachment_id" = ? and "account_id" = ? and "region" = ?';
+
 async function getByAttachment(ctx: Context, attachmentId: string | undefined): Promise<InterfaceRow> {
   if (attachmentId === undefined) throw Errors.missingParameter('AttachmentId');
   checkIds('eni-attach', Errors.attachmentId, [attachmentId]);
-  const row = await ctx.tx
-    .selectFrom('network_interfaces')
-    .selectAll()
-    .where('attachment_id', '=', attachmentId)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
+  const row = await selectFirst<InterfaceRow>(ctx.tx, INTERFACE_BY_ATTACHMENT, [attachmentId, ctx.account, ctx.region]);
   if (!row) throw Errors.attachmentId.notFound(attachmentId);
   return row;
 }
 
+const START_DETACHING = 'update "network_interfaces" set "attachment_status" = ?, "attachment_transition_at" = ? where "id" = ?';
+
 /** Starts detaching (status `detaching` until the configured delay has passed). */
 export async function detachInterface(ctx: Context, eni: InterfaceRow): Promise<void> {
   if (eni.attachment_status === 'detaching') return;
-  await ctx.tx
-    .updateTable('network_interfaces')
-    .set({
-      attachment_status: 'detaching',
-      attachment_transition_at: new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString(),
-    })
-    .where('id', '=', eni.id)
-    .execute();
+  const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString();
+  await execute(ctx.tx, START_DETACHING, ['detaching', settleAt, eni.id]);
   ctx.emit({ type: 'network-interface.detaching', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
 }
 
@@ -800,25 +798,16 @@ export async function resetNetworkInterfaceAttribute(ctx: Context, input: ResetN
   return {};
 }
 
+const ATTACHMENT_OF_INTERFACE = 'select "instance_id", "attachment_id" from "network_interfaces" where "id" = ?';
+const CLEAR_ATTACHMENT =
+  'update "network_interfaces" set "attachment_id" = null, "instance_id" = null, "device_index" = null, "network_card_index" = null, ' +
+  '"attach_time" = null, "delete_on_termination" = null, "attachment_status" = null, "attachment_transition_at" = null, "status" = ? where "id" = ?';
+
 /** Ends an attachment: the interface becomes available again, keeping everything else. */
 export async function clearAttachment(ctx: Context, eniId: string): Promise<void> {
-  const before = await ctx.tx.selectFrom('network_interfaces').select(['instance_id', 'attachment_id']).where('id', '=', eniId).executeTakeFirst();
+  const before = await selectFirst<Pick<InterfaceRow, 'instance_id' | 'attachment_id'>>(ctx.tx, ATTACHMENT_OF_INTERFACE, [eniId]);
   ctx.emit({ type: 'network-interface.detached', networkInterfaceId: eniId, instanceId: before?.instance_id, attachmentId: before?.attachment_id });
-  await ctx.tx
-    .updateTable('network_interfaces')
-    .set({
-      attachment_id: null,
-      instance_id: null,
-      device_index: null,
-      network_card_index: null,
-      attach_time: null,
-      delete_on_termination: null,
-      attachment_status: null,
-      attachment_transition_at: null,
-      status: 'available',
-    })
-    .where('id', '=', eniId)
-    .execute();
+  await execute(ctx.tx, CLEAR_ATTACHMENT, ['available', eniId]);
 }
 
 /**
