@@ -18,6 +18,7 @@ import { Ec2Error, Errors } from '../api/ec2/errors.ts';
 import { allocateBlock, allocateSpecificBlock, release, releaseBlock } from '../ipam/allocator.ts';
 import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';
+import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
 import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, recordAddresses, takeAddresses, typeOf } from './network-interfaces.ts';
@@ -29,21 +30,35 @@ type InterfaceRow = Row<'network_interfaces'>;
 /** AWS delegates IPv4 prefixes as /28 blocks. */
 export const IPV4_PREFIX_SIZE = 16;
 
+type Count = { n: number | string };
+const ADDRESS_COUNT_OF_INTERFACE = 'select count(*) as "n" from "private_ip_addresses" where "network_interface_id" = ?';
+const PREFIX_COUNT_OF_INTERFACE = 'select count(*) as "n" from "ipv4_prefixes" where "network_interface_id" = ?';
+
 /** How many IPv4 slots an interface uses: its addresses plus one per prefix. */
 export async function ipv4SlotsUsed(ctx: Context, eniId: string): Promise<number> {
   const [addresses, prefixes] = await inOrder(
-    () => ctx.tx.selectFrom('private_ip_addresses').select((eb) => eb.fn.countAll<number>().as('n')).where('network_interface_id', '=', eniId).executeTakeFirstOrThrow(),
-    () => ctx.tx.selectFrom('ipv4_prefixes').select((eb) => eb.fn.countAll<number>().as('n')).where('network_interface_id', '=', eniId).executeTakeFirstOrThrow(),
+    () => selectFirst<Count>(ctx.tx, ADDRESS_COUNT_OF_INTERFACE, [eniId]),
+    () => selectFirst<Count>(ctx.tx, PREFIX_COUNT_OF_INTERFACE, [eniId]),
   );
-  return Number(addresses.n) + Number(prefixes.n);
+  return Number(addresses?.n ?? 0) + Number(prefixes?.n ?? 0);
 }
+
+const INSTANCE_TYPE_OF = 'select "instance_type" from "instances" where "id" = ?';
 
 /** The IPv4 slots an interface may have: its instance type's limit while attached. */
 async function ipv4SlotLimit(ctx: Context, eni: InterfaceRow): Promise<number> {
   if (!eni.instance_id) return MAX_IPV4_PER_INTERFACE;
-  const instance = await ctx.tx.selectFrom('instances').select('instance_type').where('id', '=', eni.instance_id).executeTakeFirstOrThrow();
+  const instance = await selectFirst<Pick<Row<'instances'>, 'instance_type'>>(ctx.tx, INSTANCE_TYPE_OF, [eni.instance_id]);
+  if (!instance) throw new Error(`interface ${eni.id} is attached to ${eni.instance_id}, which does not exist`);
   return typeOf(instance).ipv4AddressesPerInterface;
 }
+
+// listText's list holds one `?` per prefix; each becomes that prefix's row.
+const INSERT_PREFIXES = listText(
+  (rows) =>
+    'insert into "ipv4_prefixes" ("vpc_id", "first_address", "prefix", "subnet_id", "network_interface_id", "account_id", "region") ' +
+    `values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?, ?)')}`,
+);
 
 /** Delegates /28 prefixes to an interface: the given ones, then `count` more. */
 export async function assignIpv4Prefixes(ctx: Context, eni: InterfaceRow, subnet: Row<'subnets'>, requested: readonly string[], count: number): Promise<string[]> {
@@ -67,45 +82,37 @@ export async function assignIpv4Prefixes(ctx: Context, eni: InterfaceRow, subnet
     starts.push(start);
   }
   if (starts.length) {
-    await ctx.tx
-      .insertInto('ipv4_prefixes')
-      .values(
-        starts.map((start) => ({
-          vpc_id: eni.vpc_id,
-          first_address: start,
-          prefix: `${formatIpv4(start)}/28`,
-          subnet_id: subnet.id,
-          network_interface_id: eni.id,
-          account_id: ctx.account,
-          region: ctx.region,
-        })),
-      )
-      .execute();
+    const values = starts.flatMap((start) => [eni.vpc_id, start, `${formatIpv4(start)}/28`, subnet.id, eni.id, ctx.account, ctx.region]);
+    await execute(ctx.tx, INSERT_PREFIXES(starts.length), values);
   }
   return starts.map((start) => `${formatIpv4(start)}/28`);
 }
 
+const PREFIXES_OF_INTERFACE = 'select * from "ipv4_prefixes" where "network_interface_id" = ?';
+const SOME_PREFIXES_OF_INTERFACE = listText((prefixes) => `select * from "ipv4_prefixes" where "network_interface_id" = ? and "prefix" in (${prefixes})`);
+const DELETE_PREFIX = 'delete from "ipv4_prefixes" where "vpc_id" = ? and "first_address" = ?';
+
 /** Releases all the prefixes of an interface, or the given ones. */
 export async function releaseIpv4Prefixes(ctx: Context, eniId: string, prefixes?: readonly string[]): Promise<void> {
-  let query = ctx.tx.selectFrom('ipv4_prefixes').selectAll().where('network_interface_id', '=', eniId);
-  if (prefixes) query = query.where('prefix', 'in', [...prefixes]);
-  const rows = await query.execute();
+  if (prefixes?.length === 0) return;
+  const rows = prefixes
+    ? await selectRows<Row<'ipv4_prefixes'>>(ctx.tx, SOME_PREFIXES_OF_INTERFACE(prefixes.length), [eniId, ...prefixes])
+    : await selectRows<Row<'ipv4_prefixes'>>(ctx.tx, PREFIXES_OF_INTERFACE, [eniId]);
   for (const row of rows) {
-    await ctx.tx.deleteFrom('ipv4_prefixes').where('vpc_id', '=', row.vpc_id).where('first_address', '=', row.first_address).execute();
+    await execute(ctx.tx, DELETE_PREFIX, [row.vpc_id, row.first_address]);
     await releaseBlock(ctx.tx, row.subnet_id, Number(row.first_address), IPV4_PREFIX_SIZE);
   }
 }
+
+const ADDRESS_IN_VPC = 'select * from "private_ip_addresses" where "vpc_id" = ? and "address" = ?';
+const MOVE_ADDRESS = 'update "private_ip_addresses" set "network_interface_id" = ? where "vpc_id" = ? and "address_int" = ?';
+const MOVE_PUBLIC_ADDRESS = 'update "public_addresses" set "network_interface_id" = ? where "network_interface_id" = ? and "private_ip_address" = ?';
 
 /** Moves secondary addresses held by other interfaces of the subnet to `eni` (AllowReassignment). */
 async function reassign(ctx: Context, eni: InterfaceRow, addresses: readonly string[]): Promise<string[]> {
   const moved: string[] = [];
   for (const address of addresses) {
-    const holder = await ctx.tx
-      .selectFrom('private_ip_addresses')
-      .selectAll()
-      .where('vpc_id', '=', eni.vpc_id)
-      .where('address', '=', address)
-      .executeTakeFirst();
+    const holder = await selectFirst<Row<'private_ip_addresses'>>(ctx.tx, ADDRESS_IN_VPC, [eni.vpc_id, address]);
     if (!holder) continue;
     if (holder.network_interface_id === eni.id) {
       throw Errors.invalidParameterValue(`Address ${address} is already assigned to network interface ${eni.id}.`);
@@ -114,19 +121,9 @@ async function reassign(ctx: Context, eni: InterfaceRow, addresses: readonly str
     if (holder.is_primary === 1 || holder.subnet_id !== eni.subnet_id) {
       throw Errors.invalidParameterValue(`Address ${address} is the primary address of ${holder.network_interface_id} or in another subnet, and cannot be reassigned.`);
     }
-    await ctx.tx
-      .updateTable('private_ip_addresses')
-      .set({ network_interface_id: eni.id })
-      .where('vpc_id', '=', holder.vpc_id)
-      .where('address_int', '=', holder.address_int)
-      .execute();
+    await execute(ctx.tx, MOVE_ADDRESS, [eni.id, holder.vpc_id, holder.address_int]);
     // The Elastic IP on the address moves with it.
-    await ctx.tx
-      .updateTable('public_addresses')
-      .set({ network_interface_id: eni.id })
-      .where('network_interface_id', '=', holder.network_interface_id)
-      .where('private_ip_address', '=', address)
-      .execute();
+    await execute(ctx.tx, MOVE_PUBLIC_ADDRESS, [eni.id, holder.network_interface_id, address]);
     moved.push(address);
   }
   return moved;
@@ -178,6 +175,10 @@ async function takeSecondaries(ctx: Context, eni: InterfaceRow, subnet: Row<'sub
   }
 }
 
+const HELD_PREFIXES = listText((prefixes) => `select "prefix" from "ipv4_prefixes" where "network_interface_id" = ? and "prefix" in (${prefixes})`);
+const HELD_ADDRESSES = listText((addresses) => `select * from "private_ip_addresses" where "network_interface_id" = ? and "address" in (${addresses})`);
+const DELETE_ADDRESS = 'delete from "private_ip_addresses" where "vpc_id" = ? and "address_int" = ?';
+
 export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPrivateIpAddressesRequest): Promise<Record<string, never>> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
   const addresses = input.PrivateIpAddresses ?? [];
@@ -187,25 +188,20 @@ export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPr
     throw Errors.invalidParameterCombination('Specify either private IP addresses or IPv4 prefixes, not both.');
   }
   if (prefixes.length) {
-    const held = await ctx.tx.selectFrom('ipv4_prefixes').select('prefix').where('network_interface_id', '=', eni.id).where('prefix', 'in', prefixes).execute();
+    const held = await selectRows<Pick<Row<'ipv4_prefixes'>, 'prefix'>>(ctx.tx, HELD_PREFIXES(prefixes.length), [eni.id, ...prefixes]);
     const missing = prefixes.filter((p) => !held.some((h) => h.prefix === p));
     if (missing.length) throw Errors.invalidParameterValue(`Some of the specified prefixes are not assigned to interface ${eni.id}: ${missing.join(', ')}`);
     await releaseIpv4Prefixes(ctx, eni.id, prefixes);
     return {};
   }
-  const rows = await ctx.tx
-    .selectFrom('private_ip_addresses')
-    .selectAll()
-    .where('network_interface_id', '=', eni.id)
-    .where('address', 'in', addresses)
-    .execute();
+  const rows = await selectRows<Row<'private_ip_addresses'>>(ctx.tx, HELD_ADDRESSES(addresses.length), [eni.id, ...addresses]);
   const missing = addresses.filter((a) => !rows.some((r) => r.address === a));
   if (missing.length) throw Errors.invalidParameterValue(`Some of the specified addresses are not assigned to interface ${eni.id}: ${missing.join(', ')}`);
   // AWS: the primary private IPv4 address can never be unassigned.
   if (rows.some((r) => r.is_primary === 1)) throw Errors.invalidParameterValue(`The primary private IP address of ${eni.id} cannot be unassigned.`);
   await unmapInterface(ctx, eni.id, addresses);
   for (const row of rows) {
-    await ctx.tx.deleteFrom('private_ip_addresses').where('vpc_id', '=', row.vpc_id).where('address_int', '=', row.address_int).execute();
+    await execute(ctx.tx, DELETE_ADDRESS, [row.vpc_id, row.address_int]);
     await release(ctx.tx, row.subnet_id, Number(row.address_int));
   }
   return {};
