@@ -26,7 +26,7 @@ import { Errors } from '../api/ec2/errors.ts';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, containsAddress, sizeOf } from '../ipam/ipv4.ts';
 import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { listText, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
 import { checkIds, newId } from './rules/ids.ts';
@@ -92,28 +92,33 @@ async function addressOnPrivateIp(tx: Tx, eniId: string, privateIp: string): Pro
     .executeTakeFirst();
 }
 
+const DELETE_PUBLIC_ADDRESS = 'delete from "public_addresses" where "public_ip" = ?';
+const DISASSOCIATE_PUBLIC_ADDRESS =
+  'update "public_addresses" set "association_id" = null, "previous_association_id" = ?, "network_interface_id" = null, "private_ip_address" = null, "vpc_id" = null ' +
+  'where "public_ip" = ?';
+
 /** Removes a public address from its private address: an Elastic IP stays allocated, an automatic one is gone. */
 export async function unmap(ctx: Context, row: Pick<AddressRow, 'public_ip' | 'kind' | 'association_id' | 'network_interface_id'>): Promise<void> {
   ctx.emit({ type: 'address.disassociated', publicIp: row.public_ip, networkInterfaceId: row.network_interface_id, kind: row.kind });
   if (row.kind === 'auto') {
-    await ctx.tx.deleteFrom('public_addresses').where('public_ip', '=', row.public_ip).execute();
+    await execute(ctx.tx, DELETE_PUBLIC_ADDRESS, [row.public_ip]);
     return;
   }
-  await ctx.tx
-    .updateTable('public_addresses')
-    .set({ association_id: null, previous_association_id: row.association_id, network_interface_id: null, private_ip_address: null, vpc_id: null })
-    .where('public_ip', '=', row.public_ip)
-    .execute();
+  await execute(ctx.tx, DISASSOCIATE_PUBLIC_ADDRESS, [row.association_id, row.public_ip]);
 }
+
+const PUBLIC_ADDRESSES_OF_INTERFACE = 'select * from "public_addresses" where "network_interface_id" = ?';
+const PUBLIC_ADDRESSES_ON_PRIVATE_IPS = listText(
+  (ips) => `select * from "public_addresses" where "network_interface_id" = ? and "private_ip_address" in (${ips})`,
+);
 
 /** Unmaps every public address of an interface (it is being deleted), or of some of its private addresses. */
 export async function unmapInterface(ctx: Context, eniId: string, privateIps?: readonly string[]): Promise<void> {
-  let query = ctx.tx.selectFrom('public_addresses').selectAll().where('network_interface_id', '=', eniId);
-  if (privateIps) {
-    if (!privateIps.length) return;
-    query = query.where('private_ip_address', 'in', [...privateIps]);
-  }
-  for (const row of await query.execute()) await unmap(ctx, row);
+  if (privateIps && !privateIps.length) return;
+  const rows = privateIps
+    ? await selectRows<AddressRow>(ctx.tx, PUBLIC_ADDRESSES_ON_PRIVATE_IPS(privateIps.length), [eniId, ...privateIps])
+    : await selectRows<AddressRow>(ctx.tx, PUBLIC_ADDRESSES_OF_INTERFACE, [eniId]);
+  for (const row of rows) await unmap(ctx, row);
 }
 
 /** Public addresses by interface and private address, for describing many interfaces at once. */
