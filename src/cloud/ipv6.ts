@@ -37,6 +37,7 @@ import {
   type Ipv6Cidr,
 } from '../ipam/ipv6.ts';
 import type { Row } from '../store/schema.ts';
+import { execute, listText, selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
 import { addIpv6AclRules } from './network-acls.ts';
@@ -237,6 +238,14 @@ export async function checkIpv6Room(ctx: Context, eni: Pick<InterfaceRow, 'id' |
  * Assigns IPv6 addresses (the given ones, then `count` random ones) and `prefixCount` random /80
  * prefixes (or the given ones) to an interface; returns what was assigned.
  */
+const IPV6_IN_VPC = 'select "address" from "ipv6_addresses" where "vpc_id" = ? and "address" = ?';
+// listText's list holds one `?` per address; each becomes that address's row.
+const INSERT_IPV6 = listText(
+  (rows) =>
+    'insert into "ipv6_addresses" ("address", "kind", "vpc_id", "subnet_id", "network_interface_id", "is_primary", "account_id", "region") ' +
+    `values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
+);
+
 export async function assignIpv6(
   ctx: Context,
   eni: Pick<InterfaceRow, 'id' | 'vpc_id'>,
@@ -246,7 +255,7 @@ export async function assignIpv6(
   const block = subnetBlock(subnet);
   const rows: { address: string; kind: 'address' | 'prefix' }[] = [];
   const free = async (address: string) =>
-    !(await ctx.tx.selectFrom('ipv6_addresses').select('address').where('vpc_id', '=', eni.vpc_id).where('address', '=', address).executeTakeFirst()) &&
+    !(await selectFirst<Pick<Row<'ipv6_addresses'>, 'address'>>(ctx.tx, IPV6_IN_VPC, [eni.vpc_id, address])) &&
     !rows.some((r) => r.address === address);
   for (const text of request.addresses) {
     const value = parseIpv6(text);
@@ -281,10 +290,8 @@ export async function assignIpv6(
     rows.push({ address: prefix, kind: 'prefix' });
   }
   if (rows.length) {
-    await ctx.tx
-      .insertInto('ipv6_addresses')
-      .values(rows.map((r) => ({ ...r, vpc_id: eni.vpc_id, subnet_id: subnet.id, network_interface_id: eni.id, is_primary: 0, account_id: ctx.account, region: ctx.region })))
-      .execute();
+    const values = rows.flatMap((r) => [r.address, r.kind, eni.vpc_id, subnet.id, eni.id, 0, ctx.account, ctx.region]);
+    await execute(ctx.tx, INSERT_IPV6(rows.length), values);
   }
   return { addresses: rows.filter((r) => r.kind === 'address').map((r) => r.address), prefixes: rows.filter((r) => r.kind === 'prefix').map((r) => r.address) };
 }
