@@ -37,7 +37,7 @@ import {
   type Ipv6Cidr,
 } from '../ipam/ipv6.ts';
 import type { Row } from '../store/schema.ts';
-import { execute, listText, selectFirst } from '../store/sql-text.ts';
+import { execute, selectFirst, rowsText } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
 import { addIpv6AclRules } from './network-acls.ts';
@@ -239,11 +239,11 @@ export async function checkIpv6Room(ctx: Context, eni: Pick<InterfaceRow, 'id' |
  * prefixes (or the given ones) to an interface; returns what was assigned.
  */
 const IPV6_IN_VPC = 'select "address" from "ipv6_addresses" where "vpc_id" = ? and "address" = ?';
-// listText's list holds one `?` per address; each becomes that address's row.
-const INSERT_IPV6 = listText(
+const INSERT_IPV6 = rowsText(
+  8,
   (rows) =>
     'insert into "ipv6_addresses" ("address", "kind", "vpc_id", "subnet_id", "network_interface_id", "is_primary", "account_id", "region") ' +
-    `values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
+    `values ${rows}`,
 );
 
 export async function assignIpv6(

@@ -36,7 +36,7 @@ import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allo
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
@@ -157,11 +157,11 @@ export async function takeAddresses(ctx: Context, subnet: Row<'subnets'>, reques
   return taken;
 }
 
-// listText's list holds one `?` per address; each becomes that address's row.
-const INSERT_ADDRESSES = listText(
+const INSERT_ADDRESSES = rowsText(
+  8,
   (rows) =>
     'insert into "private_ip_addresses" ("vpc_id", "address_int", "address", "subnet_id", "network_interface_id", "is_primary", "account_id", "region") ' +
-    `values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?, ?, ?)')}`,
+    `values ${rows}`,
 );
 
 /** Records addresses taken for an interface. */
@@ -211,9 +211,7 @@ const INSERT_INTERFACE =
   '"mac_address", "private_ip_address", "private_dns_name", "status", "client_token", "source_dest_check", "interface_type", "requester_managed", ' +
   '"requester_id", "map_public_ip", "created_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const INTERFACE_BY_ID = 'select * from "network_interfaces" where "id" = ?';
-// listText's list holds one `?` per group; each becomes that group's row.
-const INSERT_INTERFACE_GROUPS = listText(
-  (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows.replaceAll('?', '(?, ?, ?)')}`,
+const INSERT_INTERFACE_GROUPS = rowsText(3, (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows}`,
 );
 
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {

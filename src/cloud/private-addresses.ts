@@ -18,7 +18,7 @@ import { Ec2Error, Errors } from '../api/ec2/errors.ts';
 import { allocateBlock, allocateSpecificBlock, release, releaseBlock } from '../ipam/allocator.ts';
 import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, MAX_IPV4_PER_INTERFACE, recordAddresses, takeAddresses, typeOf } from './network-interfaces.ts';
@@ -53,11 +53,11 @@ async function ipv4SlotLimit(ctx: Context, eni: InterfaceRow): Promise<number> {
   return typeOf(instance).ipv4AddressesPerInterface;
 }
 
-// listText's list holds one `?` per prefix; each becomes that prefix's row.
-const INSERT_PREFIXES = listText(
+const INSERT_PREFIXES = rowsText(
+  7,
   (rows) =>
     'insert into "ipv4_prefixes" ("vpc_id", "first_address", "prefix", "subnet_id", "network_interface_id", "account_id", "region") ' +
-    `values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?, ?)')}`,
+    `values ${rows}`,
 );
 
 /** Delegates /28 prefixes to an interface: the given ones, then `count` more. */

@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { Errors } from '../api/ec2/errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -38,10 +38,10 @@ function validateTag(tag: Tag): { key: string; value: string } {
   return { key, value };
 }
 
-// listText's list holds one `?` per tag; each becomes that tag's row.
-const PUT_TAGS = listText(
+const PUT_TAGS = rowsText(
+  6,
   (rows) =>
-    `insert into "tags" ("resource_id", "resource_type", "key", "value", "account_id", "region") values ${rows.replaceAll('?', '(?, ?, ?, ?, ?, ?)')} ` +
+    `insert into "tags" ("resource_id", "resource_type", "key", "value", "account_id", "region") values ${rows} ` +
     'on conflict ("resource_id", "key") do update set "value" = "excluded"."value"',
 );
 const TAG_COUNT = 'select count(*) as "count" from "tags" where "resource_id" = ?';

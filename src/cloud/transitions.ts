@@ -5,39 +5,28 @@
  * and region, so that what one observes is always consistent and needs no background timer
  * (and several server processes sharing one database agree).
  */
-import { selectFirst } from '../store/sql-text.ts';
+import { execute, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
 import { clearAttachment, destroyInterface } from './network-interfaces.ts';
 
+const DUE_ATTACHMENTS = 'select "id", "attachment_status" from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
+const ATTACHED = `update "network_interfaces" set "attachment_status" = 'attached', "attachment_transition_at" = null where "id" = ?`;
+const DUE_INSTANCES = 'select "id", "state" from "instances" where "account_id" = ? and "region" = ? and "transition_at" <= ?';
+const EXPIRED_INSTANCES = `select "id" from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated' and "terminated_at" <= ?`;
+
 export async function settleTransitions(ctx: Context): Promise<void> {
   const now = ctx.now.toISOString();
-  const attachments = await ctx.tx
-    .selectFrom('network_interfaces')
-    .select(['id', 'attachment_status'])
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('attachment_transition_at', '<=', now)
-    .execute();
+  const attachments = await selectRows<{ id: string; attachment_status: string | null }>(ctx.tx, DUE_ATTACHMENTS, [ctx.account, ctx.region, now]);
   for (const eni of attachments) {
     if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni.id);
     else {
-      await ctx.tx
-        .updateTable('network_interfaces')
-        .set({ attachment_status: 'attached', attachment_transition_at: null })
-        .where('id', '=', eni.id)
-        .execute();
+      await execute(ctx.tx, ATTACHED, [eni.id]);
       ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eni.id });
     }
   }
 
-  const instances = await ctx.tx
-    .selectFrom('instances')
-    .select(['id', 'state'])
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('transition_at', '<=', now)
-    .execute();
+  const instances = await selectRows<{ id: string; state: string }>(ctx.tx, DUE_INSTANCES, [ctx.account, ctx.region, now]);
   for (const instance of instances) {
     const set = async (values: { state: string; terminated_at?: string }) => {
       await ctx.tx.updateTable('instances').set({ ...values, transition_at: null }).where('id', '=', instance.id).execute();
@@ -53,14 +42,7 @@ export async function settleTransitions(ctx: Context): Promise<void> {
 
   // AWS: a terminated instance stays visible for a while (about an hour), then is gone.
   const expiry = new Date(ctx.now.getTime() - ctx.config.timings.terminatedVisibleMs).toISOString();
-  const expired = await ctx.tx
-    .selectFrom('instances')
-    .select('id')
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('state', '=', 'terminated')
-    .where('terminated_at', '<=', expiry)
-    .execute();
+  const expired = await selectRows<{ id: string }>(ctx.tx, EXPIRED_INSTANCES, [ctx.account, ctx.region, expiry]);
   for (const { id } of expired) {
     await ctx.tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await ctx.tx.deleteFrom('instances').where('id', '=', id).execute();

@@ -6,7 +6,7 @@
  * the same transaction.
  */
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows } from '../store/sql-text.ts';
+import { execute, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import type { Ipv4Cidr } from './ipv4.ts';
 import { lastAddress } from './ipv4.ts';
 import { inOrder } from '../store/in-order.ts';
@@ -65,8 +65,7 @@ export async function allocateSpecific(tx: Tx, subnetId: string, address: number
 const MOVE_RANGE_START = 'update "subnet_free_ranges" set "first_address" = ? where "subnet_id" = ? and "first_address" = ?';
 const MOVE_RANGE_END = 'update "subnet_free_ranges" set "last_address" = ? where "subnet_id" = ? and "first_address" = ?';
 const DELETE_RANGE = 'delete from "subnet_free_ranges" where "subnet_id" = ? and "first_address" = ?';
-// listText's list holds one `?` per range; each becomes that range's row.
-const INSERT_RANGES = listText((rows) => `insert into "subnet_free_ranges" ("subnet_id", "first_address", "last_address") values ${rows.replaceAll('?', '(?, ?, ?)')}`);
+const INSERT_RANGES = rowsText(3, (rows) => `insert into "subnet_free_ranges" ("subnet_id", "first_address", "last_address") values ${rows}`);
 
 /** Removes [from, to] (inside `range`) from the free ranges, splitting the range as needed. */
 async function takeFromRange(tx: Tx, subnetId: string, range: { first: number; last: number }, from: number, to = from): Promise<void> {

@@ -81,6 +81,16 @@ export function placeholders(n: number): string {
 }
 
 /**
+ * A multi-row INSERT text for n rows of `width` values: `build(rows)` with rows =
+ * `(?, …), (?, …)`, kept by n as listText's texts are.
+ */
+export function rowsText(width: number, build: (rows: string) => string): (n: number) => string {
+  const row = `(${placeholders(width)})`;
+  const texts: string[] = [];
+  return (n) => (texts[n] ??= build(Array(n).fill(row).join(', ')));
+}
+
+/**
  * A query text around a list of n values, `build(list)` with list = `?, ?, …`, kept by n: the
  * same string object comes back each time, so the statement cache finds it without hashing it.
  */
