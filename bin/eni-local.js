@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// The eni-local command. It runs the compiled build (dist/, made by `npm run build`, which
-// `npm install` runs) when that is at least as new as every source file, and otherwise the
-// TypeScript sources through tsx's loader — so an edit under src/ is never shadowed by a stale
-// build. ENI_LOCAL_FROM_SOURCE=1 always runs the sources.
+// The eni-local command. It runs the build (dist/eni-local.mjs, one bundled module made by
+// `npm run build`, which `npm install` runs) when that is at least as new as every source file,
+// and otherwise the TypeScript sources through tsx's loader — so an edit under src/ is never
+// shadowed by a stale build. ENI_LOCAL_FROM_SOURCE=1 always runs the sources.
 import { readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = path.join(root, 'dist', 'src', 'cli.js');
+const built = path.join(root, 'dist', 'eni-local.mjs');
 
 function newestSource(dir) {
   let newest = 0;

@@ -149,7 +149,7 @@ export interface CodeState {
   /** SHA-1 over every file under src/ (path and content), first 12 hex digits. */
   srcDigest: string;
   /** What bin/eni-local.js runs: the compiled build when it is at least as new as every source, else the sources through tsx. */
-  runs: 'compiled build (dist/)' | 'sources (tsx)';
+  runs: 'build (dist/eni-local.mjs)' | 'sources (tsx)';
 }
 
 function filesUnder(dir: string): string[] {
@@ -181,7 +181,7 @@ export function codeState(): CodeState {
   const status = git(['status', '--porcelain', '--', 'src', 'bin']);
   let built = false;
   try {
-    built = process.env.ENI_LOCAL_FROM_SOURCE !== '1' && statSync(path.join(ROOT, 'dist', 'src', 'cli.js')).mtimeMs >= newest;
+    built = process.env.ENI_LOCAL_FROM_SOURCE !== '1' && statSync(path.join(ROOT, 'dist', 'eni-local.mjs')).mtimeMs >= newest;
   } catch {
     built = false;
   }
@@ -189,7 +189,7 @@ export function codeState(): CodeState {
     commit: git(['rev-parse', '--short', 'HEAD']),
     uncommitted: status === undefined ? undefined : status.split('\n').filter(Boolean).length,
     srcDigest: hash.digest('hex').slice(0, 12),
-    runs: built ? 'compiled build (dist/)' : 'sources (tsx)',
+    runs: built ? 'build (dist/eni-local.mjs)' : 'sources (tsx)',
   };
 }
 
