@@ -64,15 +64,32 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
   return {
     name,
     url: withDatabase(adminUrl, name),
-    drop: () => (dropped ??= withConnection(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {})),
+    drop: () => (dropped ??= dropDatabase(adminUrl, name)),
   };
+}
+
+/**
+ * DROP DATABASE … WITH (FORCE) ends the other sessions on it, but not one of another role: an
+ * autovacuum worker that just started on the test's tables (42501), which ends by itself soon.
+ */
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withConnection(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 50 || (code !== '42501' && code !== '55006')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** Drops every test database whose name starts with the prefix (a run's leftovers); returns how many. */
 export async function dropTestDatabases(adminUrl: string, prefix = TEST_DATABASE_PREFIX): Promise<number> {
   return withConnection(adminUrl, async (c) => {
     const { rows } = await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
-    for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    for (const { datname } of rows) await dropDatabase(adminUrl, datname);
     return rows.length;
   });
 }
