@@ -20,7 +20,7 @@ const PLACEHOLDER_TEXTS = 1024;
 const postgresTexts = new Map<string, string>();
 
 /** `?` placeholders numbered for PostgreSQL (our texts hold no `?` inside literals). */
-function postgresText(text: string): string {
+export function postgresText(text: string): string {
   let out = postgresTexts.get(text);
   if (out === undefined) {
     let n = 0;
