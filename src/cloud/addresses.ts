@@ -28,7 +28,9 @@ import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts
 import type { Row, Tx } from '../store/schema.ts';
 import { execute, listText, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
+import { getInstance } from './instances.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
+import { getInterface } from './network-interfaces.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
@@ -262,25 +264,9 @@ async function associationTarget(ctx: Context, input: AssociateAddressRequest): 
   }
   let eni: Row<'network_interfaces'> | undefined;
   if (input.NetworkInterfaceId !== undefined) {
-    checkIds('eni', Errors.networkInterfaceId, [input.NetworkInterfaceId]);
-    eni = await ctx.tx
-      .selectFrom('network_interfaces')
-      .selectAll()
-      .where('id', '=', input.NetworkInterfaceId)
-      .where('account_id', '=', ctx.account)
-      .where('region', '=', ctx.region)
-      .executeTakeFirst();
-    if (!eni) throw Errors.networkInterfaceId.notFound(input.NetworkInterfaceId);
+    eni = await getInterface(ctx, input.NetworkInterfaceId);
   } else if (input.InstanceId !== undefined) {
-    checkIds('i', Errors.instanceId, [input.InstanceId]);
-    const instance = await ctx.tx
-      .selectFrom('instances')
-      .select(['id', 'state'])
-      .where('id', '=', input.InstanceId)
-      .where('account_id', '=', ctx.account)
-      .where('region', '=', ctx.region)
-      .executeTakeFirst();
-    if (!instance) throw Errors.instanceId.notFound(input.InstanceId);
+    const instance = await getInstance(ctx, input.InstanceId);
     if (instance.state !== 'running' && instance.state !== 'stopped') {
       throw Errors.incorrectInstanceState(`The instance '${instance.id}' is not in a valid state for this operation.`);
     }

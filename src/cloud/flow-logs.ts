@@ -21,6 +21,7 @@ import type { FlowResult, Observation } from '../dataplane/evaluate.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
+import { findOwned } from './owned.ts';
 import { isIdOf, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -104,8 +105,7 @@ export async function createFlowLogs(ctx: Context, input: CreateFlowLogsRequest)
   for (const resourceId of input.ResourceIds) {
     // AWS answers per resource: the ones it cannot log come back in Unsuccessful.
     const exists =
-      isIdOf(kind.prefix, resourceId) &&
-      (await ctx.tx.selectFrom(kind.table as 'vpcs').select('id').where('id', '=', resourceId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst());
+      isIdOf(kind.prefix, resourceId) && (await findOwned(ctx, kind.table, resourceId));
     if (!exists) {
       unsuccessful.push({ ResourceId: resourceId, Error: { Code: 'InvalidParameter', Message: `${type} ${resourceId} does not exist` } });
       continue;

@@ -390,7 +390,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
     throw Errors.invalidParameterCombination('All network interfaces of an instance must be in the same availability zone.');
   }
   // AWS launches as many as it can between MinCount and MaxCount; what bounds it here is free addresses.
-  const launchable = await launchableCount(ctx, plan, max);
+  const launchable = launchableCount(plan, max);
   if (launchable < min) throw Errors.insufficientFreeAddresses();
 
   const reservationId = newId('r');
@@ -457,7 +457,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
 }
 
 /** How many instances of the plan the subnets' free addresses allow, up to max. */
-async function launchableCount(ctx: Context, plan: PlannedInterface[], max: number): Promise<number> {
+function launchableCount(plan: PlannedInterface[], max: number): number {
   const needs = new Map<string, { available: number; perInstance: number }>();
   for (const p of plan) {
     if (p.kind !== 'new') continue;

@@ -29,6 +29,7 @@ import { Errors } from '../api/ec2/errors.ts';
 import { DEFAULT_INTERNET_ADDRESS, evaluateFlow, type DropReason, type Endpoint, type FlowResult, type Hop } from '../dataplane/evaluate.ts';
 import { describeRows } from '../store/describe.ts';
 import type { Context } from './context.ts';
+import { getOwned } from './owned.ts';
 import { checkIds, isIdOf, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
@@ -60,8 +61,7 @@ async function checkEndpointResource(ctx: Context, id: string, parameter: string
   ];
   const kind = kinds.find((k) => isIdOf(k.prefix, id));
   if (!kind) throw Errors.invalidParameterValueFor(parameter, id, 'eni-local analyses paths between instances, network interfaces and internet gateways.');
-  const row = await ctx.tx.selectFrom(kind.table as 'instances').select('id').where('id', '=', id).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!row) throw kind.errors.notFound(id);
+  await getOwned(ctx, kind, id, parameter);
 }
 
 export async function createNetworkInsightsPath(ctx: Context, input: CreateNetworkInsightsPathRequest): Promise<CreateNetworkInsightsPathResult> {

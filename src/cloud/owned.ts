@@ -8,7 +8,7 @@ import { selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { checkIds } from './rules/ids.ts';
 
-type OwnedTable = 'vpcs' | 'subnets' | 'instances' | 'network_interfaces' | 'internet_gateways' | 'route_tables' | 'network_acls';
+type OwnedTable = 'vpcs' | 'subnets' | 'instances' | 'network_interfaces' | 'internet_gateways' | 'route_tables' | 'network_acls' | 'security_groups';
 
 const byId = (table: OwnedTable) => `select * from "${table}" where "id" = ? and "account_id" = ? and "region" = ?`;
 const BY_ID: Record<OwnedTable, string> = {
@@ -19,7 +19,13 @@ const BY_ID: Record<OwnedTable, string> = {
   internet_gateways: byId('internet_gateways'),
   route_tables: byId('route_tables'),
   network_acls: byId('network_acls'),
+  security_groups: byId('security_groups'),
 };
+
+/** The caller's resource with this id, if there is one (no check of the id's shape). */
+export async function findOwned<T extends OwnedTable & keyof Database>(ctx: Context, table: T, id: string): Promise<Row<T> | undefined> {
+  return selectFirst<Row<T>>(ctx.tx, BY_ID[table], [id, ctx.account, ctx.region]);
+}
 
 export async function getOwned<T extends OwnedTable & keyof Database>(
   ctx: Context,
@@ -29,7 +35,7 @@ export async function getOwned<T extends OwnedTable & keyof Database>(
 ): Promise<Row<T>> {
   if (id === undefined) throw Errors.missingParameter(parameter);
   checkIds(kind.prefix, kind.errors, [id]);
-  const row = await selectFirst<Row<T>>(ctx.tx, BY_ID[kind.table], [id, ctx.account, ctx.region]);
+  const row = await findOwned(ctx, kind.table, id);
   if (!row) throw kind.errors.notFound(id);
   return row;
 }

@@ -16,6 +16,7 @@ import type {
 import { Errors } from '../api/ec2/errors.ts';
 import { filterCatalogue } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
+import { defaultVpcId } from './vpcs.ts';
 
 /** AWS's commercial regions that need no opt-in, plus the common opt-in ones. */
 export const REGIONS: readonly { name: string; optIn: boolean }[] = [
@@ -131,17 +132,11 @@ export async function describeAccountAttributes(
   ctx: Context,
   input: DescribeAccountAttributesRequest,
 ): Promise<DescribeAccountAttributesResult> {
-  const defaultVpc = await ctx.tx
-    .selectFrom('vpcs')
-    .select('id')
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('is_default', '=', 1)
-    .executeTakeFirst();
+  const defaultVpc = await defaultVpcId(ctx);
   const q = ctx.config.quotas;
   const all: Record<string, string[]> = {
     'supported-platforms': ['VPC'],
-    'default-vpc': [defaultVpc?.id ?? 'none'],
+    'default-vpc': [defaultVpc ?? 'none'],
     'max-instances': ['1000'],
     'vpc-max-security-groups-per-interface': [String(q.securityGroupsPerInterface)],
     'max-elastic-ips': ['0'],

@@ -35,6 +35,9 @@ import type { Context } from './context.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { inOrder } from '../store/in-order.ts';
+import { getInstance } from './instances.ts';
+import { getInternetGateway } from './internet-gateways.ts';
+import { getInterface } from './network-interfaces.ts';
 import { getOwned } from './owned.ts';
 
 type RouteTableRow = Row<'route_tables'>;
@@ -182,9 +185,7 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
   const targets = [input.GatewayId, input.NetworkInterfaceId, input.InstanceId].filter((v) => v !== undefined);
   if (targets.length !== 1) throw Errors.invalidParameterCombination('A route needs exactly one target: GatewayId, NetworkInterfaceId or InstanceId.');
   if (input.GatewayId !== undefined) {
-    checkIds('igw', Errors.internetGatewayId, [input.GatewayId]);
-    const igw = await ctx.tx.selectFrom('internet_gateways').selectAll().where('id', '=', input.GatewayId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-    if (!igw) throw Errors.internetGatewayId.notFound(input.GatewayId);
+    const igw = await getInternetGateway(ctx, input.GatewayId);
     if (igw.vpc_id !== table.vpc_id) {
       throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${igw.id} belong to different networks`);
     }
@@ -192,17 +193,13 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
   }
   let eniId = input.NetworkInterfaceId;
   if (input.InstanceId !== undefined) {
-    checkIds('i', Errors.instanceId, [input.InstanceId]);
-    const instance = await ctx.tx.selectFrom('instances').select('id').where('id', '=', input.InstanceId).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-    if (!instance) throw Errors.instanceId.notFound(input.InstanceId);
+    const instance = await getInstance(ctx, input.InstanceId);
     const nics = await ctx.tx.selectFrom('network_interfaces').select('id').where('instance_id', '=', instance.id).execute();
     // AWS: a route to an instance needs an instance with one interface; otherwise name the interface.
     if (nics.length !== 1) throw Errors.invalidInstanceIdMultipleInterfaces(instance.id);
     eniId = nics[0].id;
   }
-  checkIds('eni', Errors.networkInterfaceId, [eniId!]);
-  const eni = await ctx.tx.selectFrom('network_interfaces').select(['id', 'vpc_id']).where('id', '=', eniId!).where('account_id', '=', ctx.account).where('region', '=', ctx.region).executeTakeFirst();
-  if (!eni) throw Errors.networkInterfaceId.notFound(eniId!);
+  const eni = await getInterface(ctx, eniId);
   if (eni.vpc_id !== table.vpc_id) throw Errors.invalidParameterValue(`route table ${table.id} and interface ${eni.id} belong to different networks`);
   return { gateway_id: null, network_interface_id: eni.id };
 }

@@ -43,9 +43,10 @@ import { listText, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { wildcardRegex } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
+import { getOwned } from './owned.ts';
 import { checkIds, isIdOf, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, tagsOf } from './tags.ts';
-import { getVpc } from './vpcs.ts';
+import { defaultVpcId, getVpc } from './vpcs.ts';
 import { inOrder } from '../store/in-order.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -370,30 +371,10 @@ const groupArn = (row: Arnable) => `arn:aws:ec2:${row.region}:${row.account_id}:
 const ruleArn = (row: Arnable) => `arn:aws:ec2:${row.region}:${row.account_id}:security-group-rule/${row.id}`;
 
 /** The caller's group, or InvalidGroupId.Malformed / InvalidGroup.NotFound. */
-export async function getSecurityGroup(ctx: Context, id: string): Promise<Row<'security_groups'>> {
-  checkIds('sg', Errors.groupId, [id]);
-  const row = await ctx.tx
-    .selectFrom('security_groups')
-    .selectAll()
-    .where('id', '=', id)
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirst();
-  if (!row) throw Errors.groupId.notFound(id);
-  return row;
+export async function getSecurityGroup(ctx: Context, id: string | undefined, parameter = 'GroupId'): Promise<Row<'security_groups'>> {
+  return getOwned(ctx, { table: 'security_groups', prefix: 'sg', errors: Errors.groupId }, id, parameter);
 }
 
-/** The account's default VPC in the region, if it has one. */
-async function defaultVpcId(ctx: Context): Promise<string | undefined> {
-  const row = await ctx.tx
-    .selectFrom('vpcs')
-    .select('id')
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .where('is_default', '=', 1)
-    .executeTakeFirst();
-  return row?.id;
-}
 
 /** A group by name in one VPC; AWS compares group names case-insensitively. */
 async function findGroupByName(ctx: Context, vpcId: string, name: string): Promise<Row<'security_groups'> | undefined> {

@@ -113,6 +113,18 @@ export async function insertVpc(
 }
 
 /** The caller's VPC, or the EC2 error for a malformed or unknown id. */
+/** The account's default VPC in the region, if it has one. */
+export async function defaultVpcId(ctx: Context): Promise<string | undefined> {
+  const row = await ctx.tx
+    .selectFrom('vpcs')
+    .select('id')
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
+    .where('is_default', '=', 1)
+    .executeTakeFirst();
+  return row?.id;
+}
+
 export async function getVpc(ctx: Context, id: string | undefined, parameter = 'VpcId'): Promise<Row<'vpcs'>> {
   return getOwned(ctx, { table: 'vpcs', prefix: 'vpc', errors: Errors.vpcId }, id, parameter);
 }
