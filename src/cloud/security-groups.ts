@@ -53,15 +53,11 @@ import { inOrder } from '../store/in-order.ts';
 // Rule rows
 // ---------------------------------------------------------------------------------------------
 
-export interface RuleFields {
-  ip_protocol: string;
-  from_port: number | null;
-  to_port: number | null;
-  cidr_ipv4: string | null;
-  cidr_ipv6: string | null;
-  referenced_group_id: string | null;
-  prefix_list_id: string | null;
-}
+/** The fields that say what a rule matches. */
+export type RuleFields = Pick<
+  Row<'security_group_rules'>,
+  'ip_protocol' | 'from_port' | 'to_port' | 'cidr_ipv4' | 'cidr_ipv6' | 'referenced_group_id' | 'prefix_list_id'
+>;
 
 /** The canonical text of a rule's match: two rules of one group and direction are duplicates when it is equal. */
 export function ruleKey(rule: RuleFields): string {
@@ -867,20 +863,10 @@ export async function authorizeSecurityGroupEgress(
   return authorize(ctx, input, 'egress');
 }
 
+/** A revoked rule as RevokeSecurityGroup… lists it: the rule's fields, its referenced group by id only. */
 function revokedRuleOf(row: Row<'security_group_rules'>): RevokedSecurityGroupRule {
-  return {
-    SecurityGroupRuleId: row.id,
-    GroupId: row.group_id,
-    IsEgress: row.is_egress === 1,
-    IpProtocol: row.ip_protocol,
-    FromPort: row.from_port ?? -1,
-    ToPort: row.to_port ?? -1,
-    CidrIpv4: row.cidr_ipv4 ?? undefined,
-    CidrIpv6: row.cidr_ipv6 ?? undefined,
-    PrefixListId: row.prefix_list_id ?? undefined,
-    ReferencedGroupId: row.referenced_group_id ?? undefined,
-    Description: row.description ?? undefined,
-  };
+  const { GroupOwnerId: _owner, ReferencedGroupInfo, Tags: _tags, SecurityGroupRuleArn: _arn, ...fields } = securityGroupRuleOf(row, []);
+  return { ...fields, ReferencedGroupId: ReferencedGroupInfo?.GroupId };
 }
 
 /** The rules a revoke names by id: every id must be a rule of this group and direction. */

@@ -4,6 +4,7 @@
  */
 import { containsAddress, parseIpv4, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import { containsAddress6, parseIpv6, parseIpv6Cidr } from '../ipam/ipv6.ts';
+import type { NetworkAclEntryTable, SecurityGroupRuleTable } from '../store/schema.ts';
 
 export const PROTOCOL_NUMBERS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 };
 
@@ -48,16 +49,11 @@ function portsMatch(protocol: number, from: number | null, to: number | null, fl
   return true;
 }
 
-export interface SecurityGroupRule {
-  id: string;
-  group_id: string;
-  ip_protocol: string;
-  from_port: number | null;
-  to_port: number | null;
-  cidr_ipv4: string | null;
-  cidr_ipv6: string | null;
-  referenced_group_id: string | null;
-}
+/** What a security group rule check reads of the rule's row. */
+export type SecurityGroupRule = Pick<
+  SecurityGroupRuleTable,
+  'id' | 'group_id' | 'ip_protocol' | 'from_port' | 'to_port' | 'cidr_ipv4' | 'cidr_ipv6' | 'referenced_group_id'
+>;
 
 /** The peer on the other side of a security group check: its address and, inside the VPC, its groups. */
 export interface Peer {
@@ -76,16 +72,11 @@ export function matchSecurityGroupRule(rules: readonly SecurityGroupRule[], peer
   });
 }
 
-export interface NetworkAclEntry {
-  rule_number: number;
-  protocol: string;
-  rule_action: string;
-  cidr_block: string | null;
-  ipv6_cidr_block: string | null;
-  port_from: number | null;
-  port_to: number | null;
-  icmp_type: number | null;
-}
+/** What a network ACL check reads of the entry's row. */
+export type NetworkAclEntry = Pick<
+  NetworkAclEntryTable,
+  'rule_number' | 'protocol' | 'rule_action' | 'cidr_block' | 'ipv6_cidr_block' | 'port_from' | 'port_to' | 'icmp_type'
+>;
 
 /** AWS: the first entry in rule-number order that matches decides; none matching means the `*` deny. */
 export function decideNetworkAcl(entries: readonly NetworkAclEntry[], address: string, flow: FlowMatch): { allow: boolean; ruleNumber: number | '*' } {
