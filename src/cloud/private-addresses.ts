@@ -175,7 +175,6 @@ async function takeSecondaries(ctx: Context, eni: InterfaceRow, subnet: Row<'sub
   }
 }
 
-const HELD_PREFIXES = listText((prefixes) => `select "prefix" from "ipv4_prefixes" where "network_interface_id" = ? and "prefix" in (${prefixes})`);
 const HELD_ADDRESSES = listText((addresses) => `select * from "private_ip_addresses" where "network_interface_id" = ? and "address" in (${addresses})`);
 const DELETE_ADDRESS = 'delete from "private_ip_addresses" where "vpc_id" = ? and "address_int" = ?';
 
@@ -188,7 +187,7 @@ export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPr
     throw Errors.invalidParameterCombination('Specify either private IP addresses or IPv4 prefixes, not both.');
   }
   if (prefixes.length) {
-    const held = await selectRows<Pick<Row<'ipv4_prefixes'>, 'prefix'>>(ctx.tx, HELD_PREFIXES(prefixes.length), [eni.id, ...prefixes]);
+    const held = await selectRows<Row<'ipv4_prefixes'>>(ctx.tx, SOME_PREFIXES_OF_INTERFACE(prefixes.length), [eni.id, ...prefixes]);
     const missing = prefixes.filter((p) => !held.some((h) => h.prefix === p));
     if (missing.length) throw Errors.invalidParameterValue(`Some of the specified prefixes are not assigned to interface ${eni.id}: ${missing.join(', ')}`);
     await releaseIpv4Prefixes(ctx, eni.id, prefixes);
