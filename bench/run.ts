@@ -106,6 +106,10 @@ for (const [name, v] of Object.entries({ duration: durationS, warmup: warmupS, c
   if (!Number.isFinite(v) || v < 0 || (name !== 'warmup' && v === 0)) throw new Error(`--${name} must be a positive number`);
 }
 if (!ns.length || ns.some((n) => n < 2 * concurrency)) throw new Error(`every N must be at least ${2 * concurrency} (the stateful workloads reserve interfaces)`);
+// attach-detach moves an interface on and off each caller's own instance (one device slot each).
+if (workloads.includes('attach-detach') && instanceCount < concurrency) throw new Error(`attach-detach needs --instances of at least --concurrency (${concurrency})`);
+// describe-tag asks for one of the 100 tag values: each must be on some interface.
+if (workloads.includes('describe-tag') && ns.some((n) => n < 100)) throw new Error('describe-tag needs every N to be at least 100');
 
 const outDir = path.resolve(argv.out ?? path.join(ROOT, 'bench', 'out'));
 const REGION = 'us-east-1';
