@@ -196,7 +196,6 @@ async function uniqueMacAddress(tx: Tx): Promise<string> {
   }
 }
 
-/** Creates an interface in a subnet with its addresses and groups; returns its id. */
 /** AWS: an interface's description is at most 255 characters (as a security group's is). */
 const MAX_DESCRIPTION = 255;
 
@@ -211,9 +210,9 @@ const INSERT_INTERFACE =
   '"mac_address", "private_ip_address", "private_dns_name", "status", "client_token", "source_dest_check", "interface_type", "requester_managed", ' +
   '"requester_id", "map_public_ip", "created_at") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const INTERFACE_BY_ID = 'select * from "network_interfaces" where "id" = ?';
-const INSERT_INTERFACE_GROUPS = rowsText(3, (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows}`,
-);
+const INSERT_INTERFACE_GROUPS = rowsText(3, (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows}`);
 
+/** Creates an interface in a subnet with its addresses and groups; returns its id. */
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
   checkDescription('Description', spec.description);
   const subnet = spec.subnet;
