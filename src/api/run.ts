@@ -75,9 +75,11 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         due = await nextDueAt(ctx);
       }
       const result = await fn(ctx);
-      if (scope.writes) due = await nextDueAt(ctx);
-      // Set while this transaction still holds the (single) connection, so hints follow commit order.
-      if (useHints) hints.set(key, due);
+      if (useHints) {
+        if (scope.writes) due = await nextDueAt(ctx);
+        // Set while this transaction still holds the (single) connection, so hints follow commit order.
+        hints.set(key, due);
+      }
       return result;
     },
     { writes: scope.writes },
