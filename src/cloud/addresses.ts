@@ -22,7 +22,7 @@ import type {
   NetworkInterfaceAssociation,
   ReleaseAddressRequest,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, containsAddress, sizeOf } from '../ipam/ipv4.ts';
 import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';

@@ -3,7 +3,7 @@
  * with the same semantics as the SQL filters: AND across filters, OR across values,
  * case-sensitive, `*` and `?` wildcards, `\` escapes.
  */
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import type { Filter } from '../store/describe.ts';
 import { decodePageToken, encodePageToken } from '../store/page-token.ts';
 

@@ -3,7 +3,7 @@
  * data plane drops traffic to it (`instance-impaired`) until it recovers — so failover scripts
  * can be tested against the signals they watch on AWS (DescribeInstanceStatus).
  */
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import type { Context } from './context.ts';
 import { checkIds } from './rules/ids.ts';
 

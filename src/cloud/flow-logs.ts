@@ -16,7 +16,7 @@ import type {
   FlowLog,
   UnsuccessfulItem,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import type { FlowResult, Observation } from '../dataplane/evaluate.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';

@@ -4,7 +4,7 @@
  * parameters is IdempotentParameterMismatch. Tokens are per account, region and action.
  */
 import { createHash } from 'node:crypto';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import type { Row } from '../store/schema.ts';
 import { execute, selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';

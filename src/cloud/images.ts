@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ArchitectureValues, BlockDeviceMapping, DescribeImagesRequest, DescribeImagesResult, Image } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import type { Filter } from '../store/describe.ts';
 import { filterCatalogue, type CatalogueSpec } from './catalogue-filter.ts';
 import type { Context } from './context.ts';

@@ -13,7 +13,7 @@ import type {
   InstanceTypeInfo as Ec2InstanceTypeInfo,
   NetworkInfo,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { filterCatalogue, pageCatalogue, type CatalogueSpec } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
 import { instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';

@@ -15,7 +15,7 @@ import type {
   InternetGateway,
   InternetGatewayAttachment,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';

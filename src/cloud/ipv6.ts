@@ -23,7 +23,7 @@ import type {
   UnassignIpv6AddressesRequest,
   UnassignIpv6AddressesResult,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { containsCidr, formatIpv4Cidr, overlaps, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import {
   containsAddress6,

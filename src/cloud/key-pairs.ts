@@ -29,7 +29,7 @@ import type {
   KeyPairInfo,
   KeyType,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row } from '../store/schema.ts';
 import type { Context } from './context.ts';

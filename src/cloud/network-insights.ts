@@ -25,7 +25,7 @@ import type {
   StartNetworkInsightsAnalysisRequest,
   StartNetworkInsightsAnalysisResult,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { DEFAULT_INTERNET_ADDRESS, evaluateFlow, type DropReason, type Endpoint, type FlowResult, type Hop } from '../dataplane/evaluate.ts';
 import { describeRows } from '../store/describe.ts';
 import type { Context } from './context.ts';

@@ -28,7 +28,7 @@ import type {
   PrivateIpAddressSpecification,
   ResetNetworkInterfaceAttributeRequest,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { assignAutoPublicIp, associationsOf, unmapInterface } from './addresses.ts';
 import { assignIpv6 } from './ipv6.ts';
 import { assignIpv4Prefixes, ipv4SlotsUsed, releaseIpv4Prefixes } from './private-addresses.ts';

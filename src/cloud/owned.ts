@@ -2,7 +2,7 @@
  * The one way to fetch a resource by the id a caller gave: absent → MissingParameter, wrong
  * shape → the kind's `.Malformed`, not in the caller's account and region → its `.NotFound`.
  */
-import { Errors, type IdErrors } from '../api/ec2/errors.ts';
+import { Errors, type IdErrors } from './errors.ts';
 import type { Database, Row } from '../store/schema.ts';
 import { selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';

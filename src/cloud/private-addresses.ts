@@ -14,7 +14,7 @@ import type {
   AssignPrivateIpAddressesResult,
   UnassignPrivateIpAddressesRequest,
 } from '@aws-sdk/client-ec2';
-import { Ec2Error, Errors } from '../api/ec2/errors.ts';
+import { Ec2Error, Errors } from './errors.ts';
 import { allocateBlock, allocateSpecificBlock, release, releaseBlock } from '../ipam/allocator.ts';
 import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';

@@ -13,7 +13,7 @@ import type {
   DescribeRegionsResult,
   Region,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { filterCatalogue } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
 import { defaultVpcId } from './vpcs.ts';

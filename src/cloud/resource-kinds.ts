@@ -3,7 +3,7 @@
  * DeleteTags, DescribeTags and TagSpecifications find resources through this one table.
  * A new kind of resource is taggable once it has a line here.
  */
-import { Errors, type IdErrors } from '../api/ec2/errors.ts';
+import { Errors, type IdErrors } from './errors.ts';
 import type { Database } from '../store/schema.ts';
 import { isIdOf } from './rules/ids.ts';
 

@@ -26,7 +26,7 @@ import type {
   Route,
   RouteTable,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import { formatIpv6Cidr, parseIpv6Cidr } from '../ipam/ipv6.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';

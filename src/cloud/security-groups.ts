@@ -36,7 +36,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import ipaddr from 'ipaddr.js';
 import { sql } from 'kysely';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import { describeRows, filterPredicate, type FilterSpec } from '../store/describe.ts';
 import { listText, selectFirst, selectRows } from '../store/sql-text.ts';

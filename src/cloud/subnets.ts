@@ -12,7 +12,7 @@ import type {
   ModifySubnetAttributeRequest,
   Subnet,
 } from '@aws-sdk/client-ec2';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { initialiseSubnetRange } from '../ipam/allocator.ts';
 import { containsCidr, formatIpv4Cidr, lastAddress, parseIpv4Cidr, type Ipv4Cidr } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';

@@ -13,7 +13,7 @@ import type {
   TagSpecification,
 } from '@aws-sdk/client-ec2';
 import { sql } from 'kysely';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from './errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';

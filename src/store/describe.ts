@@ -9,7 +9,7 @@
  * with Kysely cost more than running it. Table and column names come from the code's specs;
  * every value the caller gave is a parameter.
  */
-import { Errors, type IdErrors } from '../api/ec2/errors.ts';
+import { Errors, type IdErrors } from '../cloud/errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Database, Tx } from './schema.ts';
 import { placeholders, selectRows } from './sql-text.ts';

@@ -1,5 +1,5 @@
 /** NextToken values: opaque to clients, base64url of the last key a page returned. */
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from '../cloud/errors.ts';
 
 export function encodePageToken(key: string): string {
   return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url');

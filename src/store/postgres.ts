@@ -15,7 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
-import { Errors } from '../api/ec2/errors.ts';
+import { Errors } from '../cloud/errors.ts';
 import type { Database } from './schema.ts';
 import { migrate, type Store, type TransactionOptions } from './store.ts';
 

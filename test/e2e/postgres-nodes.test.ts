@@ -16,7 +16,7 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { sql } from 'kysely';
-import { Ec2Error } from '../../src/api/ec2/errors.ts';
+import { Ec2Error } from '../../src/cloud/errors.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';

@@ -20,7 +20,7 @@ import {
   type SecurityGroup,
   type SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
-import { Ec2Error } from '../../src/api/ec2/errors.ts';
+import { Ec2Error } from '../../src/cloud/errors.ts';
 import { cloudConfig } from '../../src/cloud/config.ts';
 import type { Context } from '../../src/cloud/context.ts';
 import { groupIdentifiersOf, groupsForInterface } from '../../src/cloud/security-groups.ts';

@@ -38,7 +38,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import fc from 'fast-check';
 import { ACTIONS } from '../../src/api/ec2/actions/index.ts';
-import { Ec2Error, Errors } from '../../src/api/ec2/errors.ts';
+import { Ec2Error, Errors } from '../../src/cloud/errors.ts';
 import type { Ec2Model, Member, Operation, Shape } from '../../src/api/ec2/model.ts';
 
 export const API_VERSION = '2016-11-15';

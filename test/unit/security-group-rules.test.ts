@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Ec2Error } from '../../src/api/ec2/errors.ts';
+import { Ec2Error } from '../../src/cloud/errors.ts';
 import {
   canonicalIpv4Cidr,
   canonicalIpv6Cidr,

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { openAuthenticator, sigv4Authenticator, type ReceivedRequest } from '../../src/api/ec2/auth.ts';
-import { Ec2Error } from '../../src/api/ec2/errors.ts';
+import { Ec2Error } from '../../src/cloud/errors.ts';
 import { credentialEntries } from '../../src/api/ec2/identity.ts';
 import { isLoopback } from '../../src/server.ts';
 

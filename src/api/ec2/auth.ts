@@ -17,7 +17,7 @@
  * 15 minutes off, or a presigned request past its expiry → RequestExpired.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Errors } from './errors.ts';
+import { Errors } from '../../cloud/errors.ts';
 import { credentialScope, identify, type CredentialEntry, type Identity, type IdentityOptions } from './identity.ts';
 
 /** The request as it came off the wire: everything a signature covers. */

@@ -11,7 +11,7 @@ import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
 import { Rollback, runInContext } from '../run.ts';
 import { ACTIONS } from './actions/index.ts';
-import { Ec2Error, Errors } from './errors.ts';
+import { Ec2Error, Errors } from '../../cloud/errors.ts';
 import type { Authenticator } from './auth.ts';
 import type { RequestThrottle } from './throttle.ts';
 import { ec2Model } from './model.ts';

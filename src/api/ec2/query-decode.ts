@@ -12,7 +12,7 @@
  * what XML 1.0 can carry back (no control character but tab, newline and carriage return), and a
  * query string and body that are strict `application/x-www-form-urlencoded` UTF-8.
  */
-import { Errors } from './errors.ts';
+import { Errors } from '../../cloud/errors.ts';
 import type { Member, Operation, Shape } from './model.ts';
 
 /** Parameters the protocol itself uses, never members of an operation's input. */

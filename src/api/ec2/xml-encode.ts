@@ -4,7 +4,7 @@
  * element names are the model's locationNames, lists are `<item>` children, booleans are
  * lower-case, timestamps ISO 8601 with milliseconds, every string escaped.
  */
-import type { Ec2Error } from './errors.ts';
+import type { Ec2Error } from '../../cloud/errors.ts';
 import type { Member, Operation, Shape } from './model.ts';
 
 export const XML_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';

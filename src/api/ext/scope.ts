@@ -12,7 +12,7 @@ import type { Context } from '../../cloud/context.ts';
 import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
 import type { Authenticator } from '../ec2/auth.ts';
-import { Ec2Error } from '../ec2/errors.ts';
+import { Ec2Error } from '../../cloud/errors.ts';
 import { runInContext } from '../run.ts';
 
 export interface ExtOptions {

@@ -1,5 +1,5 @@
 /** MaxResults where the model gives no range: AWS's Describe actions take 5 to 1000 unless they say otherwise. */
-import { Errors } from '../../api/ec2/errors.ts';
+import { Errors } from '../errors.ts';
 
 export function checkMaxResults(maxResults: number | undefined, range: { min: number; max: number } = { min: 5, max: 1000 }): void {
   if (maxResults === undefined) return;

@@ -1,7 +1,7 @@
 /** The strict form parser and the decoder's string checks (README, "Hardening"). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Ec2Error } from '../../../src/api/ec2/errors.ts';
+import { Ec2Error } from '../../../src/cloud/errors.ts';
 import { ec2Model } from '../../../src/api/ec2/model.ts';
 import { decodeInput, parseFormParameters } from '../../../src/api/ec2/query-decode.ts';
 import { escapeXml } from '../../../src/api/ec2/xml-encode.ts';

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { CreateNetworkInterfaceCommand, DescribeNetworkInterfacesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { ec2Model } from '../../../src/api/ec2/model.ts';
 import { decodeInput } from '../../../src/api/ec2/query-decode.ts';
-import { Ec2Error } from '../../../src/api/ec2/errors.ts';
+import { Ec2Error } from '../../../src/cloud/errors.ts';
 import { capturingClient } from './sdk-roundtrip.ts';
 
 const model = ec2Model();
