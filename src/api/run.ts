@@ -7,6 +7,7 @@
 import type { CloudConfig } from '../cloud/config.ts';
 import type { Context } from '../cloud/context.ts';
 import { initialiseAccountRegion } from '../cloud/default-vpc.ts';
+import { fromStoreError } from '../cloud/errors.ts';
 import { nextDueAt, settleTransitions } from '../cloud/transitions.ts';
 import type { EventBus } from '../events.ts';
 import type { Store } from '../store/index.ts';
@@ -86,7 +87,7 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   ).catch((error: unknown) => {
     // Rolled back (a DryRun, an error, a failed commit): the hint may describe what was undone.
     if (useHints) hints.delete(key);
-    throw error;
+    throw fromStoreError(error);
   });
   for (const f of pending) f();
   return result;

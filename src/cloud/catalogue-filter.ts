@@ -3,7 +3,7 @@
  * with the same semantics as the SQL filters: AND across filters, OR across values,
  * case-sensitive, `*` and `?` wildcards, `\` escapes.
  */
-import { Errors } from './errors.ts';
+import { Errors, withEc2Errors } from './errors.ts';
 import type { Filter } from '../store/describe.ts';
 import { decodePageToken, encodePageToken } from '../store/page-token.ts';
 
@@ -50,7 +50,8 @@ export function pageCatalogue<T>(
 ): { items: T[]; nextToken?: string } {
   let start = 0;
   if (page.nextToken) {
-    const after = decodePageToken(page.nextToken);
+    const token = page.nextToken;
+    const after = withEc2Errors(() => decodePageToken(token));
     start = items.findIndex((item) => keyOf(item) > after);
     if (start < 0) start = items.length;
   }

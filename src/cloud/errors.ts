@@ -3,6 +3,7 @@
  * worded as AWS words them where the wording is known (shared/reference/eni-api.md §7).
  * Rules everywhere throw these constructors; no code string is written anywhere else.
  */
+import { InvalidPageTokenError, StoreError, TransactionRetriesExhaustedError, UnknownFilterError } from '../store/errors.ts';
 
 export class Ec2Error extends Error {
   constructor(
@@ -289,5 +290,26 @@ export const Errors = {
   concurrentModification: () =>
     new Ec2Error('RequestLimitExceeded', 'The request could not be completed because of concurrent changes; retry.', 503),
 } as const;
+
+/**
+ * The EC2 error a store error stands for; any other error as it is. The store sits below the
+ * rules and words its refusals itself (store/errors.ts); this is where they become EC2's.
+ */
+export function fromStoreError(error: unknown): unknown {
+  if (!(error instanceof StoreError)) return error;
+  if (error instanceof UnknownFilterError) return Errors.invalidFilter(error.filterName);
+  if (error instanceof InvalidPageTokenError) return Errors.invalidNextToken(error.token);
+  if (error instanceof TransactionRetriesExhaustedError) return Errors.concurrentModification();
+  return error;
+}
+
+/** Runs fn, turning a store error it throws into its EC2 error. */
+export function withEc2Errors<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw fromStoreError(error);
+  }
+}
 
 export type ErrorCatalogue = typeof Errors;

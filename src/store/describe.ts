@@ -9,7 +9,7 @@
  * with Kysely cost more than running it. Table and column names come from the code's specs;
  * every value the caller gave is a parameter.
  */
-import { Errors, type IdErrors } from '../cloud/errors.ts';
+import { UnknownFilterError } from './errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Database, Tx } from './schema.ts';
 import { placeholders, selectRows } from './sql-text.ts';
@@ -49,8 +49,11 @@ export interface DescribeRequest {
   account: string;
   region: string;
   ids?: string[];
-  /** With ids: the error for ids that do not exist (their shape is the caller's to check). */
-  idErrors?: IdErrors;
+  /**
+   * With ids: the error for ids that do not exist, given the missing ids joined by ", " (the
+   * caller's own, e.g. an EC2 `.NotFound`; their shape is the caller's to check).
+   */
+  idErrors?: { notFound: (ids: string) => Error };
   filters?: Filter[];
   spec: FilterSpec;
   /** Whether `tag:KEY`, `tag-key` and `tag-value` apply. */
@@ -150,7 +153,7 @@ function tagPredicate(table: string, idColumn: string, key: string | undefined, 
 
 /**
  * The SQL condition of one EC2 filter (its values appended to `params`), or an
- * InvalidParameterValue for an unknown name.
+ * UnknownFilterError for an unknown name.
  */
 export function filterPredicate(
   req: Pick<DescribeRequest, 'table' | 'idColumn' | 'spec' | 'taggable' | 'tagKey'>,
@@ -168,7 +171,7 @@ export function filterPredicate(
     if (name === 'tag-value') return tagPredicate(table, tagKey, undefined, 'value', values, params);
   }
   const field = Object.hasOwn(req.spec, name) ? req.spec[name] : undefined;
-  if (!field) throw Errors.invalidFilter(name);
+  if (!field) throw new UnknownFilterError(name);
   if (field.table === undefined) {
     const match = matchAny(ref(table, field.column), values, field.type, params);
     return field.whenSet ? `${ref(table, field.whenSet)} is not null and ${match}` : match;

@@ -1,17 +1,17 @@
 /** NextToken values: opaque to clients, base64url of the last key a page returned. */
-import { Errors } from '../cloud/errors.ts';
+import { InvalidPageTokenError } from './errors.ts';
 
 export function encodePageToken(key: string): string {
   return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url');
 }
 
-/** The key a token carries, or InvalidNextToken. */
+/** The key a token carries, or InvalidPageTokenError. */
 export function decodePageToken(token: string): string {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     if (parsed && typeof parsed === 'object' && typeof (parsed as { k: unknown }).k === 'string') return (parsed as { k: string }).k;
   } catch {
-    // the EC2 error below
+    // the error below
   }
-  throw Errors.invalidNextToken(token);
+  throw new InvalidPageTokenError(token);
 }

@@ -10,12 +10,13 @@
  * When PostgreSQL still refuses a transaction because of a concurrent one (serialization failure,
  * deadlock, or a unique constraint a concurrent transaction took first), the whole action is run
  * again — behind that lock, after a jittered pause — a bounded number of times, and then answered
- * with RequestLimitExceeded, which the AWS SDKs retry by themselves.
+ * with TransactionRetriesExhaustedError, which cloud/ answers as RequestLimitExceeded (the AWS SDKs
+ * retry that by themselves).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
-import { Errors } from '../cloud/errors.ts';
+import { TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
 import { migrate, type Store, type TransactionOptions } from './store.ts';
 
@@ -171,7 +172,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
           if (n >= maxAttempts) {
             // A unique violation every time is no race but a bug: let it be seen as one.
             if (sqlState(error) === UNIQUE_VIOLATION) throw error;
-            throw Errors.concurrentModification();
+            throw new TransactionRetriesExhaustedError(n);
           }
           await sleep(backoffMs(n));
         }
