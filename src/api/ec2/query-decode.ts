@@ -161,17 +161,43 @@ function decodeStructure(
   if (node.value !== undefined && node.value !== '' && !node.children) {
     throw Errors.invalidParameterValueFor(prefix.slice(0, -1), node.value, 'A structure was expected.');
   }
+  const given = new Set<string>();
   for (const [key, child] of node.children ?? []) {
     const member = findMember(shape, key);
     if (!member) throw Errors.unknownParameter(prefix + key);
     // `SubnetId` and its lower-camel spelling `subnetId` are one parameter: both at once is a duplicate.
-    if (Object.hasOwn(out, member.name)) throw Errors.duplicateParameter(prefix + key);
+    if (given.has(member.name)) throw Errors.duplicateParameter(prefix + key);
+    given.add(member.name);
+    // AWS: an empty optional string is no parameter at all (the AWS SDK for Go, Terraform's, sends
+    // `Placement.AvailabilityZone=` for an unset zone). An empty required one is kept, for the rules to refuse.
+    if (isEmptyOptionalString(shape, member, child)) continue;
     out[member.name] = decodeValue(member, child, `${prefix}${key}`, limits);
   }
   for (const member of shape.required) {
     if (out[member.name] === undefined) throw Errors.missingParameter(prefix + member.wireName);
   }
   return out;
+}
+
+/**
+ * Optional string members (`shape.member`) whose empty value means something on AWS, kept as sent:
+ * a tag's empty value (CreateTags sets it; DeleteTags deletes only the tag holding it) and the
+ * attribute values that clear an attribute (`Description.Value=` in ModifyNetworkInterfaceAttribute).
+ */
+export const EMPTY_STRING_IS_A_VALUE: ReadonlySet<string> = new Set([
+  'Tag.Key', 'Tag.Value', 'AttributeValue.Value', 'ModifyInstanceAttributeRequest.Value',
+]);
+
+/** An optional string member sent as `Name=` (no value, no nested parameters), where empty means absent. */
+function isEmptyOptionalString(shape: Extract<Shape, { kind: 'structure' }>, member: Member, node: Node): boolean {
+  return (
+    node.value === '' &&
+    !node.children &&
+    member.shape.kind === 'primitive' &&
+    member.shape.type === 'string' &&
+    !shape.required.includes(member) &&
+    !EMPTY_STRING_IS_A_VALUE.has(`${shape.id}.${member.name}`)
+  );
 }
 
 function findMember(shape: Extract<Shape, { kind: 'structure' }>, key: string): Member | undefined {
