@@ -23,6 +23,8 @@ import path from 'node:path';
 const SERVED_ACTIONS = [
   // foundation
   'CreateVpc', 'DescribeVpcs', 'DeleteVpc', 'DescribeVpcAttribute', 'ModifyVpcAttribute',
+  // ClassicLink is retired, but tools that read a VPC back still ask (not enabled, for every VPC)
+  'DescribeVpcClassicLink', 'DescribeVpcClassicLinkDnsSupport',
   'DescribeRegions', 'DescribeAvailabilityZones', 'DescribeAccountAttributes',
   'CreateTags', 'DeleteTags', 'DescribeTags',
   // resources around the ENI
@@ -57,6 +59,12 @@ const SERVED_ACTIONS = [
 
 // Enums longer than this (instance types, resource types) are left to the rules in cloud/.
 const MAX_ENUM = 64;
+
+/**
+ * Members (`Shape.member`, botocore's shape names) whose enum AWS does not enforce: the value is
+ * the rules' business. AWS: AllocateAddress with an unknown Domain allocates a `vpc` address.
+ */
+const OPEN_ENUMS = new Set(['AllocateAddressRequest.Domain']);
 
 type Json = Record<string, unknown>;
 interface MemberRef { shape: string; locationName?: string; queryName?: string; min?: number; max?: number; enum?: string[] }
@@ -158,7 +166,7 @@ function addConstraints(model: { operations: Record<string, { input: string }>; 
           if (typeof target.min === 'number') ref.min = target.min;
           if (typeof target.max === 'number') ref.max = target.max;
         }
-        if (target && target.type === 'string' && Array.isArray(target.enum) && target.enum.length <= MAX_ENUM) {
+        if (target && target.type === 'string' && Array.isArray(target.enum) && target.enum.length <= MAX_ENUM && !OPEN_ENUMS.has(`${bName}.${name}`)) {
           ref.enum = target.enum as string[];
         }
         visit(ref.shape, bRef.shape as string);

@@ -31,6 +31,7 @@ import type { Context } from './context.ts';
 import { getInstance } from './instances.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
 import { getInterface } from './network-interfaces.ts';
+import { defaultVpcId } from './vpcs.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
@@ -216,7 +217,8 @@ async function getAddress(ctx: Context, by: { allocationId?: string; publicIp?: 
 
 export async function allocateAddress(ctx: Context, input: AllocateAddressRequest): Promise<AllocateAddressResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['elastic-ip']);
-  if (input.Domain !== undefined && input.Domain !== 'vpc') {
+  // AWS: an empty or unknown Domain allocates a vpc address; `standard` asked for EC2-Classic, retired.
+  if (input.Domain === 'standard') {
     throw Errors.invalidParameterValue('EC2-Classic has been retired: Elastic IP addresses are for use in a VPC (Domain vpc).');
   }
   if (input.NetworkBorderGroup !== undefined && input.NetworkBorderGroup !== ctx.region) {
@@ -342,9 +344,20 @@ export async function disassociateAddress(ctx: Context, input: DisassociateAddre
 }
 
 export async function releaseAddress(ctx: Context, input: ReleaseAddressRequest): Promise<Record<string, never>> {
+  if (input.AllocationId !== undefined && input.PublicIp !== undefined) throw Errors.releaseByIpAndAllocationId();
   const row = await getAddress(ctx, { allocationId: input.AllocationId, publicIp: input.PublicIp });
-  // AWS (VPC): an associated address must be disassociated before it is released.
-  if (row.association_id) throw Errors.ipAddressInUse(row.public_ip);
+  // AWS: every address is a VPC address now, and a VPC address is released by its allocation id.
+  if (input.AllocationId === undefined) throw Errors.releaseVpcAddressByIp();
+  if (row.association_id) {
+    // AWS: in the default VPC, releasing disassociates first; elsewhere the caller must disassociate.
+    if (row.vpc_id === null || row.vpc_id !== (await defaultVpcId(ctx))) throw Errors.ipAddressInUse(row.public_ip);
+    const eniId = row.network_interface_id;
+    await unmap(ctx, row);
+    await ctx.tx.deleteFrom('public_addresses').where('public_ip', '=', row.public_ip).execute();
+    await deleteAllTags(ctx, row.allocation_id!);
+    if (eniId) await restoreForInterface(ctx, eniId);
+    return {};
+  }
   await ctx.tx.deleteFrom('public_addresses').where('public_ip', '=', row.public_ip).execute();
   await deleteAllTags(ctx, row.allocation_id!);
   return {};

@@ -173,6 +173,8 @@ export const Errors = {
 
   // --- resource rules -------------------------------------------------------------------------
   dependencyViolation: make('DependencyViolation'),
+  vpcHasDependencies: (vpcId: string) =>
+    new Ec2Error('DependencyViolation', `The vpc '${vpcId}' has dependencies and cannot be deleted.`),
   invalidVpcRange: (cidr: string, detail?: string) => new Ec2Error('InvalidVpc.Range', detail ?? `The CIDR '${cidr}' is invalid.`),
   vpcLimitExceeded: () => new Ec2Error('VpcLimitExceeded', 'The maximum number of VPCs has been reached.'),
   tagLimitExceeded: (max: number) =>
@@ -247,6 +249,10 @@ export const Errors = {
   insufficientAddressCapacity: () =>
     new Ec2Error('InsufficientAddressCapacity', 'There are not enough free addresses in the public IPv4 pool.'),
   invalidAddressNotFound: (ip: string) => new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`),
+  releaseVpcAddressByIp: () =>
+    new Ec2Error('InvalidParameterValue', 'You must specify an allocation id when releasing a VPC elastic IP address'),
+  releaseByIpAndAllocationId: () =>
+    new Ec2Error('InvalidParameterCombination', 'You may specify public IP or allocation id, but not both in the same call'),
 
   // --- route tables and network ACLs -------------------------------------------------------------
   routeTableLimitExceeded: () =>

@@ -8,13 +8,17 @@ import type {
   DeleteVpcRequest,
   DescribeVpcAttributeRequest,
   DescribeVpcAttributeResult,
+  DescribeVpcClassicLinkDnsSupportRequest,
+  DescribeVpcClassicLinkDnsSupportResult,
+  DescribeVpcClassicLinkRequest,
+  DescribeVpcClassicLinkResult,
   DescribeVpcsRequest,
   DescribeVpcsResult,
   ModifyVpcAttributeRequest,
   Vpc,
 } from '@aws-sdk/client-ec2';
 import { Errors } from './errors.ts';
-import { describeRows, type FilterSpec } from '../store/describe.ts';
+import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import type { Context } from './context.ts';
@@ -30,6 +34,10 @@ import { getOwned } from './owned.ts';
 const VPC_FILTERS: FilterSpec = {
   'vpc-id': { column: 'id' },
   cidr: { column: 'cidr_block' },
+  // AWS accepts these spellings beyond its documentation: `cidr-block` (Ansible's ec2_vpc_net
+  // sends it) and the older camel-case `isDefault` (`--filters Name=isDefault,Values=true`).
+  'cidr-block': { column: 'cidr_block' },
+  isDefault: { column: 'is_default', type: 'boolean' },
   'cidr-block-association.cidr-block': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'cidr_block', where: { family: 4 } },
   'cidr-block-association.association-id': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'association_id', where: { family: 4 } },
   'cidr-block-association.state': { table: 'vpc_cidr_blocks', foreignKey: 'vpc_id', column: 'state', where: { family: 4 } },
@@ -184,6 +192,62 @@ export async function describeVpcs(ctx: Context, input: DescribeVpcsRequest): Pr
   return { Vpcs: await vpcsOf(ctx.tx, page.rows), NextToken: page.nextToken };
 }
 
+// --- ClassicLink --------------------------------------------------------------------------------
+// AWS retired EC2-Classic (2022): the ClassicLink actions still answer, and no VPC has it enabled.
+
+/** `is-classic-link-enabled` holds `false` for every VPC: a filter asking for `true` matches none. */
+function classicLinkFilters(filters: readonly Filter[] | undefined): { filters: Filter[]; none: boolean } {
+  const out: Filter[] = [];
+  let none = false;
+  for (const filter of filters ?? []) {
+    if (filter.Name !== 'is-classic-link-enabled') {
+      out.push(filter);
+      continue;
+    }
+    if (filter.Values?.length && !filter.Values.includes('false')) none = true;
+  }
+  return { filters: out, none };
+}
+
+/** Only the tag filters and `is-classic-link-enabled` apply to DescribeVpcClassicLink. */
+const CLASSIC_LINK_FILTERS: FilterSpec = {};
+
+export async function describeVpcClassicLink(ctx: Context, input: DescribeVpcClassicLinkRequest): Promise<DescribeVpcClassicLinkResult> {
+  checkIds('vpc', Errors.vpcId, input.VpcIds ?? []);
+  const { filters, none } = classicLinkFilters(input.Filters);
+  const page = await describeRows<Row<'vpcs'>>(ctx.tx, {
+    table: 'vpcs',
+    account: ctx.account,
+    region: ctx.region,
+    ids: input.VpcIds,
+    idErrors: Errors.vpcId,
+    filters,
+    spec: CLASSIC_LINK_FILTERS,
+    taggable: true,
+  });
+  const rows = none ? [] : page.rows;
+  const tags = await tagsOf(ctx.tx, rows.map((r) => r.id));
+  return { Vpcs: rows.map((row) => ({ VpcId: row.id, ClassicLinkEnabled: false, Tags: tags.get(row.id) ?? [] })) };
+}
+
+export async function describeVpcClassicLinkDnsSupport(
+  ctx: Context,
+  input: DescribeVpcClassicLinkDnsSupportRequest,
+): Promise<DescribeVpcClassicLinkDnsSupportResult> {
+  checkIds('vpc', Errors.vpcId, input.VpcIds ?? []);
+  const page = await describeRows<Row<'vpcs'>>(ctx.tx, {
+    table: 'vpcs',
+    account: ctx.account,
+    region: ctx.region,
+    ids: input.VpcIds,
+    idErrors: Errors.vpcId,
+    spec: {},
+    maxResults: input.MaxResults,
+    nextToken: input.NextToken,
+  });
+  return { Vpcs: page.rows.map((row) => ({ VpcId: row.id, ClassicLinkDnsSupported: false })), NextToken: page.nextToken };
+}
+
 /**
  * What keeps a VPC from being deleted: each kind of dependent resource, as a table and its VPC
  * column. Resource modules add their line as they land (subnets, gateways, groups, …).
@@ -204,7 +268,8 @@ export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<
     let query = (ctx.tx as any).selectFrom(dep.table).select(dep.column).where(dep.column, '=', vpc.id);
     for (const [column, value] of Object.entries(dep.where ?? {})) query = query.where(column, '=', value);
     if (await query.executeTakeFirst()) {
-      throw Errors.dependencyViolation(`The vpc '${vpc.id}' has dependencies (${dep.noun}) and cannot be deleted.`);
+      // AWS's message names no dependency.
+      throw Errors.vpcHasDependencies(vpc.id);
     }
   }
   await deleteDefaultSecurityGroup(ctx, vpc.id);

@@ -430,7 +430,9 @@ describe('Security groups', () => {
 
     test('an unknown or malformed group is InvalidGroup.NotFound / InvalidGroupId.Malformed; no group at all MissingParameter', async () => {
       await expectEc2Error(ingress('sg-0123456789abcdef0', tcp(1)), 'InvalidGroup.NotFound');
-      await expectEc2Error(ingress('sg-123', tcp(1)), 'InvalidGroupId.Malformed');
+      // AWS: a security group id of any length up to 17 hex digits is well-formed.
+      await expectEc2Error(ingress('sg-123', tcp(1)), 'InvalidGroup.NotFound');
+      await expectEc2Error(ingress('sg-xyz', tcp(1)), 'InvalidGroupId.Malformed');
       await expectEc2Error(ec2.send(new AuthorizeSecurityGroupIngressCommand({ IpPermissions: [tcp(1)] })), 'MissingParameter');
       await expectEc2Error(ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: undefined, IpPermissions: [tcp(1)] })), 'MissingParameter');
     });

@@ -6,10 +6,19 @@ export function newId(prefix: string): string {
   return `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
 }
 
-/** `<prefix>-` followed by 8 or 17 lower-case hex digits (AWS still accepts the old 8-digit ids). */
+/** What follows `<prefix>-` in a well-formed id: 8 or 17 lower-case hex digits (AWS still accepts the old 8-digit ids). */
+const ID_DIGITS = /^[0-9a-f]{8}([0-9a-f]{9})?$/;
+
+/**
+ * Kinds whose ids AWS takes in other lengths. AWS: a security group id of up to 17 hex digits is
+ * well-formed (`sg-123abc`, `sg-bbfe0e` answer InvalidGroup.NotFound, not InvalidGroupId.Malformed).
+ */
+const ID_DIGITS_OF: Readonly<Record<string, RegExp>> = { sg: /^[0-9a-f]{1,17}$/ };
+
+/** Whether `id` is `<prefix>-` and the digits AWS accepts for that kind. */
 export function isIdOf(prefix: string, id: string): boolean {
   const rest = id.startsWith(`${prefix}-`) ? id.slice(prefix.length + 1) : undefined;
-  return rest !== undefined && /^[0-9a-f]{8}([0-9a-f]{9})?$/.test(rest);
+  return rest !== undefined && (Object.hasOwn(ID_DIGITS_OF, prefix) ? ID_DIGITS_OF[prefix] : ID_DIGITS).test(rest);
 }
 
 /** Throws the kind's `.Malformed` error for the first id that is not of its shape. */

@@ -11,6 +11,8 @@ export const foundationActions: ActionTable = {
   DeleteVpc: vpcs.deleteVpc,
   DescribeVpcAttribute: vpcs.describeVpcAttribute,
   ModifyVpcAttribute: vpcs.modifyVpcAttribute,
+  DescribeVpcClassicLink: vpcs.describeVpcClassicLink,
+  DescribeVpcClassicLinkDnsSupport: vpcs.describeVpcClassicLinkDnsSupport,
   AssociateVpcCidrBlock: ipv6.associateVpcCidrBlock,
   DisassociateVpcCidrBlock: ipv6.disassociateVpcCidrBlock,
   DescribeRegions: regions.describeRegions,
