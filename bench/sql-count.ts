@@ -1,12 +1,14 @@
 /**
  * How many SQL statements each benchmarked request costs, and which: starts eni-local in this
- * process on a memory store with better-sqlite3's statements wrapped, builds a small fixture,
- * sends one request of each workload, and prints the count, the time, and with --sql the statements themselves. A diagnostic companion
- * of the benchmark: it changes nothing in src/.
+ * process with the driver's statements wrapped (better-sqlite3's statement runs; on PostgreSQL
+ * pg's `Client.query`, i.e. round trips to the server, `begin` and `commit` included), builds a
+ * small fixture, sends one request of each workload, and prints the count, the time, and with
+ * --sql the statements themselves. A diagnostic companion of the benchmark: it changes nothing in src/.
  *
- *   npx tsx bench/sql-count.ts [--n 1000] [--sql] [--database memory|sqlite:PATH]
+ *   npx tsx bench/sql-count.ts [--n 1000] [--sql] [--database memory|sqlite:PATH|postgres://…]
  */
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { parseArgs } from 'node:util';
 import { startServer } from '../src/index.ts';
 import { QueryClient, formBody, xmlValue } from './lib/client.ts';
@@ -47,6 +49,24 @@ for (const method of ['all', 'run', 'get'] as const) {
     }
   };
 }
+
+// PostgreSQL: every query a client sends is one round trip (pg sends the next only when the last has answered).
+const pgQuery = pg.Client.prototype.query as (this: pg.Client, ...a: unknown[]) => unknown;
+(pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
+  const first = args[0] as string | { text?: string } | undefined;
+  const text = typeof first === 'string' ? first : (first?.text ?? String(first));
+  const entry = { sql: text, us: 0 };
+  statements.push(entry);
+  const t0 = process.hrtime.bigint();
+  const result = pgQuery.apply(this, args);
+  const done = () => {
+    const us = Number(process.hrtime.bigint() - t0) / 1000;
+    statementUs += us;
+    entry.us += us;
+  };
+  if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(done, done);
+  return result;
+};
 
 const server = await startServer({
   port: 0,

@@ -26,7 +26,7 @@ import { Errors } from './errors.ts';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, containsAddress, sizeOf } from '../ipam/ipv4.ts';
 import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, listText, selectRows } from '../store/sql-text.ts';
+import { execute, listText, selectRows, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { getInstance } from './instances.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
@@ -125,12 +125,15 @@ export async function unmapInterface(ctx: Context, eniId: string, privateIps?: r
 }
 
 /** Public addresses by interface and private address, for describing many interfaces at once. */
-const ASSOCIATIONS_OF = listText((ids) => `select * from "public_addresses" where "network_interface_id" in (${ids})`);
+const ASSOCIATIONS_OF = (ids: string) => `select * from "public_addresses" where "network_interface_id" in (${ids})`;
 
-export async function associationsOf(tx: Tx, eniIds: readonly string[]): Promise<Map<string, Map<string, NetworkInterfaceAssociation>>> {
+export const ASSOCIATIONS: IdListQuery<Map<string, Map<string, NetworkInterfaceAssociation>>> = {
+  build: ASSOCIATIONS_OF,
+  shape: (rows: Row<'public_addresses'>[]) => associationsFrom(rows),
+};
+
+function associationsFrom(rows: Row<'public_addresses'>[]): Map<string, Map<string, NetworkInterfaceAssociation>> {
   const out = new Map<string, Map<string, NetworkInterfaceAssociation>>();
-  if (!eniIds.length) return out;
-  const rows = await selectRows<Row<'public_addresses'>>(tx, ASSOCIATIONS_OF(eniIds.length), eniIds);
   for (const row of rows) {
     let byIp = out.get(row.network_interface_id!);
     if (!byIp) out.set(row.network_interface_id!, (byIp = new Map()));

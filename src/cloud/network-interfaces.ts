@@ -29,25 +29,24 @@ import type {
   ResetNetworkInterfaceAttributeRequest,
 } from '@aws-sdk/client-ec2';
 import { Errors } from './errors.ts';
-import { assignAutoPublicIp, associationsOf, unmapInterface } from './addresses.ts';
+import { ASSOCIATIONS, assignAutoPublicIp, unmapInterface } from './addresses.ts';
 import { assignIpv6 } from './ipv6.ts';
 import { assignIpv4Prefixes, ipv4SlotsUsed, releaseIpv4Prefixes } from './private-addresses.ts';
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
+import { execute, nothing, selectFirst, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
 import { getInstance } from './instances.ts';
 import { checkIds, newId, newMacAddress } from './rules/ids.ts';
 import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';
-import { groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
+import { GROUP_IDENTIFIERS, groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
-import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
+import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, TAG_SETS } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
-import { inOrder } from '../store/in-order.ts';
 import { getOwned } from './owned.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
@@ -370,24 +369,36 @@ interface InterfaceParts {
   associations: Map<string, Map<string, NetworkInterfaceAssociation>>;
 }
 
-const ADDRESSES_OF = listText(
-  (ids) => `select * from "private_ip_addresses" where "network_interface_id" in (${ids}) order by "network_interface_id", "is_primary" desc, "address_int"`,
-);
-const PREFIXES_OF = listText((ids) => `select "network_interface_id", "prefix" from "ipv4_prefixes" where "network_interface_id" in (${ids}) order by "first_address"`);
-const IPV6_OF = listText((ids) => `select * from "ipv6_addresses" where "network_interface_id" in (${ids}) order by "address"`);
+const ADDRESSES_OF = (ids: string) =>
+  `select * from "private_ip_addresses" where "network_interface_id" in (${ids}) order by "network_interface_id", "is_primary" desc, "address_int"`;
+const PREFIXES_OF = (ids: string) => `select "network_interface_id", "prefix" from "ipv4_prefixes" where "network_interface_id" in (${ids}) order by "first_address"`;
+const IPV6_OF = (ids: string) => `select * from "ipv6_addresses" where "network_interface_id" in (${ids}) order by "address"`;
 
-/** Everything an interface's description needs beyond its row, for many interfaces in a few queries. */
-async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> {
+/** Rows as they come, for the shaping below. */
+const rowsOf = <R>(build: (list: string) => string): IdListQuery<R[]> => ({ build, shape: (rows: R[]) => rows });
+const ADDRESS_ROWS = rowsOf<Row<'private_ip_addresses'>>(ADDRESSES_OF);
+const PREFIX_ROWS = rowsOf<{ network_interface_id: string; prefix: string }>(PREFIXES_OF);
+const IPV6_ROWS = rowsOf<Row<'ipv6_addresses'>>(IPV6_OF);
+/** No tags (DescribeInstances' interfaces show none): nothing to fetch. */
+const NO_TAGS = nothing((): Map<string, { Key?: string; Value?: string }[]> => new Map());
+
+/**
+ * Everything an interface's description needs beyond its row (and its tags when asked for), for
+ * many interfaces at once: fetched together (one round trip on PostgreSQL, see selectForIds).
+ */
+async function partsOf(tx: Tx, ids: readonly string[], options: { tags?: boolean } = {}): Promise<InterfaceParts & { tags: Map<string, { Key?: string; Value?: string }[]> }> {
   const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
   const prefixes = new Map<string, string[]>();
   const ipv6 = new Map<string, Row<'ipv6_addresses'>[]>();
-  if (!ids.length) return { addresses, prefixes, ipv6, groups: new Map(), associations: new Map() };
-  const [rows, groups, associations, prefixRows, ipv6Rows] = await inOrder(
-    () => selectRows<Row<'private_ip_addresses'>>(tx, ADDRESSES_OF(ids.length), ids),
-    () => groupIdentifiersOf(tx, ids),
-    () => associationsOf(tx, ids),
-    () => selectRows<{ network_interface_id: string; prefix: string }>(tx, PREFIXES_OF(ids.length), ids),
-    () => selectRows<Row<'ipv6_addresses'>>(tx, IPV6_OF(ids.length), ids),
+  const [rows, groups, associations, prefixRows, ipv6Rows, tags] = await selectForIds(
+    tx,
+    ids,
+    ADDRESS_ROWS,
+    GROUP_IDENTIFIERS,
+    ASSOCIATIONS,
+    PREFIX_ROWS,
+    IPV6_ROWS,
+    options.tags ? TAG_SETS : NO_TAGS,
   );
   for (const row of ipv6Rows) {
     let list = ipv6.get(row.network_interface_id);
@@ -404,7 +415,7 @@ async function partsOf(tx: Tx, ids: readonly string[]): Promise<InterfaceParts> 
     if (!list) addresses.set(row.network_interface_id, (list = []));
     list.push(row);
   }
-  return { addresses, prefixes, ipv6, groups, associations };
+  return { addresses, prefixes, ipv6, groups, associations, tags };
 }
 
 function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined {
@@ -474,8 +485,8 @@ function instanceAssociation(a: NetworkInterfaceAssociation | undefined): Instan
 
 export async function interfacesOf(tx: Tx, rows: InterfaceRow[]): Promise<NetworkInterface[]> {
   const ids = rows.map((r) => r.id);
-  const [parts, tags] = await inOrder(() => partsOf(tx, ids), () => tagsOf(tx, ids));
-  return rows.map((row) => interfaceOf(row, parts, tags));
+  const parts = await partsOf(tx, ids, { tags: true });
+  return rows.map((row) => interfaceOf(row, parts, parts.tags));
 }
 
 async function describeOne(ctx: Context, id: string): Promise<NetworkInterface> {

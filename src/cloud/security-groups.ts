@@ -39,7 +39,7 @@ import { sql } from 'kysely';
 import { Errors } from './errors.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import { describeRows, filterPredicate, type FilterSpec } from '../store/describe.ts';
-import { listText, selectFirst, selectRows } from '../store/sql-text.ts';
+import { listText, selectFirst, selectForIds, selectRows, type IdListQuery } from '../store/sql-text.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { wildcardRegex } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
@@ -441,22 +441,25 @@ export async function groupsForInterface(
 }
 
 /** The groupSet of many network interfaces in one query, each in its position order. */
-const GROUPS_OF = listText(
-  (ids) =>
+const GROUPS_OF = (ids: string) =>
     'select "g"."network_interface_id" as "eni", "s"."id" as "id", "s"."group_name" as "name" from "network_interface_groups" as "g" ' +
-    `inner join "security_groups" as "s" on "s"."id" = "g"."group_id" where "g"."network_interface_id" in (${ids}) order by "g"."network_interface_id", "g"."position"`,
-);
+    `inner join "security_groups" as "s" on "s"."id" = "g"."group_id" where "g"."network_interface_id" in (${ids}) order by "g"."network_interface_id", "g"."position"`;
+
+export const GROUP_IDENTIFIERS: IdListQuery<Map<string, { GroupId: string; GroupName: string }[]>> = {
+  build: GROUPS_OF,
+  shape: (rows: { eni: string; id: string; name: string }[], ids) => {
+    const out = new Map<string, { GroupId: string; GroupName: string }[]>(ids.map((id) => [id, []]));
+    for (const row of rows) out.get(row.eni)?.push({ GroupId: row.id, GroupName: row.name });
+    return out;
+  },
+};
 
 export async function groupIdentifiersOf(
   tx: Tx,
   networkInterfaceIds: readonly string[],
 ): Promise<Map<string, { GroupId: string; GroupName: string }[]>> {
-  const out = new Map<string, { GroupId: string; GroupName: string }[]>(networkInterfaceIds.map((id) => [id, []]));
-  if (!networkInterfaceIds.length) return out;
-  const ids = [...new Set(networkInterfaceIds)];
-  const rows = await selectRows<{ eni: string; id: string; name: string }>(tx, GROUPS_OF(ids.length), ids);
-  for (const row of rows) out.get(row.eni)?.push({ GroupId: row.id, GroupName: row.name });
-  return out;
+  const [groups] = await selectForIds(tx, [...new Set(networkInterfaceIds)], GROUP_IDENTIFIERS);
+  return groups;
 }
 
 // ---------------------------------------------------------------------------------------------

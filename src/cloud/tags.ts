@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { Errors } from './errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
+import { execute, selectFirst, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -84,19 +84,26 @@ export function checkTagSpecificationTypes(specs: readonly TagSpecification[] | 
   }
 }
 
-const TAGS_OF = listText((ids) => `select "resource_id", "key", "value" from "tags" where "resource_id" in (${ids}) order by "resource_id", "key"`);
+const TAGS_OF = (ids: string) => `select "resource_id", "key", "value" from "tags" where "resource_id" in (${ids}) order by "resource_id", "key"`;
+
+/** The tagSets of many resources, by resource id: one query, fetched with others by `selectForIds`. */
+export const TAG_SETS: IdListQuery<Map<string, Tag[]>> = {
+  build: TAGS_OF,
+  shape: (rows: { resource_id: string; key: string; value: string }[]) => {
+    const out = new Map<string, Tag[]>();
+    for (const row of rows) {
+      let list = out.get(row.resource_id);
+      if (!list) out.set(row.resource_id, (list = []));
+      list.push({ Key: row.key, Value: row.value });
+    }
+    return out;
+  },
+};
 
 /** The tagSet of many resources in one query. */
 export async function tagsOf(tx: Tx, resourceIds: readonly string[]): Promise<Map<string, Tag[]>> {
-  const out = new Map<string, Tag[]>();
-  if (!resourceIds.length) return out;
-  const rows = await selectRows<{ resource_id: string; key: string; value: string }>(tx, TAGS_OF(resourceIds.length), resourceIds);
-  for (const row of rows) {
-    let list = out.get(row.resource_id);
-    if (!list) out.set(row.resource_id, (list = []));
-    list.push({ Key: row.key, Value: row.value });
-  }
-  return out;
+  const [tags] = await selectForIds(tx, resourceIds, TAG_SETS);
+  return tags;
 }
 
 export async function deleteAllTags(ctx: Context, resourceId: string): Promise<void> {

@@ -82,6 +82,31 @@ export function parsePostgresUrl(url: string): { connectionString: string; poolS
   return { connectionString: u.toString(), poolSize };
 }
 
+/** How many distinct statement texts a process names (prepares once per connection); others run unnamed. */
+const NAMED_STATEMENTS = 2000;
+
+/**
+ * Makes every parameterised query of the pool's clients a named prepared statement, one name per
+ * text: PostgreSQL parses and plans a text once per connection (and, after a few runs, keeps a
+ * generic plan) instead of on every request. pg prepares a name on its first use on a
+ * connection and sends only Bind/Execute afterwards.
+ */
+function prepareByName(pool: pg.Pool): void {
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < NAMED_STATEMENTS) names.set(text, (name = `eni_${names.size}`));
+    return name;
+  };
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, ...rest: unknown[]) => {
+      const name = typeof text === 'string' && Array.isArray(values) && values.length > 0 ? nameOf(text) : undefined;
+      return name === undefined ? query(text, values, ...rest) : query({ name, text, values }, ...rest);
+    };
+  });
+}
+
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -108,6 +133,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // An idle connection the server closes (restart, admin) must not take the process down;
   // the pool replaces it, and the next query on a broken one fails and is answered as an error.
   pool.on('error', () => {});
+  prepareByName(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
     // Kysely's migrator holds a PostgreSQL advisory lock while it migrates: nodes starting

@@ -98,3 +98,72 @@ export function listText(build: (list: string) => string): (n: number) => string
   const texts: string[] = [];
   return (n) => (n > 1000 ? build(placeholders(n)) : (texts[n] ??= build(placeholders(n))));
 }
+
+/**
+ * Several independent SELECTs, their rows in the same order. The embedded store runs them one
+ * after another; PostgreSQL gets them as one statement (each query's rows aggregated as JSON in
+ * its own column: `select (select json_agg(t) from (q1) t), (select … from (q2) t), …`), so a
+ * Describe's child rows cost one round trip however many kinds there are. JSON keeps the values
+ * the rows would have had (text, integers, null; int8 is parsed to a number either way), and
+ * json_agg over an ordered subquery keeps its order.
+ */
+export async function selectEach(tx: Tx, queries: readonly (readonly [text: string, params: readonly unknown[]])[]): Promise<unknown[][]> {
+  if (queries.length === 0) return [];
+  if (direct.get(tx) || queries.length === 1 || !(tx.getExecutor().adapter instanceof PostgresAdapter)) {
+    const out: unknown[][] = [];
+    for (const [text, params] of queries) out.push(await selectRows(tx, text, params));
+    return out;
+  }
+  const [row] = await selectRows<Record<string, unknown[]>>(tx, jsonColumns(queries.map(([text]) => text)), queries.flatMap(([, p]) => p));
+  return queries.map((_, i) => row[`r${i}`]);
+}
+
+const jsonColumns = (texts: readonly string[]) =>
+  'select ' + texts.map((text, i) => `(select coalesce(json_agg("r${i}"), '[]') from (${text}) as "r${i}") as "r${i}"`).join(', ');
+
+/**
+ * A query over a list of ids (`build(list)`, list being `?, ?, …` or a subquery), and what its
+ * rows mean to the caller: the unit `selectForIds` fetches together.
+ */
+export interface IdListQuery<Out> {
+  build: (list: string) => string;
+  shape: (rows: never[], ids: readonly string[]) => Out;
+}
+
+/** An IdListQuery with nothing to fetch: its shape makes do with no rows. */
+export const nothing = <Out>(shape: () => Out): IdListQuery<Out> => ({ build: () => '', shape });
+
+type Shaped<Q> = { [K in keyof Q]: Q[K] extends IdListQuery<infer Out> ? Out : never };
+
+const embeddedTexts = new WeakMap<IdListQuery<unknown>, (n: number) => string>();
+const postgresBatches = new Map<string, string>();
+/** On PostgreSQL the ids go once, as one array parameter every query unnests. */
+const ID_ARRAY = 'select unnest($1::text[])';
+
+/**
+ * Runs every query over the same ids together and shapes each one's rows. On PostgreSQL: one
+ * statement, the ids one array parameter (see selectEach); on the embedded store one statement
+ * per query, the ids as `in (?, …)` (texts kept by n, see listText).
+ */
+export async function selectForIds<Q extends IdListQuery<unknown>[]>(tx: Tx, ids: readonly string[], ...queries: Q): Promise<Shaped<Q>> {
+  const sent = ids.length ? queries.filter((q) => q.build('?') !== '') : [];
+  let fetched: unknown[][] = [];
+  if (sent.length && !direct.get(tx) && tx.getExecutor().adapter instanceof PostgresAdapter) {
+    const key = sent.map((q) => q.build(ID_ARRAY)).join('\u0000');
+    let text = postgresBatches.get(key);
+    if (text === undefined) {
+      text = jsonColumns(key.split('\u0000'));
+      if (postgresBatches.size >= PLACEHOLDER_TEXTS) postgresBatches.clear();
+      postgresBatches.set(key, text);
+    }
+    const [row] = (await tx.executeQuery<Record<string, unknown[]>>({ sql: text, parameters: [ids], query: RAW.query, queryId: RAW.queryId })).rows;
+    fetched = sent.map((_, i) => row[`r${i}`]);
+  } else {
+    for (const q of sent) {
+      let text = embeddedTexts.get(q);
+      if (!text) embeddedTexts.set(q, (text = listText(q.build)));
+      fetched.push(await selectRows(tx, text(ids.length), ids));
+    }
+  }
+  return queries.map((q) => q.shape((fetched[sent.indexOf(q)] ?? []) as never[], ids)) as Shaped<Q>;
+}
