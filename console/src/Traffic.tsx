@@ -176,19 +176,28 @@ function FlowView({ result, index, onSelect }: { result: FlowResult; index: Topo
   );
 }
 
-/** Flow logs on the VPCs, subnets or interfaces at either end of the flow. */
+/**
+ * The interfaces that saw the flow — the ones whose flow logs have a record of it, dropped or
+ * not (an impaired or stopped instance's interface still records what its groups decided) — and
+ * the flow logs on them, their subnets or their VPCs.
+ */
 function flowLogsFor(result: FlowResult, index: TopologyIndex) {
-  const resources = new Set<string>();
-  for (const eniId of [result.source.networkInterfaceId, result.destination?.networkInterfaceId]) {
-    const eni = eniId ? index.interfaces.get(eniId) : undefined;
-    if (!eni) continue;
-    resources.add(eni.NetworkInterfaceId!).add(eni.SubnetId!).add(eni.VpcId!);
+  const seen = new Map<string, { subnetId: string; vpcId: string }>();
+  for (const o of result.observations ?? []) seen.set(o.networkInterfaceId, { subnetId: o.subnetId, vpcId: o.vpcId });
+  // An answer from a server that does not list observations: the two ends, as far as known.
+  if (!result.observations) {
+    for (const eniId of [result.source.networkInterfaceId, result.destination?.networkInterfaceId]) {
+      const eni = eniId ? index.interfaces.get(eniId) : undefined;
+      if (eni) seen.set(eni.NetworkInterfaceId!, { subnetId: eni.SubnetId!, vpcId: eni.VpcId! });
+    }
   }
-  return index.topology.flowLogs.filter((f) => f.ResourceId && resources.has(f.ResourceId));
+  const resources = new Set<string>();
+  for (const [eniId, { subnetId, vpcId }] of seen) resources.add(eniId).add(subnetId).add(vpcId);
+  return { interfaces: [...seen.keys()], logs: index.topology.flowLogs.filter((f) => f.ResourceId && resources.has(f.ResourceId)) };
 }
 
 function FlowLogs({ result, index }: { result: FlowResult; index: TopologyIndex }) {
-  const logs = flowLogsFor(result, index);
+  const { interfaces, logs } = flowLogsFor(result, index);
   const ids = logs.map((f) => f.FlowLogId!).join(',');
   const [lines, setLines] = useState<Record<string, string[]>>({});
   useEffect(() => {
@@ -200,7 +209,20 @@ function FlowLogs({ result, index }: { result: FlowResult; index: TopologyIndex 
       live = false;
     };
   }, [ids, result]);
-  if (!logs.length) return <p className="hint-text">No flow log on these VPCs, subnets or interfaces (CreateFlowLogs makes one).</p>;
+  if (!interfaces.length) {
+    return (
+      <p className="hint-text" data-testid="flow-log-hint">
+        No interface saw this flow, so no flow log records it.
+      </p>
+    );
+  }
+  if (!logs.length) {
+    return (
+      <p className="hint-text" data-testid="flow-log-hint">
+        No flow log covers {interfaces.join(', ')}, their subnets or their VPCs (CreateFlowLogs makes one).
+      </p>
+    );
+  }
   return (
     <div className="flow-logs">
       <h3>Recent flow-log records</h3>
@@ -209,7 +231,7 @@ function FlowLogs({ result, index }: { result: FlowResult; index: TopologyIndex 
           <p className="flow-log-head">
             <code>{f.FlowLogId}</code> on <code>{f.ResourceId}</code>
           </p>
-          <pre className="flow-log-lines">{(lines[f.FlowLogId!] ?? []).join('\n') || '(no records yet)'}</pre>
+          <pre className="flow-log-lines" data-testid="flow-log-lines">{(lines[f.FlowLogId!] ?? []).slice(-8).join('\n') || '(no records yet)'}</pre>
         </div>
       ))}
     </div>

@@ -64,6 +64,8 @@ export interface FlowResult {
     privateAddress?: string;
   };
   hops: Hop[];
+  /** The interfaces that saw the flow (what their flow logs record), whatever became of it after. */
+  observations?: { networkInterfaceId: string; subnetId: string; vpcId: string; direction: string; action: 'ACCEPT' | 'REJECT' }[];
 }
 
 export type Selection =

@@ -63,15 +63,25 @@ export interface Hop {
   detail?: string;
 }
 
-/** What one interface saw of the flow: the matter of a flow-log record. */
+/**
+ * What one interface saw of the flow: the matter of a flow-log record. AWS records at the
+ * interface what its security groups and its subnet's ACL decided (ACCEPT or REJECT), whatever
+ * the instance behind it then does with the packet: an impaired or stopped instance, or an
+ * interface not (yet, or no longer) attached, still gets its records; an address no interface
+ * holds gets none.
+ */
 export interface Observation {
   networkInterfaceId: string;
   subnetId: string;
   vpcId: string;
   direction: 'egress' | 'ingress';
   action: 'ACCEPT' | 'REJECT';
+  /** As AWS logs them: traffic to a secondary IPv4 address shows the interface's primary one. */
   srcaddr: string;
   dstaddr: string;
+  /** The packet's own addresses (the `pkt-srcaddr` / `pkt-dstaddr` fields). */
+  pktSrcaddr: string;
+  pktDstaddr: string;
   srcport: number;
   dstport: number;
 }
@@ -136,6 +146,9 @@ class Evaluation {
   }
 
   observe(eni: Eni, direction: 'egress' | 'ingress', action: 'ACCEPT' | 'REJECT', src: string, dst: string): void {
+    // AWS ("Flow log limitations"): traffic sent to a secondary private IPv4 address, or to an
+    // address that is none of the interface's (an appliance), shows the primary one as dstaddr.
+    const dstaddr = direction === 'ingress' && !isIpv6(dst) ? eni.private_ip_address : dst;
     this.observations.push({
       networkInterfaceId: eni.id,
       subnetId: eni.subnet_id,
@@ -143,7 +156,9 @@ class Evaluation {
       direction,
       action,
       srcaddr: src,
-      dstaddr: dst,
+      dstaddr,
+      pktSrcaddr: src,
+      pktDstaddr: dst,
       srcport: this.sourcePort,
       dstport: this.flow.port,
     });
@@ -209,10 +224,15 @@ class Evaluation {
 
   // --- the checks -------------------------------------------------------------------------------
 
-  /** The instance holding an interface must be attached, running and healthy. */
+  /**
+   * The instance holding an interface must be attached, running and healthy. Attached means
+   * `attached`: nothing reaches or leaves an instance through an interface still `attaching` or
+   * already `detaching`.
+   */
   async checkHolder(eni: Eni): Promise<Row<'instances'>> {
-    if (!eni.instance_id || eni.attachment_status === 'detaching') {
-      this.drop('network-interface', eni.id, 'eni-not-attached', undefined, 'the interface is not attached to an instance');
+    if (!eni.instance_id || eni.attachment_status !== 'attached') {
+      const detail = eni.instance_id ? `the interface's attachment to ${eni.instance_id} is ${eni.attachment_status}` : 'the interface is not attached to an instance';
+      this.drop('network-interface', eni.id, 'eni-not-attached', undefined, detail);
     }
     const instance = await this.tx.selectFrom('instances').selectAll().where('id', '=', eni.instance_id!).executeTakeFirstOrThrow();
     if (instance.state !== 'running') this.drop('instance', instance.id, 'instance-not-running', undefined, `the instance is ${instance.state}`);
@@ -252,9 +272,10 @@ class Evaluation {
     await this.checkSecurityGroups(eni, false, { address: from.address, groupIds: from.groupIds });
     // Stateless ACLs must let the reply out of this subnet (and into the source's, checked by the caller).
     if (crossing) await this.checkAcl(eni.subnet_id, true, from.address, 'reply', eni);
-    const instance = await this.checkHolder(eni);
-    // Behind the gateway's 1:1 NAT the interface sees its private address.
+    // Recorded at the interface before the instance has its say (see Observation). Behind the
+    // gateway's 1:1 NAT the interface sees its private address.
     this.observe(eni, 'ingress', 'ACCEPT', from.address, this.result.destination?.privateAddress ?? this.request.to);
+    const instance = await this.checkHolder(eni);
     this.pass('network-interface', eni.id, `device index ${eni.device_index}`, `delivered to ${instance.id}`);
     this.result.destination = {
       kind,

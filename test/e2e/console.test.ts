@@ -329,6 +329,10 @@ describe('web console', { skip }, () => {
     await page.locator(`[data-testid="flow-result"][data-delivered="false"]`).waitFor({ timeout: 10_000 });
     assert.match(await result.innerText(), /instance-impaired/);
     assert.ok((await result.locator('.hop[data-verdict="drop"]').count()) >= 1);
+    // The probes still reach the interface, and its VPC's flow log records them (AWS records at
+    // the interface what its groups decided, whatever the instance does): the panel says so.
+    assert.equal(await page.getByTestId('flow-log-hint').count(), 0, 'the panel shows the flow log, not "no flow log"');
+    await page.locator('.flow-log-lines', { hasText: lab.floating }).first().waitFor({ timeout: 10_000 });
     await shot(page, 'traffic-failed');
 
     // Move the interface to B: the next probes are delivered to B, and the line ends there.

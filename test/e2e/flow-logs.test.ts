@@ -10,8 +10,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AllocateAddressCommand,
+  AssignPrivateIpAddressesCommand,
   AssociateAddressCommand,
+  AttachNetworkInterfaceCommand,
   AuthorizeSecurityGroupIngressCommand,
+  DetachNetworkInterfaceCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  UnassignPrivateIpAddressesCommand,
   CreateFlowLogsCommand,
   CreateRouteCommand,
   DeleteFlowLogsCommand,
@@ -22,19 +28,21 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { expectEc2Error, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createGroup, createNetwork, launch, type Network } from '../helpers/topology.ts';
+import { createEni, createGroup, createNetwork, describeEni, describeInstance, launch, pollUntil, type Network } from '../helpers/topology.ts';
 import { createGateway } from '../helpers/addressing.ts';
 import {
   INTERNET_ADDRESS,
   assertDelivered,
   assertDropped,
   errorOf,
+  failInstance,
   flowLogLines,
   mainRouteTableOf,
   newLines,
   parseRecord,
   probe,
   rawFlowLog,
+  recoverInstance,
 } from '../helpers/dataplane.ts';
 
 const ACCOUNT = '000000000000';
@@ -271,5 +279,80 @@ describe('flow logs', () => {
     const log = await createFlowLog({ ResourceType: 'VPC', ResourceIds: [first.net.vpcId] });
     assertDelivered(await probe(url, { from: second.a.InstanceId!, to: second.b.PrivateIpAddress!, port: 22 }));
     assert.deepEqual(await flowLogLines(url, log), []);
+  });
+
+  describe('every drop situation, as AWS records it at the interface', () => {
+    // AWS records at the interface what its security groups and ACL decided, whatever the
+    // instance behind it does with the packet; an address no interface holds leaves no record.
+    const records = async (log: string, seen: string[]) => newLines(seen, await flowLogLines(url, log)).map(parseRecord).map((r) => [r.interfaceId, r.dstport, r.action]);
+
+    test('an impaired destination: ACCEPT where its group admits the port, REJECT where it does not; nothing delivered', async () => {
+      const { a, b } = await world();
+      const eni = primaryEniOf(b);
+      const log = await createFlowLog({ ResourceType: 'NetworkInterface', ResourceIds: [eni] });
+      await failInstance(url, b.InstanceId!);
+      const drops = [];
+      drops.push(assertDropped(await probe(url, { from: a.InstanceId!, to: b.PrivateIpAddress!, port: 22 }), 'instance-impaired'));
+      drops.push(assertDropped(await probe(url, { from: a.InstanceId!, to: b.PrivateIpAddress!, port: 80 }), 'sg-ingress-denied'));
+      assert.deepEqual(await records(log, []), [[eni, '22', 'ACCEPT'], [eni, '80', 'REJECT']]);
+      assert.deepEqual(drops[0].observations.map((o) => [o.networkInterfaceId, o.direction, o.action]), [[primaryEniOf(a), 'egress', 'ACCEPT'], [eni, 'ingress', 'ACCEPT']]);
+      await recoverInstance(url, b.InstanceId!);
+      assertDelivered(await probe(url, { from: a.InstanceId!, to: b.PrivateIpAddress!, port: 22 }));
+    });
+
+    test('a stopped destination: its interface still records the flow (ACCEPT)', async () => {
+      const { a, b } = await world();
+      const eni = primaryEniOf(b);
+      const log = await createFlowLog({ ResourceType: 'NetworkInterface', ResourceIds: [eni] });
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [b.InstanceId!] }));
+      await pollUntil(() => describeInstance(ec2, b.InstanceId!).then((i) => i.State?.Name), (s) => s === 'stopped');
+      assertDropped(await probe(url, { from: a.InstanceId!, to: b.PrivateIpAddress!, port: 22 }), 'instance-not-running');
+      assert.deepEqual(await records(log, []), [[eni, '22', 'ACCEPT']]);
+      await ec2.send(new StartInstancesCommand({ InstanceIds: [b.InstanceId!] }));
+    });
+
+    test('a detached (available) interface: the flow to its address is recorded on it; once the address is gone, nothing more is', async () => {
+      const { net, a } = await world();
+      const floating = await createEni(ec2, { SubnetId: net.subnets.b.SubnetId });
+      const eni = floating.NetworkInterfaceId!;
+      const log = await createFlowLog({ ResourceType: 'NetworkInterface', ResourceIds: [eni] });
+      await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni, SecondaryPrivateIpAddressCount: 1 }));
+      const secondary = (await describeEni(ec2, eni)).PrivateIpAddresses!.find((p) => !p.Primary)!.PrivateIpAddress!;
+      assertDropped(await probe(url, { from: a.InstanceId!, to: floating.PrivateIpAddress!, port: 443 }), 'eni-not-attached');
+      assertDropped(await probe(url, { from: a.InstanceId!, to: secondary, port: 443 }), 'eni-not-attached');
+      const seen = await flowLogLines(url, log);
+      assert.deepEqual(seen.map(parseRecord).map((r) => [r.interfaceId, r.dstport, r.action]), [[eni, '443', 'ACCEPT'], [eni, '443', 'ACCEPT']]);
+      // AWS ("Flow log limitations"): traffic to a secondary address shows the primary one as dstaddr.
+      assert.deepEqual(seen.map(parseRecord).map((r) => r.dstaddr), [floating.PrivateIpAddress, floating.PrivateIpAddress]);
+
+      await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eni, PrivateIpAddresses: [secondary] }));
+      assertDropped(await probe(url, { from: a.InstanceId!, to: secondary, port: 443 }), 'no-destination');
+      assert.deepEqual(await records(log, seen), [], 'an address no interface holds leaves no record on the interface that had it');
+    });
+
+    test('an interface moving to a standby: recorded on it through the detach, the gap and the attach', async () => {
+      const { net, a } = await world();
+      const standby = await launch(ec2, { SubnetId: net.subnets.b.SubnetId });
+      const floating = await createEni(ec2, { SubnetId: net.subnets.b.SubnetId });
+      const eni = floating.NetworkInterfaceId!;
+      const log = await createFlowLog({ ResourceType: 'NetworkInterface', ResourceIds: [eni] });
+      const to = { from: a.InstanceId!, to: floating.PrivateIpAddress!, port: 22 };
+      assertDropped(await probe(url, to), 'eni-not-attached');
+      const { AttachmentId } = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni, InstanceId: standby.InstanceId, DeviceIndex: 1 }));
+      assertDelivered(await probe(url, to));
+      await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId }));
+      assertDropped(await probe(url, to), 'eni-not-attached');
+      assert.deepEqual(await records(log, []), [[eni, '22', 'ACCEPT'], [eni, '22', 'ACCEPT'], [eni, '22', 'ACCEPT']]);
+    });
+
+    test('${pkt-dstaddr} keeps the packet\'s own destination (a secondary address) where ${dstaddr} shows the primary', async () => {
+      const { a, b } = await world();
+      const eni = primaryEniOf(b);
+      await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni, SecondaryPrivateIpAddressCount: 1 }));
+      const secondary = (await describeEni(ec2, eni)).PrivateIpAddresses!.find((p) => !p.Primary)!.PrivateIpAddress!;
+      const log = await createFlowLog({ ResourceType: 'NetworkInterface', ResourceIds: [eni], LogFormat: '${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${action}' });
+      assertDelivered(await probe(url, { from: a.InstanceId!, to: secondary, port: 22 }));
+      assert.deepEqual(await flowLogLines(url, log), [`${eni} ${a.PrivateIpAddress} ${b.PrivateIpAddress} ${a.PrivateIpAddress} ${secondary} ACCEPT`]);
+    });
   });
 });

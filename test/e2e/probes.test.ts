@@ -31,7 +31,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { expectEc2Error, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createEni, createGroup, createNetwork, defaultGroupOf, describeEni, launch, type Network } from '../helpers/topology.ts';
+import { createEni, createGroup, createNetwork, defaultGroupOf, describeEni, launch, pollUntil, type Network } from '../helpers/topology.ts';
 import { createGateway, expandIpv6, subnet64, waitForState } from '../helpers/addressing.ts';
 import {
   INTERNET_ADDRESS,
@@ -536,5 +536,44 @@ describe('probes', () => {
       assert.equal((await rawProbe(url, { from: a.InstanceId, to: b.PrivateIpAddress, port: 22 })).status, 400);
       assertDelivered(await probe(url, { from: a.InstanceId!, to: b.PrivateIpAddress!, port: 22 }, { region: 'us-west-2' }));
     });
+  });
+});
+
+describe('probes while an attachment is in transition (timings: attachingMs, detachingMs)', () => {
+  let server: TestServer;
+  let ec2: EC2Client;
+  const ATTACHING_MS = 600;
+
+  before(async () => {
+    server = await startTestServer({ timings: { attachingMs: ATTACHING_MS, detachingMs: ATTACHING_MS } });
+    ec2 = server.client();
+  });
+  after(() => server.stop());
+
+  test('nothing reaches the standby, nor leaves it, until its attachment is attached; nothing once it is detaching', async () => {
+    const net = await createNetwork(ec2, '10.77.0.0/16', { a: { cidr: '10.77.1.0/24', zone: 'us-east-1a' } });
+    const client = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const standby = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const floating = (await createEni(ec2, { SubnetId: net.subnets.a.SubnetId })).NetworkInterfaceId!;
+    const floatingAddress = (await describeEni(ec2, floating)).PrivateIpAddress!;
+    const toStandby = { from: client.InstanceId!, to: floatingAddress, port: 22 };
+    const fromStandby = { from: floating, to: client.PrivateIpAddress!, port: 22 };
+
+    const started = Date.now();
+    const { AttachmentId } = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: floating, InstanceId: standby.InstanceId, DeviceIndex: 1 }));
+    assert.equal((await describeEni(ec2, floating)).Attachment?.Status, 'attaching');
+    const inbound = assertDropped(await probe(server.url, toStandby), 'eni-not-attached');
+    assert.match(blockingHop(inbound).detail ?? '', /attaching/);
+    assertDropped(await probe(server.url, fromStandby), 'eni-not-attached');
+    assert.ok(Date.now() - started < ATTACHING_MS, 'both probes ran while the attachment was attaching');
+
+    await pollUntil(() => describeEni(ec2, floating).then((e) => e.Attachment?.Status), (s) => s === 'attached');
+    assert.equal(assertDelivered(await probe(server.url, toStandby)).destination!.instanceId, standby.InstanceId);
+    assertDelivered(await probe(server.url, fromStandby));
+
+    await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId }));
+    assert.equal((await describeEni(ec2, floating)).Attachment?.Status, 'detaching');
+    assertDropped(await probe(server.url, toStandby), 'eni-not-attached');
+    assertDropped(await probe(server.url, fromStandby), 'eni-not-attached');
   });
 });
