@@ -34,7 +34,7 @@ const SERVED_ACTIONS = [
   'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress',
   'RunInstances', 'StartInstances', 'StopInstances', 'RebootInstances', 'TerminateInstances',
   'DescribeInstances', 'DescribeInstanceStatus', 'DescribeInstanceTypes',
-  'ModifyInstanceAttribute', 'DescribeInstanceAttribute', 'DescribeImages',
+  'ModifyInstanceAttribute', 'DescribeInstanceAttribute', 'DescribeImages', 'ModifyInstanceMetadataOptions',
   'CreateKeyPair', 'ImportKeyPair', 'DescribeKeyPairs', 'DeleteKeyPair',
   // the network interface
   'CreateNetworkInterface', 'DeleteNetworkInterface', 'DescribeNetworkInterfaces',

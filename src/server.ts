@@ -14,6 +14,7 @@ import { RequestThrottle, throttleConfig, type ThrottleConfig } from './api/ec2/
 import { webConsole } from './api/ext/console.ts';
 import { dataplaneEndpoints } from './api/ext/dataplane.ts';
 import { healthEndpoint } from './api/ext/health.ts';
+import { imdsHostEndpoint } from './api/ext/imds.ts';
 import { EventBus } from './events.ts';
 import { cloudConfig, type Quotas, type Timings } from './cloud/config.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -139,6 +140,7 @@ export async function buildServer(options: ServerOptions, store: Store, events =
   const ext = { store, config, events, authenticator, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion };
   await app.register(dataplaneEndpoints, ext);
   await app.register(webConsole, ext);
+  await app.register(imdsHostEndpoint, ext);
   return app;
 }
 

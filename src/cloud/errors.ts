@@ -290,6 +290,12 @@ export const Errors = {
   operationNotPermitted: make('OperationNotPermitted'),
   incorrectState: make('IncorrectState'),
   incorrectInstanceState: make('IncorrectInstanceState'),
+  /** MetadataOptions / ModifyInstanceMetadataOptions: AWS's range is 1 to 64 (wording of AWS's message not verified). */
+  invalidHopLimit: (value: string) =>
+    new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${shorten(value)}) for parameter HttpPutResponseHopLimit is invalid. The hop limit must be an integer from 1 to 64.`,
+    ),
 
   // --- store ----------------------------------------------------------------------------------
   /** A shared (PostgreSQL) store gave up re-running an action that kept losing races: the SDKs retry this code. */

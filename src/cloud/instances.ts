@@ -16,10 +16,14 @@ import type {
   DescribeInstancesRequest,
   DescribeInstancesResult,
   Instance,
+  InstanceMetadataOptionsRequest,
+  InstanceMetadataOptionsResponse,
   InstanceNetworkInterfaceSpecification,
   InstanceStateChange,
   InstanceStateName,
   ModifyInstanceAttributeRequest,
+  ModifyInstanceMetadataOptionsRequest,
+  ModifyInstanceMetadataOptionsResult,
   RebootInstancesRequest,
   Reservation,
   RunInstancesRequest,
@@ -47,6 +51,7 @@ import {
   typeOf,
 } from './network-interfaces.ts';
 import { architectureOf } from './instance-types.ts';
+import { findImage } from './images.ts';
 import { findZone } from './regions.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { findInstanceType } from './rules/instance-types.ts';
@@ -394,6 +399,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
   if (launchable < min) throw Errors.insufficientFreeAddresses();
 
   const reservationId = newId('r');
+  const metadata = launchMetadataOptions(ctx, input);
   const publicIp = wantsPublicIp(plan);
   const primaryPlan = plan.find((p) => p.deviceIndex === 0 && p.networkCardIndex === 0)!;
   const primarySubnet = primaryPlan.kind === 'existing' ? primaryPlan.eni.subnet_id : primaryPlan.subnet.id;
@@ -432,6 +438,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
         auto_public_ip: publicIp ? 1 : 0,
         terminated_at: null,
         created_at: ctx.now.toISOString(),
+        ...metadataColumns(metadata),
       })
       .execute();
     for (const p of plan) {
@@ -549,7 +556,7 @@ async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {
       UsageOperation: 'RunInstances',
       UsageOperationUpdateTime: new Date(row.launch_time),
       PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
-      MetadataOptions: { State: 'applied', HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled', HttpProtocolIpv6: 'disabled', InstanceMetadataTags: 'disabled' },
+      MetadataOptions: metadataOptionsResponse(row, row.metadata_options_state as 'pending' | 'applied'),
     };
     return instance;
   });
@@ -716,6 +723,8 @@ export async function startInstances(ctx: Context, input: StartInstancesRequest)
         state_transition_reason: '',
         state_reason_code: null,
         state_reason_message: null,
+        // AWS: metadata options changed while stopped are applied when the instance starts.
+        metadata_options_state: 'applied',
       });
       await restoreAutoPublicIp(ctx, row.id);
     }
@@ -896,4 +905,106 @@ export async function describeInstanceAttribute(ctx: Context, input: DescribeIns
       throw Errors.invalidParameterValue(`Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`);
   }
   return out;
+}
+
+// --- instance metadata options ---------------------------------------------------------------------
+
+/** An instance's instance metadata options, as the IMDS enforces them. */
+export interface MetadataOptions {
+  httpTokens: 'optional' | 'required';
+  httpPutResponseHopLimit: number;
+  httpEndpoint: 'enabled' | 'disabled';
+  httpProtocolIpv6: 'enabled' | 'disabled';
+  instanceMetadataTags: 'enabled' | 'disabled';
+}
+
+/**
+ * AWS: without MetadataOptions, an instance launched from an image whose ImdsSupport is v2.0
+ * (Amazon Linux 2023) requires IMDSv2 with a hop limit of 2; from any other image, IMDSv1 is
+ * allowed and the hop limit is 1 (InstanceMetadataOptionsRequest: "Default: 1", HttpTokens
+ * default by the AMI's ImdsSupport; Image.ImdsSupport: "HttpTokens automatically set to required
+ * ... HttpPutResponseHopLimit is set to 2"). Endpoint enabled, IPv6 endpoint and tags disabled.
+ * (The account-level defaults of ModifyInstanceMetadataDefaults are not emulated: no-preference.)
+ */
+function launchMetadataOptions(ctx: Context, input: RunInstancesRequest): MetadataOptions {
+  const v2 = findImage(ctx.region, input.ImageId!)?.ImdsSupport === 'v2.0';
+  const requested = input.MetadataOptions ?? {};
+  return {
+    httpTokens: requested.HttpTokens ?? (v2 ? 'required' : 'optional'),
+    httpPutResponseHopLimit: checkHopLimit(requested.HttpPutResponseHopLimit) ?? (v2 ? 2 : 1),
+    httpEndpoint: requested.HttpEndpoint ?? 'enabled',
+    httpProtocolIpv6: requested.HttpProtocolIpv6 ?? 'disabled',
+    instanceMetadataTags: requested.InstanceMetadataTags ?? 'disabled',
+  };
+}
+
+/** AWS: the hop limit is an integer from 1 to 64. */
+function checkHopLimit(limit: number | undefined): number | undefined {
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 64)) throw Errors.invalidHopLimit(String(limit));
+  return limit;
+}
+
+function metadataColumns(options: MetadataOptions) {
+  return {
+    metadata_http_tokens: options.httpTokens,
+    metadata_hop_limit: options.httpPutResponseHopLimit,
+    metadata_http_endpoint: options.httpEndpoint,
+    metadata_http_ipv6: options.httpProtocolIpv6,
+    metadata_tags: options.instanceMetadataTags,
+  };
+}
+
+type MetadataColumns = Pick<InstanceRow, 'metadata_http_tokens' | 'metadata_hop_limit' | 'metadata_http_endpoint' | 'metadata_http_ipv6' | 'metadata_tags'>;
+
+/** The options a row holds. */
+export function metadataOptionsOf(row: MetadataColumns): MetadataOptions {
+  return {
+    httpTokens: row.metadata_http_tokens === 'required' ? 'required' : 'optional',
+    httpPutResponseHopLimit: Number(row.metadata_hop_limit),
+    httpEndpoint: row.metadata_http_endpoint === 'disabled' ? 'disabled' : 'enabled',
+    httpProtocolIpv6: row.metadata_http_ipv6 === 'enabled' ? 'enabled' : 'disabled',
+    instanceMetadataTags: row.metadata_tags === 'enabled' ? 'enabled' : 'disabled',
+  };
+}
+
+function metadataOptionsResponse(row: MetadataColumns, state: 'pending' | 'applied'): InstanceMetadataOptionsResponse {
+  const options = metadataOptionsOf(row);
+  return {
+    State: state,
+    HttpTokens: options.httpTokens,
+    HttpPutResponseHopLimit: options.httpPutResponseHopLimit,
+    HttpEndpoint: options.httpEndpoint,
+    HttpProtocolIpv6: options.httpProtocolIpv6,
+    InstanceMetadataTags: options.instanceMetadataTags,
+  };
+}
+
+/**
+ * AWS: ModifyInstanceMetadataOptions changes a running or stopped instance's options; what is not
+ * given stays as it is. The answer says `pending`; DescribeInstances says `applied` from then on for
+ * a running instance (the IMDS answers with the new options at once), and for a stopped one once it
+ * has started.
+ */
+export async function modifyInstanceMetadataOptions(ctx: Context, input: ModifyInstanceMetadataOptionsRequest): Promise<ModifyInstanceMetadataOptionsResult> {
+  const instance = await getInstance(ctx, input.InstanceId);
+  if (instance.state === 'terminated' || instance.state === 'shutting-down') {
+    throw Errors.incorrectInstanceState(`The instance '${instance.id}' is not in a valid state for this operation.`);
+  }
+  const current = metadataOptionsOf(instance);
+  const requested: InstanceMetadataOptionsRequest = input;
+  const next: MetadataOptions = {
+    httpTokens: requested.HttpTokens ?? current.httpTokens,
+    httpPutResponseHopLimit: checkHopLimit(requested.HttpPutResponseHopLimit) ?? current.httpPutResponseHopLimit,
+    httpEndpoint: requested.HttpEndpoint ?? current.httpEndpoint,
+    httpProtocolIpv6: requested.HttpProtocolIpv6 ?? current.httpProtocolIpv6,
+    instanceMetadataTags: requested.InstanceMetadataTags ?? current.instanceMetadataTags,
+  };
+  const columns = metadataColumns(next);
+  await ctx.tx
+    .updateTable('instances')
+    .set({ ...columns, metadata_options_state: instance.state === 'stopped' || instance.state === 'stopping' ? 'pending' : 'applied' })
+    .where('id', '=', instance.id)
+    .execute();
+  ctx.emit({ type: 'instance.metadata-options', instanceId: instance.id });
+  return { InstanceId: instance.id, InstanceMetadataOptions: metadataOptionsResponse(columns, 'pending') };
 }

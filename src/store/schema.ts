@@ -130,6 +130,14 @@ export interface InstanceTable extends Scoped {
   auto_public_ip: Generated<number>;
   terminated_at: string | null;
   created_at: string;
+  /** The instance metadata options (migration 010): `optional`/`required`, 1–64, `enabled`/`disabled`. */
+  metadata_http_tokens: Generated<string>;
+  metadata_hop_limit: Generated<number>;
+  metadata_http_endpoint: Generated<string>;
+  metadata_http_ipv6: Generated<string>;
+  metadata_tags: Generated<string>;
+  /** `applied`, or `pending` while a change made on a stopped instance waits for its start. */
+  metadata_options_state: Generated<string>;
 }
 
 export interface NetworkInterfaceTable extends Scoped {

@@ -5,6 +5,7 @@ import * as addressing from './003-addressing.ts';
 import * as dataplane from './004-dataplane.ts';
 import * as scopedTransitions from './005-scoped-transitions.ts';
 import * as leanIndexes from './006-lean-indexes.ts';
+import * as metadataOptions from './010-metadata-options.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '004-dataplane': dataplane,
   '005-scoped-transitions': scopedTransitions,
   '006-lean-indexes': leanIndexes,
+  '010-metadata-options': metadataOptions,
 };

@@ -12,4 +12,5 @@ export const instanceActions: ActionTable = {
   DescribeInstanceStatus: instances.describeInstanceStatus,
   ModifyInstanceAttribute: instances.modifyInstanceAttribute,
   DescribeInstanceAttribute: instances.describeInstanceAttribute,
+  ModifyInstanceMetadataOptions: instances.modifyInstanceMetadataOptions,
 };
