@@ -40,6 +40,9 @@ export const Errors = {
   missingAction: () => new Ec2Error('MissingAction', 'The request must contain the parameter Action'),
   invalidAction: (action: string) =>
     new Ec2Error('InvalidAction', `The action ${shorten(action)} is not valid for this web service.`),
+  /** The Query services' (STS, IAM) answer for an action they do not have, or not in that version. */
+  unknownOperation: (action: string, version: string) =>
+    new Ec2Error('InvalidAction', `Could not find operation ${shorten(action)} for version ${shorten(version)}`),
   noSuchVersion: (version: string) =>
     new Ec2Error('NoSuchVersion', `The requested version (${shorten(version)}) of service AmazonEC2 does not exist`),
   missingParameter: (name: string) =>

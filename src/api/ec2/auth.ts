@@ -33,8 +33,11 @@ export interface ReceivedRequest {
 
 export interface Authenticator {
   readonly mode: 'open' | 'sigv4';
-  /** The caller's identity, or an `Ec2Error` saying why the request is refused. */
-  authenticate(request: ReceivedRequest): Promise<Identity>;
+  /**
+   * The caller's identity, or an `Ec2Error` saying why the request is refused. `service` is the
+   * one the credential scope must name (default `ec2`; `sts` for GetCallerIdentity on the same URL).
+   */
+  authenticate(request: ReceivedRequest, service?: string): Promise<Identity>;
 }
 
 export type AuthMode = Authenticator['mode'];
@@ -90,7 +93,7 @@ export function sigv4Authenticator(options: SigV4Options): Authenticator {
   loadSigner().catch(() => {});
   return {
     mode: 'sigv4',
-    authenticate: async (request) => {
+    authenticate: async (request, expectedService = SERVICE) => {
       const { path, rawQuery } = splitTarget(request.url);
       const query = parseQuery(rawQuery);
       const headers = headerValues(request.rawHeaders);
@@ -106,7 +109,7 @@ export function sigv4Authenticator(options: SigV4Options): Authenticator {
       if (parts.length !== 5) throw Errors.malformedCredential(claim.credential);
       const [accessKeyId, scopeDate, region, service, terminator] = parts;
       const signingDate = parseAmzDate(claim.amzDate);
-      checkScope({ scopeDate, service, terminator, amzDate: claim.amzDate });
+      checkScope({ scopeDate, service, expectedService, terminator, amzDate: claim.amzDate });
       checkTime(signingDate.getTime(), now(), claim.expiresIn);
 
       const entry = keys.get(accessKeyId);
@@ -242,9 +245,9 @@ function parseAmzDate(amzDate: string): Date {
 }
 
 /** The scope must name this service, the SigV4 terminator and the day of X-Amz-Date (AWS's wording). */
-function checkScope({ scopeDate, service, terminator, amzDate }: { scopeDate: string; service: string; terminator: string; amzDate: string }) {
+function checkScope({ scopeDate, service, expectedService, terminator, amzDate }: { scopeDate: string; service: string; expectedService: string; terminator: string; amzDate: string }) {
   const problems: string[] = [];
-  if (service !== SERVICE) problems.push(`Credential should be scoped to correct service: '${SERVICE}'.`);
+  if (service !== expectedService) problems.push(`Credential should be scoped to correct service: '${expectedService}'.`);
   if (terminator !== TERMINATOR) problems.push(`Credential should be scoped with a valid terminator: '${TERMINATOR}', not '${terminator}'.`);
   if (scopeDate !== amzDate.slice(0, 8)) {
     problems.push(

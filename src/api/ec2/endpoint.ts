@@ -13,6 +13,8 @@ import { Rollback, runInContext } from '../run.ts';
 import { ACTIONS } from './actions/index.ts';
 import { Ec2Error, Errors } from '../../cloud/errors.ts';
 import type { Authenticator } from './auth.ts';
+import { credentialScope } from './identity.ts';
+import { answerIdentityService, encodeIdentityServiceError, identityServiceOfScope, identityServiceOfVersion } from '../sts/query.ts';
 import type { RequestThrottle } from './throttle.ts';
 import { ec2Model } from './model.ts';
 import { decodeInput, parseFormParameters } from './query-decode.ts';
@@ -70,17 +72,29 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
     const log: Ec2CallLog = {};
     request.ec2 = log;
     reply.header('x-amzn-requestid', requestId);
+    const rawQuery = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?') + 1) : '';
+    // STS and IAM share this URL (src/api/sts/query.ts): told apart by the credential scope's service.
+    const authorization = typeof request.headers.authorization === 'string' ? request.headers.authorization : undefined;
+    const scope = credentialScope(authorization, new URLSearchParams(rawQuery));
+    let identityService = identityServiceOfScope(scope?.service);
     try {
       // Authentication comes first: an unsigned or badly signed request learns nothing more.
-      const identity = await options.authenticator.authenticate({
-        method: request.raw.method ?? 'GET',
-        url: request.raw.url ?? '/',
-        rawHeaders: request.raw.rawHeaders,
-        body: request.rawBody,
-      });
-      const rawQuery = request.raw.url?.includes('?') ? request.raw.url.slice(request.raw.url.indexOf('?') + 1) : '';
+      const identity = await options.authenticator.authenticate(
+        { method: request.raw.method ?? 'GET', url: request.raw.url ?? '/', rawHeaders: request.raw.rawHeaders, body: request.rawBody },
+        identityService ?? 'ec2',
+      );
       // Node hands the request target over as latin1: back to its bytes, then strict UTF-8.
       const params = parseFormParameters([Buffer.from(rawQuery, 'latin1'), request.rawBody ?? EMPTY]);
+      // Unsigned (open mode), an STS or IAM request names its service by its API version.
+      if (!scope) identityService = identityServiceOfVersion(params.find(([k]) => k === 'Version')?.[1]);
+      if (identityService) {
+        log.action = `${identityService}:${params.find(([k]) => k === 'Action')?.[1] ?? ''}`;
+        log.account = identity.account;
+        log.region = identity.region;
+        const caller = { account: identity.account, region: identity.region, accessKeyId: identity.accessKeyId };
+        reply.code(200).type('text/xml;charset=UTF-8').send(answerIdentityService(identityService, params, caller, requestId));
+        return;
+      }
       const action = params.find(([k]) => k === 'Action')?.[1];
       if (!action) throw Errors.missingAction();
       log.action = action;
@@ -130,7 +144,8 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
         ec2Error = Errors.internalError();
       }
       log.code = ec2Error.code;
-      reply.code(ec2Error.status).type('text/xml;charset=UTF-8').send(encodeError(ec2Error, requestId));
+      const body = identityService ? encodeIdentityServiceError(identityService, ec2Error, requestId) : encodeError(ec2Error, requestId);
+      reply.code(ec2Error.status).type('text/xml;charset=UTF-8').send(body);
     }
   };
 
