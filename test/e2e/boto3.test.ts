@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const python = ['python3', 'python'].find((p) => spawnSync(p, ['-c', 'import boto3'], { stdio: 'ignore' }).status === 0);

@@ -12,7 +12,7 @@ import { openAuthenticator } from '../../src/api/ec2/auth.ts';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test, type TestContext } from '../helpers/suite.ts';
 import {
   AllocateAddressCommand,
   AssociateAddressCommand,

@@ -5,7 +5,7 @@
  * Runs under `npm run test:postgres`; skipped (with the reason) on the other stores.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.ts';
 import {
   AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,

@@ -11,7 +11,7 @@
  * (g) races readers that settle due transitions (a Describe that writes) against writers.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test, type TestContext } from '../helpers/suite.ts';
 import {
   AllocateAddressCommand,
   AssignPrivateIpAddressesCommand,
