@@ -55,6 +55,9 @@ const SERVED_ACTIONS = [
   'CreateNetworkInsightsPath', 'DescribeNetworkInsightsPaths', 'DeleteNetworkInsightsPath',
   'StartNetworkInsightsAnalysis', 'DescribeNetworkInsightsAnalyses', 'DeleteNetworkInsightsAnalysis',
   'CreateFlowLogs', 'DescribeFlowLogs', 'DeleteFlowLogs',
+  // requester-managed interfaces: NAT gateways, VPC endpoints
+  'CreateNatGateway', 'DescribeNatGateways', 'DeleteNatGateway',
+  'CreateVpcEndpoint', 'DescribeVpcEndpoints', 'ModifyVpcEndpoint', 'DeleteVpcEndpoints', 'DescribeVpcEndpointServices',
 ];
 
 // Enums longer than this (instance types, resource types) are left to the rules in cloud/.

@@ -12,6 +12,14 @@ export interface Quotas {
   elasticIpsPerRegion: number;
   internetGatewaysPerRegion: number;
   tagsPerResource: number;
+  /** AWS: NAT gateways per Availability Zone (pending, available or deleting). */
+  natGatewaysPerAvailabilityZone: number;
+  /** AWS: private IPv4 addresses per NAT gateway, and Elastic IPs per public NAT gateway. */
+  privateIpsPerNatGateway: number;
+  elasticIpsPerNatGateway: number;
+  /** AWS: Interface and Gateway VPC endpoints per VPC. */
+  interfaceEndpointsPerVpc: number;
+  gatewayEndpointsPerVpc: number;
 }
 
 /**
@@ -27,6 +35,10 @@ export interface Timings {
   detachingMs: number;
   /** How long a terminated instance stays visible (AWS: about an hour). */
   terminatedVisibleMs: number;
+  /** NAT gateways: `pending` → `available`, `deleting` → `deleted`; a deleted or failed one stays visible (AWS: about an hour). */
+  natGatewayPendingMs: number;
+  natGatewayDeletingMs: number;
+  natGatewayDeletedVisibleMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -36,6 +48,9 @@ export const DEFAULT_TIMINGS: Timings = {
   attachingMs: 0,
   detachingMs: 0,
   terminatedVisibleMs: 60 * 60 * 1000,
+  natGatewayPendingMs: 0,
+  natGatewayDeletingMs: 0,
+  natGatewayDeletedVisibleMs: 60 * 60 * 1000,
 };
 
 export interface CloudConfig {
@@ -61,6 +76,11 @@ export const AWS_DEFAULT_QUOTAS: Quotas = {
   elasticIpsPerRegion: 5,
   internetGatewaysPerRegion: 5,
   tagsPerResource: 50,
+  natGatewaysPerAvailabilityZone: 5,
+  privateIpsPerNatGateway: 8,
+  elasticIpsPerNatGateway: 2,
+  interfaceEndpointsPerVpc: 50,
+  gatewayEndpointsPerVpc: 20,
 };
 
 export function cloudConfig(

@@ -172,6 +172,14 @@ export const Errors = {
     'nia',
     'network insights analysis ID',
   ),
+  natGatewayId: {
+    malformed: (id: string) => new Ec2Error('InvalidNatGatewayID.Malformed', `Invalid id: "${shorten(id)}" (expecting "nat-...")`),
+    notFound: (id: string) => new Ec2Error('NatGatewayNotFound', `The Nat Gateway ${shorten(id)} was not found`),
+  } satisfies IdErrors,
+  /** CreateRoute/ReplaceRoute name a NAT gateway with their own code. */
+  routeNatGatewayNotFound: (id: string) =>
+    new Ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${shorten(id)}' does not exist`),
+  vpcEndpointId: idErrors('InvalidVpcEndpointId.Malformed', 'InvalidVpcEndpointId.NotFound', 'vpce', 'Vpc Endpoint Id'),
   resourceId: (id: string) => new Ec2Error('InvalidID', `The ID '${id}' is not valid`),
 
   // --- resource rules -------------------------------------------------------------------------
@@ -257,6 +265,15 @@ export const Errors = {
   releaseByIpAndAllocationId: () =>
     new Ec2Error('InvalidParameterCombination', 'You may specify public IP or allocation id, but not both in the same call'),
 
+  // --- NAT gateways and VPC endpoints -------------------------------------------------------------
+  natGatewayLimitExceeded: () =>
+    new Ec2Error('NatGatewayLimitExceeded', 'The maximum number of NAT gateways has been reached.'),
+  invalidServiceName: (name: string) =>
+    new Ec2Error('InvalidServiceName', `The Vpc Endpoint Service '${shorten(name)}' does not exist`),
+  vpcEndpointLimitExceeded: () =>
+    new Ec2Error('VpcEndpointLimitExceeded', 'The maximum number of VPC endpoints has been reached.'),
+  duplicateSubnetsInSameZone: make('DuplicateSubnetsInSameZone'),
+
   // --- route tables and network ACLs -------------------------------------------------------------
   routeTableLimitExceeded: () =>
     new Ec2Error('RouteTableLimitExceeded', 'The maximum number of route tables has been reached.'),
@@ -291,6 +308,10 @@ export const Errors = {
       `There are multiple interfaces attached to instance '${instanceId}'. Please specify an interface ID for the operation instead.`,
     ),
   operationNotPermitted: make('OperationNotPermitted'),
+  /** AWS: a service's (`ela-attach-`) attachment is the service's to end, never the user's. */
+  serviceAttachmentNotManageable: () =>
+    new Ec2Error('OperationNotPermitted', "You are not allowed to manage 'ela-attach' attachments."),
+  invalidPermissionIdDuplicate: make('InvalidPermission.Duplicate'),
   incorrectState: make('IncorrectState'),
   incorrectInstanceState: make('IncorrectInstanceState'),
   /** MetadataOptions / ModifyInstanceMetadataOptions: AWS's range is 1 to 64 (wording of AWS's message not verified). */

@@ -41,13 +41,13 @@ import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
 import { getInstance } from './instances.ts';
-import { checkIds, newId, newMacAddress } from './rules/ids.ts';
+import { checkIds, isIdOf, newId, newMacAddress } from './rules/ids.ts';
 import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';
 import { GROUP_IDENTIFIERS, groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, TAG_SETS } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
-import { getOwned } from './owned.ts';
+import { findOwned, getOwned } from './owned.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
 type InstanceRow = Row<'instances'>;
@@ -109,7 +109,8 @@ export interface InterfaceSpec {
   primaryAddress?: string;
   secondaryAddresses?: readonly string[];
   secondaryCount?: number;
-  groupIds?: readonly string[];
+  /** Absent or empty: the VPC's default group; `none`: no group at all (a NAT gateway's interface). */
+  groupIds?: readonly string[] | 'none';
   interfaceType?: string;
   clientToken?: string;
   ipv4Prefixes?: readonly string[];
@@ -119,7 +120,23 @@ export interface InterfaceSpec {
   ipv6AddressCount?: number;
   ipv6Prefixes?: readonly string[];
   ipv6PrefixCount?: number;
+  /** An interface an AWS service makes for the caller (NAT gateway, VPC endpoint). */
+  managed?: ManagedInterface;
 }
+
+/**
+ * AWS: a service's interface is requester-managed, names the service's account as RequesterId
+ * and is attached by the service (an `ela-attach-` attachment owned by `amazon-aws`, at device
+ * index 1): the user can neither detach nor delete it, nor change it; it goes with its owner.
+ */
+export interface ManagedInterface {
+  requesterId: string;
+  sourceDestCheck: boolean;
+}
+
+/** The owner AWS shows on a service's attachment. */
+export const SERVICE_ATTACHMENT_OWNER = 'amazon-aws';
+const SERVICE_ATTACHMENT_PREFIX = 'ela-attach';
 
 /** Parses an address the caller asked for and checks it belongs to the subnet and is not reserved. */
 function requestedAddress(subnet: Row<'subnets'>, text: string): number {
@@ -221,7 +238,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     throw Errors.privateIpAddressLimitExceeded(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} private IPv4 addresses.`);
   }
   if ((await countResource(ctx, 'network-interface', 1)) > ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
-  const groups = await groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id });
+  const groups = spec.groupIds === 'none' ? [] : await groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id });
 
   const id = newId('eni');
   // The named addresses first (primary, then secondaries), then the automatic ones.
@@ -275,9 +292,34 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     }
     await assignIpv6(ctx, { id, vpc_id: subnet.vpc_id }, subnet, ipv6);
   }
-  await execute(ctx.tx, INSERT_INTERFACE_GROUPS(groups.length), groups.flatMap((groupId, position) => [id, groupId, position]));
+  if (groups.length) await execute(ctx.tx, INSERT_INTERFACE_GROUPS(groups.length), groups.flatMap((groupId, position) => [id, groupId, position]));
+  if (spec.managed) await attachForService(ctx, id, spec.managed);
   ctx.emit({ type: 'network-interface.created', networkInterfaceId: id, subnetId: subnet.id, vpcId: subnet.vpc_id, privateIpAddress: primaryText });
   return id;
+}
+
+const ATTACH_FOR_SERVICE =
+  'update "network_interfaces" set "requester_managed" = 1, "requester_id" = ?, "source_dest_check" = ?, "status" = ?, "attachment_id" = ?, ' +
+  '"device_index" = 1, "attach_time" = ?, "delete_on_termination" = 0, "attachment_status" = ?, "instance_owner_id" = ? where "id" = ?';
+
+async function attachForService(ctx: Context, eniId: string, managed: ManagedInterface): Promise<void> {
+  await execute(ctx.tx, ATTACH_FOR_SERVICE, [
+    managed.requesterId,
+    managed.sourceDestCheck ? 1 : 0,
+    'in-use',
+    newId(SERVICE_ATTACHMENT_PREFIX),
+    ctx.now.toISOString(),
+    'attached',
+    SERVICE_ATTACHMENT_OWNER,
+    eniId,
+  ]);
+}
+
+/** AWS: "You cannot modify or detach a requester-managed network interface." */
+function refuseIfManaged(eni: InterfaceRow): void {
+  if (eni.requester_managed === 1) {
+    throw Errors.operationNotPermitted(`You are not allowed to modify the requester-managed network interface ${eni.id}.`);
+  }
 }
 
 /** Splits `PrivateIpAddresses.N` (with at most one Primary) and `PrivateIpAddress` into primary and secondaries. */
@@ -425,9 +467,9 @@ function attachmentOf(row: InterfaceRow): NetworkInterfaceAttachment | undefined
     AttachTime: new Date(row.attach_time!),
     DeleteOnTermination: row.delete_on_termination === 1,
     DeviceIndex: row.device_index!,
-    NetworkCardIndex: row.network_card_index!,
-    InstanceId: row.instance_id!,
-    InstanceOwnerId: row.account_id,
+    NetworkCardIndex: row.network_card_index ?? undefined,
+    InstanceId: row.instance_id ?? undefined,
+    InstanceOwnerId: row.instance_owner_id ?? row.account_id,
     Status: row.attachment_status as NetworkInterfaceAttachment['Status'],
   };
 }
@@ -652,7 +694,7 @@ export async function checkAttachment(
 // Guarded so that two concurrent attaches of one interface cannot both win.
 const ATTACH_INTERFACE =
   'update "network_interfaces" set "attachment_id" = ?, "instance_id" = ?, "device_index" = ?, "network_card_index" = ?, "attach_time" = ?, ' +
-  '"delete_on_termination" = ?, "attachment_status" = ?, "attachment_transition_at" = ?, "status" = ? where "id" = ? and "attachment_id" is null';
+  '"delete_on_termination" = ?, "attachment_status" = ?, "attachment_transition_at" = ?, "status" = ?, "instance_owner_id" = ? where "id" = ? and "attachment_id" is null';
 
 /** Records the attachment (status `attaching` until the configured delay has passed). */
 export async function attachInterface(
@@ -673,6 +715,8 @@ export async function attachInterface(
     'attaching',
     settleAt,
     'in-use',
+    // Another account's instance holding the interface (under a permission) is named as its owner.
+    eni.account_id === ctx.account ? null : ctx.account,
     eni.id,
   ]);
   if (updated !== 1) throw Errors.networkInterfaceInUse(eni.id);
@@ -680,8 +724,26 @@ export async function attachInterface(
   return attachmentId;
 }
 
+const PERMITTED_INTERFACE =
+  'select "n".* from "network_interfaces" as "n" inner join "network_interface_permissions" as "p" on "p"."network_interface_id" = "n"."id" ' +
+  `where "n"."id" = ? and "n"."region" = ? and "p"."aws_account_id" = ? and "p"."permission" = 'INSTANCE-ATTACH' and "p"."state" = 'granted'`;
+
+/**
+ * The interface an AttachNetworkInterface names: the caller's own, or another account's that
+ * granted the caller INSTANCE-ATTACH (CreateNetworkInterfacePermission); any other is not found.
+ */
+async function interfaceToAttach(ctx: Context, id: string | undefined): Promise<InterfaceRow> {
+  if (id === undefined) throw Errors.missingParameter('NetworkInterfaceId');
+  checkIds('eni', Errors.networkInterfaceId, [id]);
+  const own = await findOwned(ctx, 'network_interfaces', id);
+  if (own) return own;
+  const permitted = await selectFirst<InterfaceRow>(ctx.tx, PERMITTED_INTERFACE, [id, ctx.region, ctx.account]);
+  if (!permitted) throw Errors.networkInterfaceId.notFound(id);
+  return permitted;
+}
+
 export async function attachNetworkInterface(ctx: Context, input: AttachNetworkInterfaceRequest): Promise<AttachNetworkInterfaceResult> {
-  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  const eni = await interfaceToAttach(ctx, input.NetworkInterfaceId);
   const instance = await getInstance(ctx, input.InstanceId);
   // AWS: hot attach to a running instance, warm attach to a stopped one; nothing else.
   if (instance.state !== 'running' && instance.state !== 'stopped') {
@@ -696,12 +758,14 @@ export async function attachNetworkInterface(ctx: Context, input: AttachNetworkI
   return { AttachmentId: attachmentId, NetworkCardIndex: slot.networkCardIndex };
 }
 
-const INTERFACE_BY_ATTACHMENT = 'select * from "network_interfaces" where "attachment_id" = ? and "account_id" = ? and "region" = ?';
+// The interface's owner and, for another account's interface, the instance's owner may end an attachment.
+const INTERFACE_BY_ATTACHMENT =
+  'select * from "network_interfaces" where "attachment_id" = ? and ("account_id" = ? or "instance_owner_id" = ?) and "region" = ?';
 
 async function getByAttachment(ctx: Context, attachmentId: string | undefined): Promise<InterfaceRow> {
   if (attachmentId === undefined) throw Errors.missingParameter('AttachmentId');
   checkIds('eni-attach', Errors.attachmentId, [attachmentId]);
-  const row = await selectFirst<InterfaceRow>(ctx.tx, INTERFACE_BY_ATTACHMENT, [attachmentId, ctx.account, ctx.region]);
+  const row = await selectFirst<InterfaceRow>(ctx.tx, INTERFACE_BY_ATTACHMENT, [attachmentId, ctx.account, ctx.account, ctx.region]);
   if (!row) throw Errors.attachmentId.notFound(attachmentId);
   return row;
 }
@@ -717,6 +781,11 @@ export async function detachInterface(ctx: Context, eni: InterfaceRow): Promise<
 }
 
 export async function detachNetworkInterface(ctx: Context, input: DetachNetworkInterfaceRequest): Promise<Record<string, never>> {
+  if (input.AttachmentId !== undefined && isIdOf(SERVICE_ATTACHMENT_PREFIX, input.AttachmentId)) {
+    const held = await selectFirst<Pick<InterfaceRow, 'id'>>(ctx.tx, INTERFACE_BY_ATTACHMENT, [input.AttachmentId, ctx.account, ctx.account, ctx.region]);
+    if (!held) throw Errors.attachmentId.notFound(input.AttachmentId);
+    throw Errors.serviceAttachmentNotManageable();
+  }
   const eni = await getByAttachment(ctx, input.AttachmentId);
   // AWS: the primary interface (device index 0 on network card 0) can never be detached.
   if (eni.device_index === 0 && eni.network_card_index === 0) {
@@ -731,6 +800,7 @@ export async function detachNetworkInterface(ctx: Context, input: DetachNetworkI
 
 export async function modifyNetworkInterfaceAttribute(ctx: Context, input: ModifyNetworkInterfaceAttributeRequest): Promise<Record<string, never>> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  refuseIfManaged(eni);
   const given = [input.Description, input.SourceDestCheck, input.Groups, input.Attachment, input.AssociatePublicIpAddress].filter((v) => v !== undefined);
   // AWS: one attribute per call.
   if (given.length === 0) throw Errors.missingParameter('Description, SourceDestCheck, SecurityGroupId, Attachment or AssociatePublicIpAddress');
@@ -800,6 +870,7 @@ export async function describeNetworkInterfaceAttribute(
 
 export async function resetNetworkInterfaceAttribute(ctx: Context, input: ResetNetworkInterfaceAttributeRequest): Promise<Record<string, never>> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  refuseIfManaged(eni);
   // AWS: only the source/destination check can be reset; it goes back to true.
   if (input.SourceDestCheck === undefined) throw Errors.missingParameter('SourceDestCheck');
   await ctx.tx.updateTable('network_interfaces').set({ source_dest_check: 1 }).where('id', '=', eni.id).execute();
@@ -809,7 +880,7 @@ export async function resetNetworkInterfaceAttribute(ctx: Context, input: ResetN
 const ATTACHMENT_OF_INTERFACE = 'select "instance_id", "attachment_id" from "network_interfaces" where "id" = ?';
 const CLEAR_ATTACHMENT =
   'update "network_interfaces" set "attachment_id" = null, "instance_id" = null, "device_index" = null, "network_card_index" = null, ' +
-  '"attach_time" = null, "delete_on_termination" = null, "attachment_status" = null, "attachment_transition_at" = null, "status" = ? where "id" = ?';
+  '"attach_time" = null, "delete_on_termination" = null, "attachment_status" = null, "attachment_transition_at" = null, "instance_owner_id" = null, "status" = ? where "id" = ?';
 
 /** Ends an attachment: the interface becomes available again, keeping everything else. */
 export async function clearAttachment(ctx: Context, eniId: string): Promise<void> {

@@ -8,7 +8,18 @@ import { selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { checkIds } from './rules/ids.ts';
 
-type OwnedTable = 'vpcs' | 'subnets' | 'instances' | 'network_interfaces' | 'internet_gateways' | 'route_tables' | 'network_acls' | 'security_groups';
+type OwnedTable =
+  | 'vpcs'
+  | 'subnets'
+  | 'instances'
+  | 'network_interfaces'
+  | 'internet_gateways'
+  | 'route_tables'
+  | 'network_acls'
+  | 'security_groups'
+  | 'nat_gateways'
+  | 'vpc_endpoints'
+  | 'network_interface_permissions';
 
 const byId = (table: OwnedTable) => `select * from "${table}" where "id" = ? and "account_id" = ? and "region" = ?`;
 const BY_ID: Record<OwnedTable, string> = {
@@ -20,6 +31,9 @@ const BY_ID: Record<OwnedTable, string> = {
   route_tables: byId('route_tables'),
   network_acls: byId('network_acls'),
   security_groups: byId('security_groups'),
+  nat_gateways: byId('nat_gateways'),
+  vpc_endpoints: byId('vpc_endpoints'),
+  network_interface_permissions: byId('network_interface_permissions'),
 };
 
 /** The caller's resource with this id, if there is one (no check of the id's shape). */

@@ -32,6 +32,8 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'nip', resourceType: 'network-insights-path', table: 'network_insights_paths', idColumn: 'id', errors: Errors.networkInsightsPathId },
   { prefix: 'nia', resourceType: 'network-insights-analysis', table: 'network_insights_analyses', idColumn: 'id', errors: Errors.networkInsightsAnalysisId },
   { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
+  { prefix: 'nat', resourceType: 'natgateway', table: 'nat_gateways', idColumn: 'id', errors: Errors.natGatewayId },
+  { prefix: 'vpce', resourceType: 'vpc-endpoint', table: 'vpc_endpoints', idColumn: 'id', errors: Errors.vpcEndpointId },
 ];
 
 // Longest prefix first, so that `eni-attach-` never passes for `eni-`.

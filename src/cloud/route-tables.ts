@@ -38,7 +38,7 @@ import { inOrder } from '../store/in-order.ts';
 import { getInstance } from './instances.ts';
 import { getInternetGateway } from './internet-gateways.ts';
 import { getInterface } from './network-interfaces.ts';
-import { getOwned } from './owned.ts';
+import { findOwned, getOwned } from './owned.ts';
 
 type RouteTableRow = Row<'route_tables'>;
 type RouteRow = Row<'routes'>;
@@ -58,6 +58,7 @@ const ROUTE_TABLE_FILTERS: FilterSpec = {
   'route.destination-ipv6-cidr-block': { table: 'routes', foreignKey: 'route_table_id', column: 'destination', where: { family: 6 } },
   'route.gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'gateway_id' },
   'route.network-interface-id': { table: 'routes', foreignKey: 'route_table_id', column: 'network_interface_id' },
+  'route.nat-gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'nat_gateway_id' },
   'route.origin': { table: 'routes', foreignKey: 'route_table_id', column: 'origin' },
   'route.instance-id': {
     table: 'routes',
@@ -178,18 +179,33 @@ function destinationOf(input: { DestinationCidrBlock?: string; DestinationIpv6Ci
   return { destination: formatIpv6Cidr(cidr), family: 6 };
 }
 
-/** The target of a route: an internet gateway of the VPC, an interface, or an instance's only interface. */
-async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRequest): Promise<{ gateway_id: string | null; network_interface_id: string | null }> {
-  const unsupported = [input.NatGatewayId, input.TransitGatewayId, input.VpcPeeringConnectionId, input.VpcEndpointId, input.EgressOnlyInternetGatewayId, input.LocalGatewayId, input.CarrierGatewayId, input.CoreNetworkArn];
+type RouteTarget = Pick<RouteRow, 'gateway_id' | 'network_interface_id' | 'nat_gateway_id'>;
+
+/** The target of a route: an internet gateway or a NAT gateway of the VPC, an interface, or an instance's only interface. */
+async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRequest): Promise<RouteTarget> {
+  const unsupported = [input.TransitGatewayId, input.VpcPeeringConnectionId, input.VpcEndpointId, input.EgressOnlyInternetGatewayId, input.LocalGatewayId, input.CarrierGatewayId, input.CoreNetworkArn];
   if (unsupported.some((v) => v !== undefined)) throw Errors.unsupported('eni-local routes to internet gateways, network interfaces and instances only.');
-  const targets = [input.GatewayId, input.NetworkInterfaceId, input.InstanceId].filter((v) => v !== undefined);
-  if (targets.length !== 1) throw Errors.invalidParameterCombination('A route needs exactly one target: GatewayId, NetworkInterfaceId or InstanceId.');
+  const targets = [input.GatewayId, input.NetworkInterfaceId, input.InstanceId, input.NatGatewayId].filter((v) => v !== undefined);
+  if (targets.length !== 1) throw Errors.invalidParameterCombination('A route needs exactly one target: GatewayId, NatGatewayId, NetworkInterfaceId or InstanceId.');
+  if (input.NatGatewayId !== undefined) {
+    checkIds('nat', Errors.natGatewayId, [input.NatGatewayId]);
+    const gateway = await findOwned(ctx, 'nat_gateways', input.NatGatewayId);
+    if (!gateway) throw Errors.routeNatGatewayNotFound(input.NatGatewayId);
+    if (gateway.vpc_id !== table.vpc_id) {
+      throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${gateway.id} belong to different networks`);
+    }
+    // AWS: a NAT gateway translates IPv4 only (IPv6 goes through an egress-only internet gateway).
+    if (input.DestinationIpv6CidrBlock !== undefined && input.DestinationCidrBlock === undefined) {
+      throw Errors.invalidParameterValue(`NAT gateway ${gateway.id} cannot be the target of an IPv6 route.`);
+    }
+    return { gateway_id: null, network_interface_id: null, nat_gateway_id: gateway.id };
+  }
   if (input.GatewayId !== undefined) {
     const igw = await getInternetGateway(ctx, input.GatewayId);
     if (igw.vpc_id !== table.vpc_id) {
       throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${igw.id} belong to different networks`);
     }
-    return { gateway_id: igw.id, network_interface_id: null };
+    return { gateway_id: igw.id, network_interface_id: null, nat_gateway_id: null };
   }
   let eniId = input.NetworkInterfaceId;
   if (input.InstanceId !== undefined) {
@@ -201,7 +217,7 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
   }
   const eni = await getInterface(ctx, eniId);
   if (eni.vpc_id !== table.vpc_id) throw Errors.invalidParameterValue(`route table ${table.id} and interface ${eni.id} belong to different networks`);
-  return { gateway_id: null, network_interface_id: eni.id };
+  return { gateway_id: null, network_interface_id: eni.id, nat_gateway_id: null };
 }
 
 export async function createRoute(ctx: Context, input: CreateRouteRequest): Promise<CreateRouteResult> {
@@ -236,7 +252,7 @@ export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Pr
   if (await isLocalRoute(ctx, table, route)) {
     // AWS: a local route's target may become an interface (a middlebox), and LocalTarget restores it.
     if (input.LocalTarget) {
-      await ctx.tx.updateTable('routes').set({ gateway_id: 'local', network_interface_id: null }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
+      await ctx.tx.updateTable('routes').set({ gateway_id: 'local', network_interface_id: null, nat_gateway_id: null }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
       return {};
     }
     if (input.NetworkInterfaceId === undefined) {
@@ -321,8 +337,9 @@ export async function forgetSubnet(ctx: Context, subnetId: string): Promise<void
 
 // --- describing ----------------------------------------------------------------------------------
 
-/** The state of a route: blackhole when its interface is detached or its gateway is not attached. */
-function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string, string | null>, vpcId: string): 'active' | 'blackhole' {
+/** The state of a route: blackhole when its interface is detached, its gateway is not attached or its NAT gateway is gone. */
+function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string, string | null>, vpcId: string, liveNats: Set<string>): 'active' | 'blackhole' {
+  if (route.nat_gateway_id) return liveNats.has(route.nat_gateway_id) ? 'active' : 'blackhole';
   if (route.network_interface_id) return attached.has(route.network_interface_id) ? 'active' : 'blackhole';
   if (route.gateway_id && route.gateway_id !== 'local') return gateways.get(route.gateway_id) === vpcId ? 'active' : 'blackhole';
   return 'active';
@@ -343,6 +360,10 @@ async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[
   const gateways = new Map(
     (gatewayIds.length ? await tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('id', 'in', gatewayIds).execute() : []).map((g) => [g.id, g.vpc_id]),
   );
+  const natIds = [...new Set(routes.map((r) => r.nat_gateway_id).filter((x): x is string => x !== null))];
+  const liveNats = new Set(
+    (natIds.length ? await tx.selectFrom('nat_gateways').select('id').where('id', 'in', natIds).where('state', 'in', ['pending', 'available']).execute() : []).map((n) => n.id),
+  );
   return rows.map((row) => ({
     RouteTableId: row.id,
     VpcId: row.vpc_id,
@@ -356,9 +377,10 @@ async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[
           DestinationIpv6CidrBlock: r.family === 6 ? r.destination : undefined,
           GatewayId: r.gateway_id ?? undefined,
           NetworkInterfaceId: r.network_interface_id ?? undefined,
+          NatGatewayId: r.nat_gateway_id ?? undefined,
           InstanceId: eni?.instance_id ?? undefined,
           InstanceOwnerId: eni?.instance_id ? eni.account_id : undefined,
-          State: routeState(r, attached, gateways, row.vpc_id),
+          State: routeState(r, attached, gateways, row.vpc_id, liveNats),
           Origin: r.origin as Route['Origin'],
         };
       }),

@@ -8,6 +8,7 @@
 import { execute, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
+import { settleNatGateways } from './nat-gateways.ts';
 import { clearAttachment, destroyInterface } from './network-interfaces.ts';
 
 const DUE_ATTACHMENTS = 'select "id", "attachment_status" from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
@@ -40,6 +41,8 @@ export async function settleTransitions(ctx: Context): Promise<void> {
     }
   }
 
+  await settleNatGateways(ctx);
+
   // AWS: a terminated instance stays visible for a while (about an hour), then is gone.
   const expiry = new Date(ctx.now.getTime() - ctx.config.timings.terminatedVisibleMs).toISOString();
   const expired = await selectRows<{ id: string }>(ctx.tx, EXPIRED_INSTANCES, [ctx.account, ctx.region, expiry]);
@@ -70,7 +73,8 @@ async function finishTermination(ctx: Context, instanceId: string): Promise<void
 const NEXT_DUE =
   'select (select min("transition_at") from "instances" where "account_id" = ? and "region" = ? and "transition_at" is not null) as "instance", ' +
   '(select min("attachment_transition_at") from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" is not null) as "attachment", ' +
-  `(select min("terminated_at") from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated') as "terminated"`;
+  `(select min("terminated_at") from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated') as "terminated", ` +
+  '(select min("transition_at") from "nat_gateways" where "account_id" = ? and "region" = ? and "transition_at" is not null) as "nat"';
 
 /**
  * When the next transition of the caller's account and region comes due (an attachment or an
@@ -79,7 +83,9 @@ const NEXT_DUE =
  */
 export async function nextDueAt(ctx: Context): Promise<number> {
   const { account, region } = ctx;
-  const row = await selectFirst<{ instance: string | null; attachment: string | null; terminated: string | null }>(ctx.tx, NEXT_DUE, [
+  const row = await selectFirst<{ instance: string | null; attachment: string | null; terminated: string | null; nat: string | null }>(ctx.tx, NEXT_DUE, [
+    account,
+    region,
     account,
     region,
     account,
@@ -87,7 +93,7 @@ export async function nextDueAt(ctx: Context): Promise<number> {
     account,
     region,
   ]);
-  const times = [row?.instance, row?.attachment].filter((t): t is string => typeof t === 'string').map((t) => Date.parse(t));
+  const times = [row?.instance, row?.attachment, row?.nat].filter((t): t is string => typeof t === 'string').map((t) => Date.parse(t));
   if (typeof row?.terminated === 'string') times.push(Date.parse(row.terminated) + ctx.config.timings.terminatedVisibleMs);
   return times.length ? Math.min(...times) : Number.POSITIVE_INFINITY;
 }

@@ -50,6 +50,8 @@ export type HopKind =
   | 'network-acl-egress'
   | 'route-table'
   | 'internet-gateway'
+  | 'nat-gateway'
+  | 'vpc-endpoint'
   | 'network-acl-ingress'
   | 'security-group-ingress'
   | 'network-acl-reply';
@@ -91,14 +93,24 @@ export interface FlowResult {
   reason?: DropReason;
   protocol: number;
   port: number;
-  source: { kind: 'network-interface' | 'internet'; address: string; publicAddress?: string; networkInterfaceId?: string; instanceId?: string };
+  source: {
+    kind: 'network-interface' | 'internet';
+    address: string;
+    publicAddress?: string;
+    networkInterfaceId?: string;
+    instanceId?: string;
+    /** Behind a NAT gateway: the gateway and the private address it translated the source to. */
+    natGatewayId?: string;
+    natAddress?: string;
+  };
   destination?: {
-    kind: 'instance' | 'appliance' | 'internet';
+    kind: 'instance' | 'appliance' | 'internet' | 'vpc-endpoint';
     address: string;
     instanceId?: string;
     networkInterfaceId?: string;
     deviceIndex?: number;
     privateAddress?: string;
+    vpcEndpointId?: string;
   };
   hops: Hop[];
   observations: Observation[];
@@ -267,6 +279,10 @@ class Evaluation {
 
   /** Delivery at an interface inside the VPC, after its ACL and groups. */
   async arriveAt(eni: Eni, from: { address: string; groupIds: readonly string[]; subnetId?: string }, kind: 'instance' | 'appliance'): Promise<void> {
+    // AWS: a NAT gateway takes only what is routed to it, never traffic addressed to its interface.
+    if (eni.interface_type === 'nat_gateway') {
+      this.drop('network-interface', eni.id, 'no-destination', undefined, 'a NAT gateway accepts only traffic routed to it');
+    }
     const crossing = from.subnetId !== eni.subnet_id;
     if (crossing) await this.checkAcl(eni.subnet_id, false, from.address, 'forward', eni);
     await this.checkSecurityGroups(eni, false, { address: from.address, groupIds: from.groupIds });
@@ -275,6 +291,13 @@ class Evaluation {
     // Recorded at the interface before the instance has its say (see Observation). Behind the
     // gateway's 1:1 NAT the interface sees its private address.
     this.observe(eni, 'ingress', 'ACCEPT', from.address, this.result.destination?.privateAddress ?? this.request.to);
+    if (eni.interface_type === 'vpc_endpoint') {
+      // An interface endpoint's interface hands the traffic to the AWS service behind it.
+      const endpoint = await this.tx.selectFrom('vpc_endpoint_subnets').select('vpc_endpoint_id').where('network_interface_id', '=', eni.id).executeTakeFirst();
+      this.pass('vpc-endpoint', endpoint?.vpc_endpoint_id ?? eni.id, undefined, `delivered to the endpoint's service through ${eni.id}`);
+      this.result.destination = { kind: 'vpc-endpoint', address: this.request.to, networkInterfaceId: eni.id, vpcEndpointId: endpoint?.vpc_endpoint_id };
+      return;
+    }
     const instance = await this.checkHolder(eni);
     this.pass('network-interface', eni.id, `device index ${eni.device_index}`, `delivered to ${instance.id}`);
     this.result.destination = {
@@ -314,7 +337,11 @@ class Evaluation {
     this.observe(eni, 'egress', 'ACCEPT', address, to);
 
     if (!route) this.drop('route-table', tableId, 'no-route', undefined, `no route to ${to}`);
-    const routeText = `${route.destination} → ${route.gateway_id ?? route.network_interface_id}`;
+    const routeText = `${route.destination} → ${route.gateway_id ?? route.network_interface_id ?? route.nat_gateway_id}`;
+    if (route.nat_gateway_id) {
+      await this.throughNatGateway(eni, address, tableId, route, routeText);
+      return;
+    }
     if (route.gateway_id === 'local') {
       if (!target) this.drop('route-table', tableId, 'no-destination', routeText, `no interface in ${eni.vpc_id} has the address ${to}`);
       this.pass('route-table', tableId, routeText);
@@ -336,6 +363,72 @@ class Evaluation {
       return;
     }
     await this.toInternet(eni, address, tableId, route);
+  }
+
+  /**
+   * AWS: a NAT gateway replaces the source address with its own private address and sends the
+   * traffic on by its own subnet's routes — a public one out of its internet gateway with its
+   * Elastic IP as the source, a private one to the other networks its subnet routes to.
+   */
+  async throughNatGateway(eni: Eni, address: string, tableId: string, route: Row<'routes'>, routeText: string): Promise<void> {
+    const to = this.request.to;
+    const gateway = await this.tx.selectFrom('nat_gateways').selectAll().where('id', '=', route.nat_gateway_id!).executeTakeFirst();
+    if (!gateway || gateway.state !== 'available' || !gateway.network_interface_id) {
+      this.drop('route-table', tableId, 'no-route', routeText, `the NAT gateway ${route.nat_gateway_id} is ${gateway?.state ?? 'gone'} (blackhole)`);
+    }
+    if (isIpv6(to)) this.drop('route-table', tableId, 'no-route', routeText, 'a NAT gateway translates IPv4 only');
+    this.pass('route-table', tableId, routeText);
+    const nat = await this.tx.selectFrom('network_interfaces').selectAll().where('id', '=', gateway.network_interface_id).executeTakeFirstOrThrow();
+    const crossing = nat.subnet_id !== eni.subnet_id;
+    // The source subnet lets the answer back in; the gateway's subnet lets the traffic in and the answer out.
+    await this.checkAcl(eni.subnet_id, false, to, 'reply', eni);
+    if (crossing) await this.checkAcl(nat.subnet_id, false, address, 'forward');
+    if (crossing) await this.checkAcl(nat.subnet_id, true, address, 'reply');
+    const natAddress = nat.private_ip_address;
+    this.pass('nat-gateway', gateway.id, undefined, `${address} → ${natAddress}`);
+    this.result.source = { ...this.result.source!, natGatewayId: gateway.id, natAddress };
+
+    const onward = await this.routesOfSubnet({ id: nat.subnet_id, vpc_id: nat.vpc_id });
+    const next = longestPrefixMatch(onward.routes, to);
+    if (!next) this.drop('route-table', onward.tableId, 'no-route', undefined, `no route to ${to} from the NAT gateway's subnet`);
+    const nextText = `${next.destination} → ${next.gateway_id ?? next.network_interface_id ?? next.nat_gateway_id}`;
+    if (next.nat_gateway_id) this.drop('route-table', onward.tableId, 'no-route', nextText, 'a NAT gateway does not send traffic to another NAT gateway');
+    if (next.gateway_id === 'local' || next.network_interface_id) {
+      const target = next.gateway_id === 'local' ? await this.ownerOf(nat.vpc_id, to) : await this.tx.selectFrom('network_interfaces').selectAll().where('id', '=', next.network_interface_id!).executeTakeFirst();
+      if (!target) this.drop('route-table', onward.tableId, 'no-destination', nextText, `no interface in ${nat.vpc_id} has the address ${to}`);
+      if (next.network_interface_id && !target.instance_id) this.drop('route-table', onward.tableId, 'eni-not-attached', nextText, `the route's interface ${target.id} is not attached (blackhole)`);
+      this.pass('route-table', onward.tableId, nextText);
+      const owns = (await this.ownerOf(target.vpc_id, to))?.id === target.id;
+      if (!owns && target.source_dest_check === 1) {
+        this.drop('network-interface', target.id, 'source-dest-check', 'sourceDestCheck=true', 'the appliance interface drops traffic not addressed to it');
+      }
+      if (target.subnet_id !== nat.subnet_id) {
+        await this.checkAcl(nat.subnet_id, true, to, 'forward');
+        await this.checkAcl(nat.subnet_id, false, to, 'reply');
+      }
+      // The destination sees the gateway's address; the gateway has no security group to reference.
+      await this.arriveAt(target, { address: natAddress, groupIds: [], subnetId: nat.subnet_id }, owns ? 'instance' : 'appliance');
+      return;
+    }
+    // An internet gateway.
+    const igw = await this.tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('id', '=', next.gateway_id!).executeTakeFirst();
+    if (!igw || igw.vpc_id !== nat.vpc_id) this.drop('route-table', onward.tableId, 'no-route', nextText, 'the internet gateway is not attached (blackhole)');
+    if (gateway.connectivity_type === 'private') {
+      this.drop('nat-gateway', gateway.id, 'no-route', undefined, 'a private NAT gateway does not send traffic to an internet gateway');
+    }
+    this.pass('route-table', onward.tableId, nextText);
+    await this.checkAcl(nat.subnet_id, true, to, 'forward');
+    const mapped = await this.tx.selectFrom('public_addresses').select('public_ip').where('network_interface_id', '=', nat.id).where('private_ip_address', '=', natAddress).executeTakeFirst();
+    if (!mapped) this.drop('internet-gateway', igw.id, 'no-public-ip', undefined, `${natAddress} has no public IPv4 address`);
+    this.result.source!.publicAddress = mapped.public_ip;
+    this.pass('internet-gateway', igw.id, undefined, `${natAddress} → ${mapped.public_ip}`);
+    await this.checkAcl(nat.subnet_id, false, to, 'reply');
+    const inbound = await this.publicTarget(to);
+    if (inbound) {
+      await this.intoVpc(inbound, mapped.public_ip);
+      return;
+    }
+    this.result.destination = { kind: 'internet', address: to };
   }
 
   async toInternet(eni: Eni, address: string, tableId: string, route: Row<'routes'>): Promise<void> {

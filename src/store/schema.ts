@@ -166,6 +166,8 @@ export interface NetworkInterfaceTable extends Scoped {
   delete_on_termination: number | null;
   attachment_status: string | null;
   attachment_transition_at: string | null;
+  /** The account of the instance holding the interface when not its own: another account, or `amazon-aws` for a service's attachment. */
+  instance_owner_id: string | null;
 }
 
 export interface PrivateIpAddressTable extends Scoped {
@@ -244,6 +246,7 @@ export interface RouteTableRouteTable {
   family: number;
   gateway_id: string | null;
   network_interface_id: string | null;
+  nat_gateway_id: string | null;
   origin: string;
 }
 
@@ -307,6 +310,63 @@ export interface InsightsTable extends Scoped {
   created_at: string;
 }
 
+export interface NatGatewayTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  subnet_id: string;
+  availability_zone: string;
+  connectivity_type: string;
+  state: string;
+  transition_at: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
+  network_interface_id: string | null;
+  /** JSON: the gateway's addresses (see nat-gateways.ts). */
+  addresses: string;
+  created_at: string;
+  deleted_at: string | null;
+}
+
+export interface VpcEndpointTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  service_name: string;
+  endpoint_type: string;
+  state: string;
+  policy_document: string | null;
+  private_dns_enabled: number;
+  ip_address_type: string;
+  dns_record_ip_type: string;
+  created_at: string;
+}
+
+export interface VpcEndpointSubnetTable {
+  vpc_endpoint_id: string;
+  subnet_id: string;
+  network_interface_id: string;
+}
+
+export interface VpcEndpointGroupTable {
+  vpc_endpoint_id: string;
+  group_id: string;
+  position: number;
+}
+
+export interface VpcEndpointRouteTableTable {
+  vpc_endpoint_id: string;
+  route_table_id: string;
+}
+
+export interface NetworkInterfacePermissionTable extends Scoped {
+  id: string;
+  network_interface_id: string;
+  aws_account_id: string | null;
+  aws_service: string | null;
+  permission: string;
+  state: string;
+  created_at: string;
+}
+
 export interface ResourceCountTable extends Scoped {
   kind: string;
   count: number;
@@ -342,6 +402,12 @@ export interface Database {
   network_insights_paths: InsightsTable;
   network_insights_analyses: InsightsTable & { path_id: string };
   resource_counts: ResourceCountTable;
+  nat_gateways: NatGatewayTable;
+  vpc_endpoints: VpcEndpointTable;
+  vpc_endpoint_subnets: VpcEndpointSubnetTable;
+  vpc_endpoint_groups: VpcEndpointGroupTable;
+  vpc_endpoint_route_tables: VpcEndpointRouteTableTable;
+  network_interface_permissions: NetworkInterfacePermissionTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

@@ -6,6 +6,7 @@ import * as dataplane from './004-dataplane.ts';
 import * as scopedTransitions from './005-scoped-transitions.ts';
 import * as leanIndexes from './006-lean-indexes.ts';
 import * as metadataOptions from './010-metadata-options.ts';
+import * as requesterManaged from './011-requester-managed.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '005-scoped-transitions': scopedTransitions,
   '006-lean-indexes': leanIndexes,
   '010-metadata-options': metadataOptions,
+  '011-requester-managed': requesterManaged,
 };

@@ -3,6 +3,7 @@ import { addressingActions } from './addressing.ts';
 import { foundationActions } from './foundation.ts';
 import { instanceCatalogueActions } from './instance-catalogue.ts';
 import { instanceActions } from './instances.ts';
+import { natGatewayActions } from './nat-gateways.ts';
 import { networkInterfaceActions } from './network-interfaces.ts';
 import { routingActions } from './routing.ts';
 import { securityGroupActions } from './security-groups.ts';
@@ -18,4 +19,5 @@ export const ACTIONS: ActionTable = {
   ...instanceActions,
   ...addressingActions,
   ...routingActions,
+  ...natGatewayActions,
 };

@@ -1,0 +1,9 @@
+/** NAT gateways. */
+import * as natGateways from '../../../cloud/nat-gateways.ts';
+import type { ActionTable } from './types.ts';
+
+export const natGatewayActions: ActionTable = {
+  CreateNatGateway: natGateways.createNatGateway,
+  DescribeNatGateways: natGateways.describeNatGateways,
+  DeleteNatGateway: natGateways.deleteNatGateway,
+};
