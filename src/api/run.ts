@@ -83,7 +83,7 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
       }
       return result;
     },
-    { writes: scope.writes },
+    { writes: scope.writes, scope: { account: scope.account, region: scope.region } },
   ).catch((error: unknown) => {
     // Rolled back (a DryRun, an error, a failed commit): the hint may describe what was undone.
     if (useHints) hints.delete(key);

@@ -1,24 +1,23 @@
 /**
  * The shared store: PostgreSQL through `pg`, for several server processes (nodes) that share one
- * state. Every transaction runs at SERIALIZABLE isolation, so each EC2 action sees and leaves the
- * database as if the actions of every node had run one at a time.
+ * state. Each EC2 action sees and leaves its account and region (its scope) as if the actions of
+ * every node in that scope had run one at a time.
  *
- * Actions that may write run one at a time across all nodes: each first takes a table lock (in a
- * mode that readers never wait for) before its snapshot, so writers queue instead of colliding —
- * the tables are small and every action reads what the others write (quotas, settling
- * transitions), so optimistic writers would mostly abort one another. Reads run side by side.
- * When PostgreSQL still refuses a transaction because of a concurrent one (serialization failure,
- * deadlock, or a unique constraint a concurrent transaction took first), the whole action is run
- * again — behind that lock, after a jittered pause — a bounded number of times, and then answered
- * with TransactionRetriesExhaustedError, which cloud/ answers as RequestLimitExceeded (the AWS SDKs
- * retry that by themselves).
+ * Actions that may write take their scope's lock first (an advisory lock on a hash of account
+ * and region): writers of one scope queue, writers of different scopes never wait for each other.
+ * What is unique across scopes (MAC addresses, the public IPv4 pool, ids) is guarded by unique
+ * constraints. Reads run side by side, in a snapshot. When PostgreSQL still refuses a transaction
+ * because of a concurrent one (deadlock, serialization failure, or a unique constraint a
+ * concurrent transaction took first), the whole action is run again after a jittered pause, a
+ * bounded number of times, and then refused with TransactionRetriesExhaustedError, which cloud/
+ * answers as RequestLimitExceeded (the AWS SDKs retry that by themselves).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
-import { migrate, type Store, type TransactionOptions } from './store.ts';
+import { migrate, type Store, type TransactionOptions, type WriteScope } from './store.ts';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://…`); `?pool_size=N` sets the pool size. */
@@ -107,6 +106,24 @@ function prepareByName(pool: pg.Pool): void {
   });
 }
 
+/**
+ * The advisory locks writers take (two int4 keys, the first one of ours; Kysely's migrator uses
+ * the one-bigint key space). Every scoped writer holds the all-scopes lock shared and its
+ * scope's lock exclusively (the scope's key is a hash of account and region: two scopes that
+ * collide only queue behind each other); a writer without a scope holds the all-scopes lock
+ * exclusively, so it runs alone.
+ */
+const ALL_SCOPES_LOCK = 0x656e6900;
+const SCOPE_LOCK = 0x656e6901;
+
+const scopeKey = (scope: WriteScope | undefined) => (scope ? `${scope.account}/${scope.region}` : '');
+
+/** The statement that takes a writer's locks, for the given scope (or none: all scopes). */
+export function scopeLock(scope: WriteScope | undefined): { text: string; values: unknown[] } {
+  if (!scope) return { text: 'select pg_advisory_xact_lock($1, 0)', values: [ALL_SCOPES_LOCK] };
+  return { text: 'select pg_advisory_xact_lock_shared($1, 0), pg_advisory_xact_lock($2, hashtext($3))', values: [ALL_SCOPES_LOCK, SCOPE_LOCK, scopeKey(scope)] };
+}
+
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -143,37 +160,40 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     await db.destroy();
     throw error;
   }
-  /**
-   * The write lock: SHARE ROW EXCLUSIVE conflicts with itself and with writes to the table, not
-   * with reads. account_regions is written only on an account's first call in a region. Taken
-   * as the transaction's first statement, before its snapshot, so the holder sees every commit
-   * of the one before it.
-   */
-  const lockWriters = (tx: Transaction<Database>) => sql`lock table account_regions in share row exclusive mode`.execute(tx);
-
-  // One waiter per process for the write lock (the others wait here without a connection), so a
-  // burst of writes cannot take every connection of the pool from the readers.
-  let queue: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(run: () => Promise<T>): Promise<T> => {
-    const result = queue.then(run, run);
-    queue = result.catch(() => {});
+  // One waiter per process and scope for the scope's lock (the others wait here without a
+  // connection), so a burst of writes in one account cannot take every connection of the pool
+  // from the readers and from the other accounts' writers.
+  const queues = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(key: string, run: () => Promise<T>): Promise<T> => {
+    const result = (queues.get(key) ?? Promise.resolve()).then(run, run);
+    const settled = result.catch(() => {});
+    queues.set(key, settled);
+    void settled.then(() => {
+      if (queues.get(key) === settled) queues.delete(key);
+    });
     return result;
   };
 
   /*
-   * Writers: SERIALIZABLE, one at a time behind the lock. Readers: REPEATABLE READ READ ONLY, one
-   * snapshot of what writers committed — and since writers commit one after another, every
-   * snapshot is a state the serial order went through, which is all SERIALIZABLE would add for a
-   * reader. It also spares readers SERIALIZABLE's predicate locks: many concurrent serializable
-   * readers ran PostgreSQL out of lock memory ("out of shared memory", 53200) under load.
+   * Writers: READ COMMITTED behind their scope's lock, taken as the first statement, so each
+   * later statement sees every commit of the writer before it in the scope (PostgreSQL makes a
+   * commit visible before it releases the committing transaction's locks): within a scope,
+   * writers run one at a time, as if serially. Writers of other scopes run beside them; what they
+   * could both touch — a MAC address, a public IPv4 address of the shared pool, any id — is a
+   * unique constraint, and the loser of such a race gets a unique violation and runs again.
+   * (SERIALIZABLE would add nothing within a scope, and across scopes only false conflicts; its
+   * snapshot would also be taken by the lock statement, before the wait, and so miss the commits
+   * the wait was for.) Readers: REPEATABLE READ READ ONLY, one snapshot of what writers committed:
+   * a state every scope went through.
    */
-  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, locked: boolean) =>
-    locked
+  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, writes: boolean) =>
+    writes
       ? db
           .transaction()
-          .setIsolationLevel('serializable')
+          .setIsolationLevel('read committed')
           .execute(async (tx) => {
-            await lockWriters(tx);
+            const lock = scopeLock(scope);
+            await tx.executeQuery(CompiledQuery.raw(lock.text, lock.values));
             return fn(tx);
           })
       : db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(fn);
@@ -184,15 +204,15 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     // due) or lose a race, it runs again as a writer.
     if (!writes) {
       try {
-        return await attempt(fn, false);
+        return await attempt(fn, options.scope, false);
       } catch (error) {
         if (!isRetried(error) && sqlState(error) !== READ_ONLY_SQL_TRANSACTION) throw error;
       }
     }
-    return oneAtATime(async () => {
+    return oneAtATime(scopeKey(options.scope), async () => {
       for (let n = writes ? 1 : 2; ; n++) {
         try {
-          return await attempt(fn, true);
+          return await attempt(fn, options.scope, true);
         } catch (error) {
           if (!isRetried(error)) throw error;
           if (n >= maxAttempts) {

@@ -15,6 +15,17 @@ export interface TransactionOptions {
    * retried more often.
    */
   writes?: boolean;
+  /**
+   * The account and region the work belongs to (every EC2 action has one). A shared store lets
+   * writers of different scopes run side by side and queues only writers of the same scope; a
+   * writer without a scope waits for every other writer, and they for it.
+   */
+  scope?: WriteScope;
+}
+
+export interface WriteScope {
+  account: string;
+  region: string;
 }
 
 export interface Store {

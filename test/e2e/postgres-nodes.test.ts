@@ -16,7 +16,8 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { sql } from 'kysely';
-import { Ec2Error } from '../../src/cloud/errors.ts';
+import { Ec2Error, fromStoreError } from '../../src/cloud/errors.ts';
+import { TransactionRetriesExhaustedError } from '../../src/store/errors.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openPostgresStore } from '../../src/store/postgres.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
@@ -162,13 +163,13 @@ describe('the PostgreSQL store: retries, types', { skip }, () => {
 
   // Serializable readers ran PostgreSQL out of predicate locks under load ("out of shared memory",
   // 53200, seen as InternalError by 5 % of describe-filter requests in the benchmark).
-  test('readers get a READ ONLY snapshot (no predicate locks); writers SERIALIZABLE behind the lock', async () => {
+  test('readers get a READ ONLY snapshot (no predicate locks); writers READ COMMITTED behind their scope lock', async () => {
     const mode = (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) =>
       sql<{ isolation: string; readOnly: string }>`select current_setting('transaction_isolation') as "isolation", current_setting('transaction_read_only') as "readOnly"`
         .execute(tx)
         .then((r) => r.rows[0]);
     assert.deepEqual(await store.transaction(mode, { writes: false }), { isolation: 'repeatable read', readOnly: 'on' });
-    assert.deepEqual(await store.transaction(mode, { writes: true }), { isolation: 'serializable', readOnly: 'off' });
+    assert.deepEqual(await store.transaction(mode, { writes: true }), { isolation: 'read committed', readOnly: 'off' });
   });
 
   test('readers run READ ONLY: two that both write (write skew) each run again as writers, one after the other, and both commit', async () => {
@@ -193,14 +194,17 @@ describe('the PostgreSQL store: retries, types', { skip }, () => {
     assert.deepEqual(rows.map((r) => r.initialized_at).sort(), ['after 0', 'after 1'], 'the second saw the first: as if one after the other');
   });
 
-  test('a transaction that keeps losing is answered RequestLimitExceeded (503) after the bounded attempts', async () => {
+  test('a transaction that keeps losing is refused after the bounded attempts (RequestLimitExceeded, 503, to the client)', async () => {
     let runs = 0;
     await assert.rejects(
       store.transaction(async () => {
         runs++;
         throw failingWith('40001');
       }),
-      (e: unknown) => e instanceof Ec2Error && e.code === 'RequestLimitExceeded' && e.status === 503,
+      (e: unknown) => {
+        const ec2 = fromStoreError(e);
+        return e instanceof TransactionRetriesExhaustedError && ec2 instanceof Ec2Error && ec2.code === 'RequestLimitExceeded' && ec2.status === 503;
+      },
     );
     assert.equal(runs, 3);
     runs = 0;

@@ -1,0 +1,146 @@
+/**
+ * Writes scoped to their account and region on PostgreSQL: writers of different accounts never
+ * wait for each other (one account's lock, held open, does not stop another account's write),
+ * and many writers of several accounts through two nodes leave every invariant clean — with the
+ * server-wide unique things (MAC addresses, the shared public IPv4 pool) guarded by the database.
+ * Runs under `npm run test:postgres`; skipped (with the reason) on the other stores.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  AllocateAddressCommand,
+  AssignPrivateIpAddressesCommand,
+  AssociateAddressCommand,
+  CreateNetworkInterfaceCommand,
+  DeleteNetworkInterfaceCommand,
+  DescribeNetworkInterfacesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import pg from 'pg';
+import { checkInvariants } from '../../src/check.ts';
+import { openPostgresStore, scopeLock } from '../../src/store/postgres.ts';
+import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createGateway } from '../helpers/addressing.ts';
+import { createNetwork } from '../helpers/topology.ts';
+
+const skip = postgresSkipReason();
+
+const ACCOUNTS = { AKIDA: '111111111111', AKIDB: '222222222222', AKIDC: '333333333333', AKIDD: '444444444444' };
+const KEYS = Object.keys(ACCOUNTS) as (keyof typeof ACCOUNTS)[];
+
+describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, () => {
+  let database: TestDatabase;
+  let nodes: TestServer[];
+
+  before(async () => {
+    database = await createTestDatabase(postgresTestUrl()!);
+    nodes = await Promise.all([0, 1].map(() => startTestServer({ database: database.url, accounts: ACCOUNTS })));
+  });
+
+  after(async () => {
+    await Promise.all((nodes ?? []).map((n) => n.stop()));
+    await database?.drop();
+  });
+
+  const client = (node: number, key: keyof typeof ACCOUNTS): EC2Client => nodes[node].client({ accessKeyId: key });
+
+  test("a writer of account A holding its scope's lock does not block account B; A's own write waits for it", async () => {
+    const [a, b] = [client(0, 'AKIDA'), client(1, 'AKIDB')];
+    // Both accounts exist (default VPC made) and have a subnet, before the lock is taken.
+    const netA = await createNetwork(a, '10.1.0.0/16', { s: { cidr: '10.1.1.0/24', zone: 'us-east-1a' } });
+    const netB = await createNetwork(b, '10.1.0.0/16', { s: { cidr: '10.1.1.0/24', zone: 'us-east-1a' } });
+
+    // A transaction of our own holds A's scope lock, as a writer of A in the middle of its work would.
+    const holder = new pg.Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      const lock = scopeLock({ account: ACCOUNTS.AKIDA, region: 'us-east-1' });
+      await holder.query(lock.text, lock.values);
+
+      const writeOfA = a.send(new CreateNetworkInterfaceCommand({ SubnetId: netA.subnets.s.SubnetId!, Description: 'A, behind the lock' }));
+      let aSettled = false;
+      void writeOfA.then(
+        () => (aSettled = true),
+        () => (aSettled = true),
+      );
+      // Wait until A's writer is seen waiting on the lock in pg_locks (not a guess at a delay).
+      for (;;) {
+        const { rows } = await holder.query<{ n: number }>(
+          "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and classid = $1::oid",
+          [lock.values[1]],
+        );
+        if (rows[0].n > 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+
+      // B writes (a create, an assignment) and gets its answers while A's lock is still held.
+      const made = await b.send(new CreateNetworkInterfaceCommand({ SubnetId: netB.subnets.s.SubnetId!, Description: 'B, beside the lock' }));
+      await b.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: made.NetworkInterface!.NetworkInterfaceId!, SecondaryPrivateIpAddressCount: 1 }));
+      assert.equal(aSettled, false, "A's write is still waiting for A's lock");
+
+      await holder.query('rollback');
+      const answered = await writeOfA;
+      assert.equal(answered.NetworkInterface!.Description, 'A, behind the lock');
+    } finally {
+      await holder.end();
+    }
+  });
+
+  test('16 writers in 4 accounts on 2 nodes: every answer right, every invariant clean, MACs and public IPs unique server-wide', async () => {
+    const nets = await Promise.all(
+      KEYS.map(async (key, i) => {
+        const net = await createNetwork(client(i % 2, key), '10.50.0.0/16', { s: { cidr: '10.50.1.0/24', zone: 'us-east-1b' } });
+        await createGateway(client(i % 2, key), net.vpcId);
+        return net;
+      }),
+    );
+    // 4 writers per account, 2 on each node; each creates interfaces, assigns addresses, maps a
+    // public address of the shared pool and deletes one interface.
+    const writer = async (w: number) => {
+      const account = w % 4;
+      const ec2 = client(Math.floor(w / 4) % 2, KEYS[account]);
+      const subnetId = nets[account].subnets.s.SubnetId!;
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const { NetworkInterface } = await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Description: `writer ${w}` }));
+        ids.push(NetworkInterface!.NetworkInterfaceId!);
+      }
+      await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: ids[0], SecondaryPrivateIpAddressCount: 2 }));
+      const { AllocationId } = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      await ec2.send(new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: ids[1] }));
+      await ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: ids[3] }));
+      return ids.slice(0, 3);
+    };
+    const kept = await Promise.all(Array.from({ length: 16 }, (_, w) => writer(w)));
+
+    const macs: string[] = [];
+    const publicIps: string[] = [];
+    for (const [account, key] of KEYS.entries()) {
+      const { NetworkInterfaces } = await client(account % 2 ? 0 : 1, key).send(
+        new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: [nets[account].subnets.s.SubnetId!] }] }),
+      );
+      const mine = kept.filter((_, w) => w % 4 === account).flat();
+      assert.deepEqual(NetworkInterfaces!.map((n) => n.NetworkInterfaceId).sort(), mine.sort(), `account ${key} sees exactly what its writers kept`);
+      for (const n of NetworkInterfaces!) {
+        macs.push(n.MacAddress!);
+        if (n.Association?.PublicIp) publicIps.push(n.Association.PublicIp);
+      }
+      const addresses = NetworkInterfaces!.flatMap((n) => n.PrivateIpAddresses!.map((p) => p.PrivateIpAddress));
+      assert.equal(new Set(addresses).size, addresses.length, 'no private address twice in a VPC');
+      assert.equal(addresses.length, 4 * 3 + 4 * 2);
+    }
+    assert.equal(new Set(macs).size, macs.length, 'no MAC address twice, across accounts');
+    assert.equal(publicIps.length, 16);
+    assert.equal(new Set(publicIps).size, 16, 'no public address twice, across accounts');
+
+    // `eni-local check`'s invariants, read beside the running nodes.
+    const store = await openPostgresStore({ url: database.url });
+    try {
+      assert.deepEqual(await checkInvariants(store), []);
+    } finally {
+      await store.close();
+    }
+  });
+});
