@@ -60,6 +60,7 @@ const ROUTE_TABLE_FILTERS: FilterSpec = {
   'route.network-interface-id': { table: 'routes', foreignKey: 'route_table_id', column: 'network_interface_id' },
   'route.nat-gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'nat_gateway_id' },
   'route.origin': { table: 'routes', foreignKey: 'route_table_id', column: 'origin' },
+  'route.destination-prefix-list-id': { table: 'routes', foreignKey: 'route_table_id', column: 'destination', where: { family: 0 } },
   'route.instance-id': {
     table: 'routes',
     foreignKey: 'route_table_id',
@@ -157,6 +158,8 @@ export async function deleteRouteTable(ctx: Context, input: DeleteRouteTableRequ
     throw Errors.dependencyViolation(`The routeTable '${table.id}' has dependencies and cannot be deleted.`);
   }
   await ctx.tx.deleteFrom('routes').where('route_table_id', '=', table.id).execute();
+  // A Gateway endpoint's routes go with the table, and so does the endpoint's record of it.
+  await ctx.tx.deleteFrom('vpc_endpoint_route_tables').where('route_table_id', '=', table.id).execute();
   await ctx.tx.deleteFrom('route_tables').where('id', '=', table.id).execute();
   await deleteAllTags(ctx, table.id);
   return {};
@@ -341,6 +344,8 @@ export async function forgetSubnet(ctx: Context, subnetId: string): Promise<void
 function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string, string | null>, vpcId: string, liveNats: Set<string>): 'active' | 'blackhole' {
   if (route.nat_gateway_id) return liveNats.has(route.nat_gateway_id) ? 'active' : 'blackhole';
   if (route.network_interface_id) return attached.has(route.network_interface_id) ? 'active' : 'blackhole';
+  // A Gateway endpoint's route (to its service's prefix list) is active while the endpoint lives.
+  if (route.gateway_id?.startsWith('vpce-')) return 'active';
   if (route.gateway_id && route.gateway_id !== 'local') return gateways.get(route.gateway_id) === vpcId ? 'active' : 'blackhole';
   return 'active';
 }
@@ -375,6 +380,7 @@ async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[
         return {
           DestinationCidrBlock: r.family === 4 ? r.destination : undefined,
           DestinationIpv6CidrBlock: r.family === 6 ? r.destination : undefined,
+          DestinationPrefixListId: r.family === 0 ? r.destination : undefined,
           GatewayId: r.gateway_id ?? undefined,
           NetworkInterfaceId: r.network_interface_id ?? undefined,
           NatGatewayId: r.nat_gateway_id ?? undefined,

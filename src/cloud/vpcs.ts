@@ -259,6 +259,7 @@ export const VPC_DEPENDENTS: { table: string; column: string; noun: string; wher
   { table: 'internet_gateways', column: 'vpc_id', noun: 'an internet gateway' },
   { table: 'route_tables', column: 'vpc_id', noun: 'route tables', where: { is_main: 0 } },
   { table: 'network_acls', column: 'vpc_id', noun: 'network ACLs', where: { is_default: 0 } },
+  { table: 'vpc_endpoints', column: 'vpc_id', noun: 'VPC endpoints' },
 ];
 
 export async function deleteVpc(ctx: Context, input: DeleteVpcRequest): Promise<Record<string, never>> {

@@ -4,6 +4,7 @@ import { foundationActions } from './foundation.ts';
 import { instanceCatalogueActions } from './instance-catalogue.ts';
 import { instanceActions } from './instances.ts';
 import { natGatewayActions } from './nat-gateways.ts';
+import { vpcEndpointActions } from './vpc-endpoints.ts';
 import { networkInterfaceActions } from './network-interfaces.ts';
 import { routingActions } from './routing.ts';
 import { securityGroupActions } from './security-groups.ts';
@@ -20,4 +21,5 @@ export const ACTIONS: ActionTable = {
   ...addressingActions,
   ...routingActions,
   ...natGatewayActions,
+  ...vpcEndpointActions,
 };
