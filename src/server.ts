@@ -19,6 +19,10 @@ import { EventBus } from './events.ts';
 import { cloudConfig, type Quotas, type Timings } from './cloud/config.ts';
 import { openStore, type Store } from './store/index.ts';
 import type { Durability } from './store/sqlite.ts';
+import { LinuxPlane } from './dataplane/linux/plane.ts';
+import type { GuestNetwork } from './dataplane/linux/render.ts';
+import { nextScheduled, settleAllDue } from './api/run.ts';
+import { createHash, randomBytes } from 'node:crypto';
 
 export interface ServerOptions {
   /** Interface to listen on; default 127.0.0.1. */
@@ -64,6 +68,16 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Milliseconds a client has to send its whole request (line, headers, body); default 30 s. */
   requestTimeout?: number;
+  /**
+   * `simulated` (default): the data plane computes where packets would go. `linux`: instances are
+   * network namespaces and interfaces real veth interfaces that move on attach (needs root or
+   * CAP_NET_ADMIN + CAP_SYS_ADMIN, iproute2 and nftables).
+   */
+  dataplane?: 'simulated' | 'linux';
+  /** Linux plane: how much of an interface the guest has configured (`aws` as Amazon Linux 2023, `primary`, `none`). */
+  guestNetwork?: GuestNetwork;
+  /** Linux plane: six hex digits every namespace of this server starts with (default: derived from the database). */
+  dataplanePrefix?: string;
 }
 
 export interface RunningServer {
@@ -77,6 +91,8 @@ export interface RunningServer {
   events: EventBus;
   /** What the server warned about at start (also logged), e.g. open mode on a public interface. */
   warnings: string[];
+  /** The linux data plane, when the server runs one. */
+  plane?: LinuxPlane;
   close(): Promise<void>;
 }
 
@@ -90,17 +106,10 @@ export const DEFAULTS = {
   requestTimeout: 30_000,
 } as const;
 
-export async function buildServer(options: ServerOptions, store: Store, events = new EventBus()): Promise<FastifyInstance> {
+export async function buildServer(options: ServerOptions, store: Store, events = new EventBus(), plane?: LinuxPlane): Promise<FastifyInstance> {
   const startedAt = Date.now();
   const throttle = requestThrottleFor(options.throttle);
-  const config = cloudConfig({
-    quotas: options.quotas,
-    timings: options.timings,
-    defaultAccount: options.defaultAccount,
-    defaultVpc: options.defaultVpc,
-    publicIpv4Pool: options.publicIpv4Pool,
-    dataDir: path.resolve(options.dataDir ?? DEFAULTS.dataDir),
-  });
+  const config = cloudConfigFor(options);
   const authenticator = authenticatorFor(options, config.defaultAccount);
   const requestTimeout = options.requestTimeout ?? DEFAULTS.requestTimeout;
   const app = Fastify({
@@ -136,12 +145,24 @@ export async function buildServer(options: ServerOptions, store: Store, events =
     authenticator,
     throttle,
     events,
+    plane,
   });
-  const ext = { store, config, events, authenticator, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion };
+  const ext = { store, config, events, plane, authenticator, defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion };
   await app.register(dataplaneEndpoints, ext);
   await app.register(webConsole, ext);
   await app.register(imdsHostEndpoint, ext);
   return app;
+}
+
+function cloudConfigFor(options: ServerOptions) {
+  return cloudConfig({
+    quotas: options.quotas,
+    timings: options.timings,
+    defaultAccount: options.defaultAccount,
+    defaultVpc: options.defaultVpc,
+    publicIpv4Pool: options.publicIpv4Pool,
+    dataDir: path.resolve(options.dataDir ?? DEFAULTS.dataDir),
+  });
 }
 
 /** The authenticator the options ask for; throws on a missing or invalid credentials list. */
@@ -209,10 +230,16 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   let app: FastifyInstance;
   const events = new EventBus();
+  let plane: LinuxPlane | undefined;
   try {
-    app = await buildServer(options, store, events);
+    if (options.dataplane === 'linux') plane = await linuxPlaneFor(options, store, () => app);
+    else if (options.dataplane !== undefined && options.dataplane !== 'simulated') throw new Error(`dataplane must be 'simulated' or 'linux', not '${String(options.dataplane)}'`);
+    app = await buildServer(options, store, events, plane);
+    // The plane is rebuilt from the store before the first request is answered.
+    await plane?.start();
     await app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });
   } catch (error) {
+    await plane?.stop();
     await store.close();
     throw error;
   }
@@ -231,10 +258,33 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     app,
     events,
     warnings,
+    plane,
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await plane?.stop();
         await store.close();
       })()),
   };
+}
+
+/** The linux plane of a server: its namespaces' prefix comes from the database, so a restart finds them again. */
+async function linuxPlaneFor(options: ServerOptions, store: Store, app: () => FastifyInstance): Promise<LinuxPlane> {
+  await LinuxPlane.checkHost();
+  const prefix = options.dataplanePrefix ?? (store.kind === 'memory' ? randomBytes(3).toString('hex') : createHash('sha256').update(store.location).digest('hex').slice(0, 6));
+  if (!/^[0-9a-f]{6}$/.test(prefix)) throw new Error(`dataplanePrefix must be six lowercase hex digits, not '${prefix}'`);
+  const config = cloudConfigFor(options);
+  const log = pino({ level: options.logLevel ?? DEFAULTS.logLevel }, pino.destination(2));
+  const runner = () => ({ store, config, plane });
+  const plane: LinuxPlane = new LinuxPlane({
+    store,
+    prefix,
+    guestNetwork: options.guestNetwork ?? 'aws',
+    log,
+    // A connection from inside the plane to the EC2 API's address is one more client of this server.
+    apiConnection: (socket) => app().server.emit('connection', socket),
+    nextDue: () => nextScheduled(runner()),
+    settleDue: () => settleAllDue(runner()),
+  });
+  return plane;
 }

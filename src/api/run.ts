@@ -8,7 +8,7 @@ import type { CloudConfig } from '../cloud/config.ts';
 import type { Context } from '../cloud/context.ts';
 import { initialiseAccountRegion } from '../cloud/default-vpc.ts';
 import { fromStoreError } from '../cloud/errors.ts';
-import { nextDueAt, settleTransitions } from '../cloud/transitions.ts';
+import { nextDueAt, scheduledScopes, settleTransitions } from '../cloud/transitions.ts';
 import type { EventBus } from '../events.ts';
 import type { Store } from '../store/index.ts';
 
@@ -16,6 +16,8 @@ export interface Runner {
   store: Store;
   config: CloudConfig;
   events?: EventBus;
+  /** A data plane that carries the state (the linux one): every committed change is synced to it before the answer. */
+  plane?: { sync(): Promise<void> };
 }
 
 export interface RunScope {
@@ -90,5 +92,25 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
     throw fromStoreError(error);
   });
   for (const f of pending) f();
+  // The change shows in the kernel before the answer, so the caller's next request sees it there.
+  if (runner.plane && (scope.writes || pending.length)) await runner.plane.sync();
   return result;
+}
+
+/** When the next transition of any account and region is due (epoch ms; Infinity if none). */
+export async function nextScheduled(runner: Runner): Promise<number> {
+  const scopes = await runner.store.transaction((tx) => scheduledScopes(tx), { writes: false });
+  return Math.min(Number.POSITIVE_INFINITY, ...scopes.map((s) => s.due));
+}
+
+/**
+ * Settles what has come due in every account and region, for a data plane that must change on
+ * time without waiting for a request (each settling is a request of its own, synced as any other).
+ */
+export async function settleAllDue(runner: Runner): Promise<void> {
+  const scopes = await runner.store.transaction((tx) => scheduledScopes(tx), { writes: false });
+  const now = Date.now();
+  for (const scope of scopes.filter((s) => s.due <= now)) {
+    await runInContext(runner, { account: scope.account, region: scope.region, requestId: 'settle', writes: true }, async () => undefined);
+  }
 }

@@ -97,3 +97,15 @@ export async function nextDueAt(ctx: Context): Promise<number> {
   if (typeof row?.terminated === 'string') times.push(Date.parse(row.terminated) + ctx.config.timings.terminatedVisibleMs);
   return times.length ? Math.min(...times) : Number.POSITIVE_INFINITY;
 }
+
+const SCHEDULED_SCOPES =
+  'select "account_id", "region", min("at") as "due" from (' +
+  'select "account_id", "region", "transition_at" as "at" from "instances" where "transition_at" is not null ' +
+  'union all select "account_id", "region", "attachment_transition_at" as "at" from "network_interfaces" where "attachment_transition_at" is not null' +
+  ') as "scheduled" group by "account_id", "region"';
+
+/** Every account and region with a transition scheduled, and when its first one is due (epoch ms). */
+export async function scheduledScopes(tx: Context['tx']): Promise<{ account: string; region: string; due: number }[]> {
+  const rows = await selectRows<{ account_id: string; region: string; due: string }>(tx, SCHEDULED_SCOPES, []);
+  return rows.map((r) => ({ account: r.account_id, region: r.region, due: Date.parse(r.due) }));
+}

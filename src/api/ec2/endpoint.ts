@@ -31,6 +31,8 @@ export interface Ec2EndpointOptions {
   bodyLimit: number;
   /** Where committed state changes are published. */
   events?: EventBus;
+  /** A data plane every committed change is synced to before the answer (the linux one). */
+  plane?: { sync(): Promise<void> };
 }
 
 /** What the request log line says about an EC2 call. */

@@ -14,6 +14,7 @@ import type { Store } from '../../store/index.ts';
 import type { Authenticator } from '../ec2/auth.ts';
 import { Ec2Error } from '../../cloud/errors.ts';
 import { runInContext } from '../run.ts';
+import type { LinuxPlane } from '../../dataplane/linux/plane.ts';
 
 export interface ExtOptions {
   store: Store;
@@ -21,6 +22,7 @@ export interface ExtOptions {
   events: EventBus;
   defaultRegion: string;
   authenticator: Authenticator;
+  plane?: LinuxPlane;
 }
 
 /** Keeps a JSON body's bytes, which a signature covers, and parses them. */

@@ -1,0 +1,503 @@
+/**
+ * The kernel state the plane wants, as a pure function of the topology: for every namespace its
+ * sysctls, addresses, routes, policy rules and nftables ruleset (as `ip`/`nft` text), and for
+ * every interface where its kernel interface lives and how the guest sees it configured.
+ *
+ * The shape, as AWS's hypervisor does it (everything that decides is outside the instance):
+ *   internet ns ──uplink veth── VPC router ns ──one veth per ENI── instance ns (ethN)
+ * - The router holds the other end of every ENI. Route tables are kernel tables chosen by the
+ *   packet's incoming ENI (`iif` rules); the local route becomes one host route per address whose
+ *   longest prefix match is `local`, so more specific routes (to an appliance) win as on AWS.
+ * - Security groups (stateful: conntrack), network ACLs (stateless: every packet, both ways),
+ *   source/destination check and the gateway's 1:1 NAT are one nftables table in the router.
+ * - Proxy ARP on the router's ENI ends answers for the subnet router (base + 1) and the other
+ *   hosts, so the guest keeps its ordinary on-link subnet and default route.
+ */
+import { longestPrefixMatch, protocolNumber, isIpv6 } from '../rules.ts';
+import { formatIpv4, parseIpv4Cidr } from '../../ipam/ipv4.ts';
+import type { AclEntryState, InstanceState, InterfaceState, RuleState, Topology, VpcState } from './topology.ts';
+import { PLANE, ROUTER_UPLINK, type PlaneNames } from './names.ts';
+
+export type GuestNetwork = 'aws' | 'primary' | 'none';
+
+export interface IpRule {
+  family: 4 | 6;
+  /** `ip rule add` arguments, with a priority. */
+  text: string;
+}
+
+export interface NamespaceConfig {
+  name: string;
+  kind: 'internet' | 'parking' | 'router' | 'instance';
+  sysctls: string[];
+  /** `ip address replace` arguments. */
+  addresses: string[];
+  /** `ip route replace` arguments, each with its table. */
+  routes: string[];
+  rules: IpRule[];
+  nft?: string;
+  /** Router: the VPC it routes. Instance: the instance. */
+  vpcId?: string;
+  instanceId?: string;
+}
+
+export interface LinkConfig {
+  eniId: string;
+  mac: string;
+  routerNamespace: string;
+  routerName: string;
+  /** Where the interface's own end lives, under which name, and whether it is up. */
+  home: { namespace: string; name: string; up: boolean };
+  /** In an instance: the guest configuration (`ip` commands) for its device, applied after a flush. */
+  guest?: GuestConfig;
+}
+
+export interface GuestConfig {
+  device: string;
+  deviceIndex: number;
+  /** Each an `ip` command line (`-4 address add …`, `-6 route add …`, `rule add …`). */
+  commands: string[];
+}
+
+export interface UplinkConfig {
+  vpcId: string;
+  routerNamespace: string;
+  internetName: string;
+}
+
+export interface PlaneConfig {
+  namespaces: NamespaceConfig[];
+  links: LinkConfig[];
+  uplinks: UplinkConfig[];
+}
+
+/** Route table numbers: the rules' tables for traffic from an ENI; 50 for traffic from the uplink or the router itself. */
+const INBOUND_TABLE = 50;
+const RULE_FROM_ENI = 1000;
+const RULE_INBOUND = 2000;
+/** ec2-net-utils (Amazon Linux 2023): device N > 0 routes in table 10000 + N, chosen by source rules of that priority. */
+const GUEST_RULE_BASE = 10000;
+const GUEST_METRIC_BASE = 512;
+
+const SYSCTLS_COMMON = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_ra=0', 'net.ipv6.conf.default.accept_ra=0', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
+const SYSCTLS_FORWARDING = ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'];
+
+/** The subnet router's address: the base of the subnet + 1 (AWS's reserved `.1`). */
+export function subnetRouter(cidr: string): string {
+  const block = parseIpv4Cidr(cidr)!;
+  return formatIpv4(block.network + 1);
+}
+
+const prefixLength = (cidr: string) => Number(cidr.split('/')[1]);
+
+/** Whether the interface's kernel interface belongs inside its instance now: attached (not attaching or detaching). */
+export function isPlugged(eni: InterfaceState, instance: InstanceState | undefined): boolean {
+  return !!eni.attachment && eni.attachment.status === 'attached' && !!instance;
+}
+
+/** Whether traffic reaches the interface: plugged into a running instance that passes its status checks. */
+export function isDelivering(eni: InterfaceState, instance: InstanceState | undefined): boolean {
+  return isPlugged(eni, instance) && instance!.state === 'running' && !instance!.impaired;
+}
+
+export function renderPlane(topology: Topology, names: PlaneNames, guestNetwork: GuestNetwork): PlaneConfig {
+  const instances = new Map(topology.instances.map((i) => [i.id, i]));
+  const enisByVpc = new Map<string, InterfaceState[]>();
+  for (const eni of topology.interfaces) {
+    const list = enisByVpc.get(eni.vpcId) ?? [];
+    list.push(eni);
+    enisByVpc.set(eni.vpcId, list);
+  }
+  const instanceOf = (eni: InterfaceState) => (eni.attachment ? instances.get(eni.attachment.instanceId) : undefined);
+
+  const internet: NamespaceConfig = {
+    name: names.internet,
+    kind: 'internet',
+    sysctls: [...SYSCTLS_COMMON, ...SYSCTLS_FORWARDING],
+    addresses: [`${PLANE.internetUplinkIpv4}/32 dev lo`, `${PLANE.apiIpv4}/32 dev lo`, `${PLANE.internetIpv4}/32 dev lo`, `${PLANE.internetIpv6}/128 dev lo`],
+    routes: [`local ${PLANE.internetIpv4Range} dev lo table local`, `local ${PLANE.internetIpv6Range} dev lo table local`],
+    rules: [],
+  };
+  const parking: NamespaceConfig = { name: names.parking, kind: 'parking', sysctls: SYSCTLS_COMMON, addresses: [], routes: [], rules: [] };
+  const namespaces: NamespaceConfig[] = [internet, parking];
+  const links: LinkConfig[] = [];
+  const uplinks: UplinkConfig[] = [];
+
+  for (const vpc of topology.vpcs) {
+    const enis = enisByVpc.get(vpc.id) ?? [];
+    const router = renderRouter(vpc, enis, topology, names, instanceOf);
+    namespaces.push(router);
+    uplinks.push({ vpcId: vpc.id, routerNamespace: router.name, internetName: names.uplink(vpc.id) });
+    internet.addresses.push(`${PLANE.internetLinkLocal}/64 dev ${names.uplink(vpc.id)} nodad`);
+    if (vpc.internetGatewayId) {
+      const uplink = names.uplink(vpc.id);
+      // AWS: the internet reaches a VPC's public addresses (Elastic IPs, automatic public IPv4, its IPv6 blocks) through its gateway.
+      for (const eni of enis) {
+        for (const publicIp of Object.values(eni.publicIpv4)) internet.routes.push(`${publicIp}/32 via ${PLANE.routerUplinkIpv4} dev ${uplink} onlink src ${PLANE.internetIpv4} table main`);
+      }
+      for (const block of vpc.ipv6Cidrs) internet.routes.push(`${block} via ${PLANE.routerLinkLocal} dev ${uplink} src ${PLANE.internetIpv6} table main`);
+    }
+    for (const eni of enis) {
+      const instance = instanceOf(eni);
+      const plugged = isPlugged(eni, instance);
+      const home = plugged
+        ? { namespace: names.instance(instance!.id), name: `eth${eni.attachment!.deviceIndex}`, up: instance!.state === 'running' }
+        : { namespace: names.parking, name: names.parkedLink(eni.id), up: false };
+      const subnet = vpc.subnets.find((s) => s.id === eni.subnetId);
+      links.push({
+        eniId: eni.id,
+        mac: eni.mac,
+        routerNamespace: router.name,
+        routerName: names.routerLink(eni.id),
+        home,
+        guest: plugged && subnet ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, guestNetwork) : undefined,
+      });
+    }
+  }
+
+  for (const instance of topology.instances) {
+    namespaces.push({
+      name: names.instance(instance.id),
+      kind: 'instance',
+      instanceId: instance.id,
+      sysctls: SYSCTLS_COMMON,
+      addresses: [],
+      routes: [],
+      rules: [],
+    });
+  }
+  return { namespaces, links, uplinks };
+}
+
+function renderRouter(
+  vpc: VpcState,
+  enis: InterfaceState[],
+  topology: Topology,
+  names: PlaneNames,
+  instanceOf: (eni: InterfaceState) => InstanceState | undefined,
+): NamespaceConfig {
+  const addresses = [
+    `${PLANE.routerUplinkIpv4}/32 dev lo`,
+    `${PLANE.imdsIpv4}/32 dev lo`,
+    `${PLANE.imdsIpv6}/128 dev lo`,
+    `${PLANE.routerLinkLocal}/64 dev ${ROUTER_UPLINK} nodad`,
+    ...vpc.subnets.map((s) => `${subnetRouter(s.cidr)}/32 dev lo`),
+  ];
+  const routes: string[] = [];
+  const rules: IpRule[] = [
+    { family: 4, text: `lookup ${INBOUND_TABLE} priority ${RULE_INBOUND}` },
+    { family: 6, text: `lookup ${INBOUND_TABLE} priority ${RULE_INBOUND}` },
+  ];
+  const plugged = enis.filter((eni) => isPlugged(eni, instanceOf(eni)));
+  for (const eni of enis) addresses.push(`${PLANE.routerLinkLocal}/64 dev ${names.routerLink(eni.id)} nodad`);
+
+  // Traffic from the internet (after the gateway's NAT) and from the router itself goes straight to the interface.
+  for (const eni of plugged) for (const route of hostRoutes(eni, names)) routes.push(`${route} table ${INBOUND_TABLE}`);
+
+  const tableNumbers = routeTableNumbers(vpc.routeTables.map((t) => t.id));
+  const enisById = new Map(topology.interfaces.map((e) => [e.id, e]));
+  for (const table of vpc.routeTables) {
+    const number = tableNumbers.get(table.id)!;
+    for (const route of table.routes) routes.push(`${renderRoute(route, vpc, enisById, instanceOf, names)} table ${number}`);
+    // The local route: one host route per address whose best route is `local` (a more specific route wins, as on AWS).
+    for (const eni of plugged) {
+      for (const [address, route] of hostRouteEntries(eni, names)) {
+        const best = longestPrefixMatch(table.routes, address);
+        if (best?.gatewayId === 'local') routes.push(`${route} table ${number}`);
+      }
+    }
+  }
+  for (const eni of plugged) {
+    const subnet = vpc.subnets.find((s) => s.id === eni.subnetId);
+    const number = subnet?.routeTableId ? tableNumbers.get(subnet.routeTableId) : undefined;
+    if (number === undefined) continue;
+    for (const family of [4, 6] as const) rules.push({ family, text: `iif ${names.routerLink(eni.id)} lookup ${number} priority ${RULE_FROM_ENI}` });
+  }
+  return {
+    name: names.router(vpc.id),
+    kind: 'router',
+    vpcId: vpc.id,
+    sysctls: [...SYSCTLS_COMMON, ...SYSCTLS_FORWARDING, 'net.ipv4.conf.default.proxy_arp=1', 'net.ipv4.conf.all.proxy_arp=1'],
+    addresses,
+    routes,
+    rules,
+    nft: renderRouterNft(vpc, enis, topology, names, instanceOf),
+  };
+}
+
+/** Kernel table numbers for a VPC's route tables, stable per id (a hash, probed on collision). */
+export function routeTableNumbers(ids: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  const used = new Set<number>();
+  for (const id of [...ids].sort()) {
+    let n = 100 + (Number.parseInt(id.slice(-6), 16) % 100_000 || 0);
+    while (used.has(n)) n += 1;
+    used.add(n);
+    out.set(id, n);
+  }
+  return out;
+}
+
+/** Each of an interface's addresses and prefixes (its first address, for matching) and the router's route to it. */
+function hostRouteEntries(eni: InterfaceState, names: PlaneNames): [string, string][] {
+  const dev = names.routerLink(eni.id);
+  const primary4 = eni.ipv4[0];
+  const primary6 = eni.ipv6[0];
+  const out: [string, string][] = [];
+  for (const address of eni.ipv4) out.push([address, `${address}/32 dev ${dev}`]);
+  // Delegated prefixes are routed to the interface (AWS): through its primary address, so the guest need not answer ARP for each.
+  for (const prefix of eni.ipv4Prefixes) out.push([prefix.split('/')[0], `${prefix} via ${primary4} dev ${dev} onlink`]);
+  for (const address of eni.ipv6) out.push([address, `${address}/128 dev ${dev}`]);
+  if (primary6) for (const prefix of eni.ipv6Prefixes) out.push([prefix.split('/')[0], `${prefix} via ${primary6} dev ${dev}`]);
+  return out;
+}
+
+const hostRoutes = (eni: InterfaceState, names: PlaneNames) => hostRouteEntries(eni, names).map(([, route]) => route);
+
+function renderRoute(
+  route: VpcState['routeTables'][number]['routes'][number],
+  vpc: VpcState,
+  enisById: Map<string, InterfaceState>,
+  instanceOf: (eni: InterfaceState) => InstanceState | undefined,
+  names: PlaneNames,
+): string {
+  const v6 = isIpv6(route.destination);
+  if (route.gatewayId === 'local') return `blackhole ${route.destination}`;
+  if (route.gatewayId && route.gatewayId === vpc.internetGatewayId) {
+    return v6 ? `${route.destination} via ${PLANE.internetLinkLocal} dev ${ROUTER_UPLINK}` : `${route.destination} via ${PLANE.internetUplinkIpv4} dev ${ROUTER_UPLINK} onlink`;
+  }
+  if (route.networkInterfaceId) {
+    const target = enisById.get(route.networkInterfaceId);
+    // A route to an interface goes to whatever instance holds it now; none: a blackhole.
+    if (target && isPlugged(target, instanceOf(target))) {
+      const via = v6 ? target.ipv6[0] : target.ipv4[0];
+      if (via) return `${route.destination} via ${via} dev ${names.routerLink(target.id)}${v6 ? '' : ' onlink'}`;
+    }
+  }
+  return `blackhole ${route.destination}`;
+}
+
+// --- the guest ------------------------------------------------------------------------------------
+
+/**
+ * How the instance's operating system configures a device. `aws`: as Amazon Linux 2023 does at
+ * boot and on hot-plug (ec2-net-utils): the primary address with the subnet's prefix, secondary
+ * addresses as /32, IPv6 as /128; the default route of device 0 in the main table; for device
+ * N > 0 its own table 10000 + N and a rule per address and prefix (priority 10000 + N), so that
+ * replies leave by the interface they came in on. `primary`: only each device's primary address
+ * and device 0's default route (a guest without policy routing). `none`: the link is up, nothing else.
+ */
+export function guestConfig(eni: InterfaceState, device: string, deviceIndex: number, subnetCidr: string, mode: GuestNetwork): GuestConfig {
+  const commands: string[] = [];
+  const gateway = subnetRouter(subnetCidr);
+  const length = prefixLength(subnetCidr);
+  const [primary, ...secondaries] = eni.ipv4;
+  if (mode === 'none') return { device, deviceIndex, commands };
+  commands.push(`-4 address add ${primary}/${length} dev ${device}`);
+  if (mode === 'primary') {
+    if (deviceIndex === 0) commands.push(`-4 route add default via ${gateway} dev ${device} proto static`);
+    return { device, deviceIndex, commands };
+  }
+  for (const address of secondaries) commands.push(`-4 address add ${address}/32 dev ${device} noprefixroute`);
+  for (const address of eni.ipv6) commands.push(`-6 address add ${address}/128 dev ${device} nodad`);
+  const metric = GUEST_METRIC_BASE + 10 * deviceIndex;
+  if (deviceIndex === 0) {
+    commands.push(`-4 route add default via ${gateway} dev ${device} metric ${metric} proto static`);
+    if (eni.ipv6.length) commands.push(`-6 route add default via ${PLANE.routerLinkLocal} dev ${device} metric ${metric} proto static`);
+    return { device, deviceIndex, commands };
+  }
+  const table = GUEST_RULE_BASE + deviceIndex;
+  commands.push(`-4 route add ${subnetNetwork(subnetCidr)} dev ${device} table ${table} proto static`);
+  commands.push(`-4 route add default via ${gateway} dev ${device} table ${table} proto static`);
+  if (eni.ipv6.length) commands.push(`-6 route add default via ${PLANE.routerLinkLocal} dev ${device} table ${table} proto static`);
+  for (const source of [...eni.ipv4, ...eni.ipv4Prefixes]) commands.push(`-4 rule add from ${source} lookup ${table} priority ${table}`);
+  for (const source of [...eni.ipv6, ...eni.ipv6Prefixes]) commands.push(`-6 rule add from ${source} lookup ${table} priority ${table}`);
+  return { device, deviceIndex, commands };
+}
+
+/** The commands that undo a device's guest configuration (before it is configured again). */
+export function guestFlush(device: string, deviceIndex: number): string[] {
+  const commands = [`-4 address flush dev ${device} scope global`, `-6 address flush dev ${device} scope global`, `-4 route flush dev ${device} proto static`, `-6 route flush dev ${device} proto static`];
+  if (deviceIndex > 0) {
+    const table = GUEST_RULE_BASE + deviceIndex;
+    commands.push(`-4 route flush table ${table}`, `-6 route flush table ${table}`, `-4 rule flush priority ${table}`, `-6 rule flush priority ${table}`);
+  }
+  return commands;
+}
+
+function subnetNetwork(cidr: string): string {
+  const block = parseIpv4Cidr(cidr)!;
+  return `${formatIpv4(block.network)}/${block.prefix}`;
+}
+
+// --- nftables: security groups, network ACLs, source/destination check, NAT --------------------
+
+const id = (resourceId: string) => resourceId.replace(/-/g, '_');
+
+function setBlock(name: string, type: 'ipv4_addr' | 'ipv6_addr', elements: readonly string[]): string {
+  const unique = [...new Set(elements)];
+  return `  set ${name} {\n    type ${type}; flags interval;\n${unique.length ? `    elements = { ${unique.join(', ')} }\n` : ''}  }\n`;
+}
+
+/** nft match for a protocol and port range (TCP/UDP) or ICMP type/code; undefined when it can never match. */
+function protocolMatch(protocol: string, from: number | null, to: number | null, icmpCode?: number | null): string | undefined {
+  const n = protocolNumber(protocol);
+  if (Number.isNaN(n)) return undefined;
+  if (n === -1) return '';
+  if (n === 6 || n === 17) {
+    const name = n === 6 ? 'tcp' : 'udp';
+    if (from === null || to === null || from === -1 || (from <= 0 && to >= 65535)) return `meta l4proto ${name} `;
+    return `meta l4proto ${name} th dport ${from === to ? from : `${from}-${to}`} `;
+  }
+  if (n === 1 || n === 58) {
+    const name = n === 1 ? 'icmp' : 'icmpv6';
+    const l4 = n === 1 ? 'icmp' : 'ipv6-icmp';
+    let text = `meta l4proto ${l4} `;
+    if (from !== null && from !== -1) text += `${name} type ${from} `;
+    if (icmpCode !== null && icmpCode !== undefined && icmpCode !== -1) text += `${name} code ${icmpCode} `;
+    return text;
+  }
+  return `meta l4proto ${n} `;
+}
+
+function securityGroupRule(rule: RuleState, egress: boolean): string[] {
+  const peer = egress ? 'daddr' : 'saddr';
+  // AWS: for ICMP the rule's FromPort is the type and ToPort the code.
+  const n = protocolNumber(rule.ip_protocol);
+  const icmp = n === 1 || n === 58;
+  const match = icmp ? protocolMatch(rule.ip_protocol, rule.from_port, null, rule.to_port) : protocolMatch(rule.ip_protocol, rule.from_port, rule.to_port);
+  if (match === undefined) return [];
+  if (rule.referenced_group_id) {
+    const g = id(rule.referenced_group_id);
+    return [`ip ${peer} @g4_${g} ${match}return`, `ip6 ${peer} @g6_${g} ${match}return`];
+  }
+  if (rule.cidr_ipv4) return [`ip ${peer} ${rule.cidr_ipv4} ${match}return`];
+  if (rule.cidr_ipv6) return [`ip6 ${peer} ${rule.cidr_ipv6} ${match}return`];
+  return [];
+}
+
+function aclEntry(entry: AclEntryState, egress: boolean): string | undefined {
+  const peer = egress ? 'daddr' : 'saddr';
+  const n = protocolNumber(entry.protocol);
+  const icmp = n === 1 || n === 58;
+  const match = icmp ? protocolMatch(entry.protocol, entry.icmp_type, null, entry.icmp_code) : protocolMatch(entry.protocol, entry.port_from, entry.port_to);
+  if (match === undefined) return undefined;
+  const verdict = entry.rule_action === 'allow' ? 'return' : 'drop';
+  if (entry.cidr_block) return `ip ${peer} ${entry.cidr_block} ${match}${verdict}`;
+  if (entry.ipv6_cidr_block) return `ip6 ${peer} ${entry.ipv6_cidr_block} ${match}${verdict}`;
+  return undefined;
+}
+
+function renderRouterNft(
+  vpc: VpcState,
+  enis: InterfaceState[],
+  topology: Topology,
+  names: PlaneNames,
+  instanceOf: (eni: InterfaceState) => InstanceState | undefined,
+): string {
+  const parts: string[] = [];
+  // Addresses of each group's members in this VPC, for rules that reference a group.
+  const members4 = new Map<string, string[]>();
+  const members6 = new Map<string, string[]>();
+  for (const eni of enis) {
+    for (const g of eni.groupIds) {
+      members4.set(g, [...(members4.get(g) ?? []), ...eni.ipv4]);
+      members6.set(g, [...(members6.get(g) ?? []), ...eni.ipv6]);
+    }
+  }
+  const referenced = new Set<string>();
+  for (const eni of enis) for (const g of eni.groupIds) for (const rule of topology.groupRules[g] ?? []) if (rule.referenced_group_id) referenced.add(rule.referenced_group_id);
+  for (const g of [...referenced].sort()) {
+    parts.push(setBlock(`g4_${id(g)}`, 'ipv4_addr', members4.get(g) ?? []));
+    parts.push(setBlock(`g6_${id(g)}`, 'ipv6_addr', members6.get(g) ?? []));
+  }
+
+  const dnat: string[] = [];
+  const snat: string[] = [];
+  const down: string[] = [];
+  const fromEni: string[] = [];
+  const toEni: string[] = [];
+  const imds: string[] = [];
+  const chains: string[] = [];
+  for (const eni of enis) {
+    const e = id(eni.id);
+    const dev = names.routerLink(eni.id);
+    parts.push(setBlock(`a4_${e}`, 'ipv4_addr', [...eni.ipv4, ...eni.ipv4Prefixes]));
+    parts.push(setBlock(`a6_${e}`, 'ipv6_addr', [...eni.ipv6, ...eni.ipv6Prefixes]));
+    if (vpc.internetGatewayId) {
+      for (const [privateIp, publicIp] of Object.entries(eni.publicIpv4)) {
+        dnat.push(`${publicIp} : ${privateIp}`);
+        snat.push(`${privateIp} : ${publicIp}`);
+      }
+    }
+    if (!isDelivering(eni, instanceOf(eni))) down.push(`"${dev}"`);
+    fromEni.push(`"${dev}" : jump out_${e}`);
+    toEni.push(`"${dev}" : jump in_${e}`);
+    imds.push(`"${dev}" : jump imds_${e}`);
+    const subnet = vpc.subnets.find((s) => s.id === eni.subnetId);
+    const acl = subnet?.networkAclId ? vpc.networkAcls.find((a) => a.id === subnet.networkAclId) : undefined;
+    const rules = eni.groupIds.flatMap((g) => topology.groupRules[g] ?? []);
+
+    // Leaving the interface: source check, its groups' egress rules, its subnet's outbound ACL when it leaves the subnet.
+    const out: string[] = [];
+    if (eni.sourceDestCheck) out.push(`ip saddr != @a4_${e} drop`, `ip6 saddr != @a6_${e} drop`);
+    out.push(`jump sg_out_${e}`);
+    if (acl && subnet) {
+      out.push(`ip daddr != ${subnet.cidr} jump acl_out_${id(acl.id)}`);
+      out.push(subnet.ipv6Cidr ? `ip6 daddr != ${subnet.ipv6Cidr} jump acl_out_${id(acl.id)}` : `meta nfproto ipv6 jump acl_out_${id(acl.id)}`);
+    }
+    chains.push(chain(`out_${e}`, out));
+    chains.push(chain(`sg_out_${e}`, ['ct state established,related return', ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), 'drop']));
+
+    // Arriving at the interface: its subnet's inbound ACL when it comes from outside the subnet, its groups' ingress rules, destination check.
+    const into: string[] = [];
+    if (acl && subnet) {
+      into.push(`ip saddr != ${subnet.cidr} jump acl_in_${id(acl.id)}`);
+      into.push(subnet.ipv6Cidr ? `ip6 saddr != ${subnet.ipv6Cidr} jump acl_in_${id(acl.id)}` : `meta nfproto ipv6 jump acl_in_${id(acl.id)}`);
+    }
+    into.push(`jump sg_in_${e}`);
+    if (eni.sourceDestCheck) into.push(`ip daddr != @a4_${e} drop`, `ip6 daddr != @a6_${e} drop`);
+    chains.push(chain(`in_${e}`, into));
+    chains.push(chain(`sg_in_${e}`, ['ct state established,related return', ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), 'drop']));
+
+    // The metadata service answers each interface from its own addresses only.
+    chains.push(chain(`imds_${e}`, [`ip saddr @a4_${e} ip daddr ${PLANE.imdsIpv4} tcp dport 80 accept`, `ip6 saddr @a6_${e} ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 accept`]));
+  }
+  for (const acl of vpc.networkAcls) {
+    const sorted = [...acl.entries].sort((a, b) => a.rule_number - b.rule_number);
+    for (const egress of [true, false]) {
+      const lines = sorted.filter((x) => (x.egress === 1) === egress).map((x) => aclEntry(x, egress)).filter((x): x is string => !!x);
+      chains.push(chain(`acl_${egress ? 'out' : 'in'}_${id(acl.id)}`, [...lines, 'drop']));
+    }
+  }
+
+  const map = (name: string, elements: string[]) => `  map ${name} {\n    type ipv4_addr : ipv4_addr;\n${elements.length ? `    elements = { ${elements.join(', ')} }\n` : ''}  }\n`;
+  parts.push(map('dnat4', dnat), map('snat4', snat));
+  parts.push(setBlock('public4', 'ipv4_addr', snat.map((s) => s.split(' : ')[0])));
+  parts.push(`  set down {\n    type ifname;\n${down.length ? `    elements = { ${down.join(', ')} }\n` : ''}  }\n`);
+  const vmap = (match: string, elements: string[]) => (elements.length ? [`${match} vmap { ${elements.join(', ')} }`] : []);
+  parts.push(chain('prerouting', [`iifname "${ROUTER_UPLINK}" dnat ip to ip daddr map @dnat4`], 'type nat hook prerouting priority dstnat; policy accept;'));
+  parts.push(chain('postrouting', [`oifname "${ROUTER_UPLINK}" snat ip to ip saddr map @snat4`], 'type nat hook postrouting priority srcnat; policy accept;'));
+  parts.push(
+    chain(
+      'input',
+      ['iifname "lo" accept', 'ct state established,related accept', `iifname "${ROUTER_UPLINK}" meta l4proto ipv6-icmp accept`, `iifname "${ROUTER_UPLINK}" drop`, 'iifname @down drop', 'meta l4proto { icmp, ipv6-icmp } accept', ...vmap('iifname', imds)],
+      'type filter hook input priority filter; policy drop;',
+    ),
+  );
+  parts.push(
+    chain(
+      'forward',
+      ['iifname @down drop', 'oifname @down drop', ...vmap('iifname', fromEni), ...vmap('oifname', toEni), `oifname "${ROUTER_UPLINK}" jump to_internet`, 'accept'],
+      'type filter hook forward priority filter; policy drop;',
+    ),
+  );
+  // AWS: the internet gateway drops IPv4 from an address without a public one (no NAT to do).
+  parts.push(chain('to_internet', ['ip saddr != @public4 drop']));
+  parts.push(...chains);
+  return `table inet eni {\n${parts.join('')}}\n`;
+}
+
+function chain(name: string, rules: string[], header?: string): string {
+  return `  chain ${name} {\n${header ? `    ${header}\n` : ''}${rules.map((r) => `    ${r}\n`).join('')}  }\n`;
+}

@@ -1,0 +1,191 @@
+/**
+ * What the linux data plane must carry, read from the store in one read transaction: every VPC
+ * with its subnets, route tables, network ACLs and groups, every interface with its addresses and
+ * attachment, every instance's state — of every account and region (one server, one plane).
+ * Plain data, so that rendering it into kernel state is a pure function (render.ts).
+ */
+import type { Store } from '../../store/index.ts';
+import type { Row } from '../../store/schema.ts';
+
+export interface RouteState {
+  destination: string;
+  /** `local`, an internet gateway id, or undefined for a route to an interface. */
+  gatewayId?: string;
+  networkInterfaceId?: string;
+}
+
+export interface SubnetState {
+  id: string;
+  cidr: string;
+  ipv6Cidr?: string;
+  routeTableId?: string;
+  networkAclId?: string;
+}
+
+export type RuleState = Pick<Row<'security_group_rules'>, 'id' | 'group_id' | 'is_egress' | 'ip_protocol' | 'from_port' | 'to_port' | 'cidr_ipv4' | 'cidr_ipv6' | 'referenced_group_id' | 'prefix_list_id'>;
+export type AclEntryState = Pick<Row<'network_acl_entries'>, 'egress' | 'rule_number' | 'protocol' | 'rule_action' | 'cidr_block' | 'ipv6_cidr_block' | 'port_from' | 'port_to' | 'icmp_type' | 'icmp_code'>;
+
+export interface VpcState {
+  id: string;
+  account: string;
+  region: string;
+  cidrs: string[];
+  ipv6Cidrs: string[];
+  /** The internet gateway attached to the VPC, if any. */
+  internetGatewayId?: string;
+  subnets: SubnetState[];
+  routeTables: { id: string; routes: RouteState[] }[];
+  networkAcls: { id: string; entries: AclEntryState[] }[];
+}
+
+export interface InterfaceState {
+  id: string;
+  account: string;
+  region: string;
+  vpcId: string;
+  subnetId: string;
+  mac: string;
+  sourceDestCheck: boolean;
+  groupIds: string[];
+  /** Primary first. */
+  ipv4: string[];
+  ipv4Prefixes: string[];
+  ipv6: string[];
+  ipv6Prefixes: string[];
+  /** private IPv4 → its public (Elastic or automatic) IPv4. */
+  publicIpv4: Record<string, string>;
+  attachment?: { instanceId: string; deviceIndex: number; status: string };
+}
+
+export interface InstanceState {
+  id: string;
+  account: string;
+  region: string;
+  vpcId: string;
+  state: string;
+  impaired: boolean;
+}
+
+export interface Topology {
+  vpcs: VpcState[];
+  interfaces: InterfaceState[];
+  instances: InstanceState[];
+  /** Security group id → its rules (both directions). */
+  groupRules: Record<string, RuleState[]>;
+}
+
+function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const row of rows) {
+    const k = key(row);
+    const list = out.get(k);
+    if (list) list.push(row);
+    else out.set(k, [row]);
+  }
+  return out;
+}
+
+/** The whole plane's state as the last committed transaction left it. */
+export async function readTopology(store: Store): Promise<Topology> {
+  return store.transaction(
+    async (tx) => {
+      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, instances] =
+        await Promise.all([
+          tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block']).orderBy('id').execute(),
+          tx.selectFrom('vpc_cidr_blocks').select(['vpc_id', 'cidr_block', 'family', 'state']).execute(),
+          tx.selectFrom('subnets').select(['id', 'vpc_id', 'cidr_block', 'ipv6_cidr_block']).orderBy('id').execute(),
+          tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('vpc_id', 'is not', null).execute(),
+          tx.selectFrom('route_tables').select(['id', 'vpc_id', 'is_main']).orderBy('id').execute(),
+          tx.selectFrom('routes').select(['route_table_id', 'destination', 'gateway_id', 'network_interface_id']).execute(),
+          tx.selectFrom('route_table_associations').select(['route_table_id', 'subnet_id']).where('subnet_id', 'is not', null).execute(),
+          tx.selectFrom('network_acls').select(['id', 'vpc_id']).orderBy('id').execute(),
+          tx.selectFrom('network_acl_entries').selectAll().execute(),
+          tx.selectFrom('network_acl_associations').select(['network_acl_id', 'subnet_id']).execute(),
+          tx.selectFrom('security_group_rules').select(['id', 'group_id', 'is_egress', 'ip_protocol', 'from_port', 'to_port', 'cidr_ipv4', 'cidr_ipv6', 'referenced_group_id', 'prefix_list_id']).orderBy('id').execute(),
+          tx.selectFrom('network_interfaces').selectAll().orderBy('id').execute(),
+          tx.selectFrom('private_ip_addresses').select(['network_interface_id', 'address', 'address_int', 'is_primary']).execute(),
+          tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).execute(),
+          tx.selectFrom('ipv6_addresses').select(['network_interface_id', 'address', 'kind']).execute(),
+          tx.selectFrom('public_addresses').select(['network_interface_id', 'private_ip_address', 'public_ip']).where('network_interface_id', 'is not', null).execute(),
+          tx.selectFrom('network_interface_groups').select(['network_interface_id', 'group_id', 'position']).orderBy('position').execute(),
+          tx.selectFrom('instances').select(['id', 'account_id', 'region', 'vpc_id', 'state', 'impaired']).where('state', '!=', 'terminated').orderBy('id').execute(),
+        ]);
+
+      const cidrsByVpc = group(cidrs.filter((c) => c.state === 'associated'), (c) => c.vpc_id);
+      const subnetsByVpc = group(subnets, (s) => s.vpc_id);
+      const routesByTable = group(routes, (r) => r.route_table_id);
+      const tablesByVpc = group(tables, (t) => t.vpc_id);
+      const tableOfSubnet = new Map(tableAssocs.map((a) => [a.subnet_id!, a.route_table_id]));
+      const entriesByAcl = group(entries, (e) => e.network_acl_id);
+      const aclsByVpc = group(acls, (a) => a.vpc_id);
+      const aclOfSubnet = new Map(aclAssocs.map((a) => [a.subnet_id, a.network_acl_id]));
+      const gatewayOfVpc = new Map(gateways.map((g) => [g.vpc_id!, g.id]));
+
+      const vpcStates: VpcState[] = vpcs.map((vpc) => {
+        const blocks = cidrsByVpc.get(vpc.id) ?? [];
+        const v4 = blocks.filter((b) => b.family === 4).map((b) => b.cidr_block);
+        const main = (tablesByVpc.get(vpc.id) ?? []).find((t) => t.is_main === 1)?.id;
+        return {
+          id: vpc.id,
+          account: vpc.account_id,
+          region: vpc.region,
+          cidrs: v4.length ? v4 : [vpc.cidr_block],
+          ipv6Cidrs: blocks.filter((b) => b.family === 6).map((b) => b.cidr_block),
+          internetGatewayId: gatewayOfVpc.get(vpc.id),
+          subnets: (subnetsByVpc.get(vpc.id) ?? []).map((s) => ({
+            id: s.id,
+            cidr: s.cidr_block,
+            ipv6Cidr: s.ipv6_cidr_block ?? undefined,
+            routeTableId: tableOfSubnet.get(s.id) ?? main,
+            networkAclId: aclOfSubnet.get(s.id),
+          })),
+          routeTables: (tablesByVpc.get(vpc.id) ?? []).map((t) => ({
+            id: t.id,
+            routes: (routesByTable.get(t.id) ?? []).map((r) => ({
+              destination: r.destination,
+              gatewayId: r.gateway_id ?? undefined,
+              networkInterfaceId: r.network_interface_id ?? undefined,
+            })),
+          })),
+          networkAcls: (aclsByVpc.get(vpc.id) ?? []).map((a) => ({ id: a.id, entries: entriesByAcl.get(a.id) ?? [] })),
+        };
+      });
+
+      const ipv4ByEni = group([...ipv4].sort((a, b) => b.is_primary - a.is_primary || a.address_int - b.address_int), (a) => a.network_interface_id);
+      const prefixesByEni = group(prefixes, (p) => p.network_interface_id);
+      const ipv6ByEni = group(ipv6, (a) => a.network_interface_id);
+      const publicsByEni = group(publics, (p) => p.network_interface_id!);
+      const groupsByEni = group(groups, (g) => g.network_interface_id);
+      const interfaces: InterfaceState[] = enis.map((eni) => ({
+        id: eni.id,
+        account: eni.account_id,
+        region: eni.region,
+        vpcId: eni.vpc_id,
+        subnetId: eni.subnet_id,
+        mac: eni.mac_address,
+        sourceDestCheck: eni.source_dest_check === 1,
+        groupIds: (groupsByEni.get(eni.id) ?? []).map((g) => g.group_id),
+        ipv4: (ipv4ByEni.get(eni.id) ?? []).map((a) => a.address),
+        ipv4Prefixes: (prefixesByEni.get(eni.id) ?? []).map((p) => p.prefix),
+        ipv6: (ipv6ByEni.get(eni.id) ?? []).filter((a) => a.kind === 'address').map((a) => a.address),
+        ipv6Prefixes: (ipv6ByEni.get(eni.id) ?? []).filter((a) => a.kind === 'prefix').map((a) => a.address),
+        publicIpv4: Object.fromEntries((publicsByEni.get(eni.id) ?? []).map((p) => [p.private_ip_address!, p.public_ip])),
+        attachment:
+          eni.instance_id && eni.attachment_status
+            ? { instanceId: eni.instance_id, deviceIndex: eni.device_index ?? 0, status: eni.attachment_status }
+            : undefined,
+      }));
+
+      const groupRules: Record<string, RuleState[]> = {};
+      for (const rule of rules) (groupRules[rule.group_id] ??= []).push(rule);
+
+      return {
+        vpcs: vpcStates,
+        interfaces,
+        instances: instances.map((i) => ({ id: i.id, account: i.account_id, region: i.region, vpcId: i.vpc_id, state: i.state, impaired: i.impaired === 1 })),
+        groupRules,
+      };
+    },
+    { writes: false },
+  );
+}
