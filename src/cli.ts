@@ -66,6 +66,8 @@ interface ServeOptions {
   timing?: Partial<Timings>;
   defaultVpc: boolean;
   publicIpv4Pool?: string;
+  dataplane: 'simulated' | 'linux';
+  guestNetwork: 'aws' | 'primary' | 'none';
 }
 
 /** sigv4 verifies against --credentials; open mode maps keys to accounts from --accounts and/or --credentials. */
@@ -159,8 +161,22 @@ program
       'ENI_LOCAL_PUBLIC_IPV4_POOL',
     ),
   )
+  .addOption(
+    new Option('--dataplane <mode>', 'simulated: compute where packets go; linux: instances as network namespaces, interfaces as real links that move (root)')
+      .env('ENI_LOCAL_DATAPLANE')
+      .choices(['simulated', 'linux'])
+      .default('simulated'),
+  )
+  .addOption(
+    new Option('--guest-network <mode>', 'linux plane: what the guest configures on an interface: aws (as Amazon Linux 2023), primary (its primary address only), none')
+      .env('ENI_LOCAL_GUEST_NETWORK')
+      .choices(['aws', 'primary', 'none'])
+      .default('aws'),
+  )
   .action(async (opts: ServeOptions, command: Command) => {
     const server = await startServer({
+      dataplane: opts.dataplane,
+      guestNetwork: opts.guestNetwork,
       timings: opts.timing,
       defaultVpc: opts.defaultVpc,
       publicIpv4Pool: opts.publicIpv4Pool,
@@ -268,6 +284,39 @@ for (const [name, description] of [
     process.stdout.write(opts.json ? `${JSON.stringify(answer.json)}\n` : `${instanceId}: ${(answer.json as { status: string }).status}\n`);
   });
 }
+
+program
+  .command('exec')
+  .description('run a command inside an instance (its network namespace), or on the internet side (`internet`): linux data plane, as root')
+  .argument('<target>', 'i-… or internet')
+  .argument('<command...>', 'the command and its arguments (after --)')
+  .addOption(new Option('--endpoint <url>', 'the eni-local server, to tell its namespaces from another server\'s').env('ENI_LOCAL_ENDPOINT'))
+  .action(async (target: string, command: string[], opts: { endpoint?: string }) => {
+    const { execInPlane } = await import('./dataplane/linux/exec.ts');
+    process.exitCode = await execInPlane(target, command, opts);
+  });
+
+const dataplane = program.command('dataplane').description('the linux data plane on this machine');
+dataplane
+  .command('status')
+  .description('what the linux data planes on this machine hold: namespaces by server, and whether that server runs')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const { planeNamespaces } = await import('./dataplane/linux/plane.ts');
+    const planes = await planeNamespaces();
+    if (opts.json) process.stdout.write(`${JSON.stringify(planes, null, 2)}\n`);
+    else if (!planes.length) process.stdout.write('no linux data plane namespaces on this machine\n');
+    else for (const p of planes) process.stdout.write(`server ${p.prefix} (${p.alive ? 'running' : 'not running'}): ${p.namespaces.length} namespaces\n${p.namespaces.map((n) => `  ${n}\n`).join('')}`);
+  });
+dataplane
+  .command('cleanup')
+  .description('remove the namespaces (and with them every link, route and rule) that servers no longer running left behind')
+  .option('--prefix <hex>', 'only the namespaces of this server prefix')
+  .action(async (opts: { prefix?: string }) => {
+    const { cleanupDeadPlanes } = await import('./dataplane/linux/plane.ts');
+    const removed = await cleanupDeadPlanes(opts);
+    process.stdout.write(removed.length ? `removed ${removed.length} namespaces:\n${removed.map((n) => `  ${n}\n`).join('')}` : 'nothing to remove\n');
+  });
 
 program
   .command('check')

@@ -4,6 +4,7 @@
  *   POST /_eni/instances/{id}/fail|recover  fault injection
  *   GET  /_eni/flow-logs/{id}              a flow log's records, one per line
  *   GET  /_eni/events                      server-sent events of every committed state change
+ *   GET  /_eni/dataplane                   which data plane runs; for the linux one, what it holds
  */
 import type { FastifyInstance } from 'fastify';
 import { setInstanceHealth } from '../../cloud/faults.ts';
@@ -81,6 +82,14 @@ export async function dataplaneEndpoints(app: FastifyInstance, options: ExtOptio
       }
     });
   }
+
+  // What the kernel holds spans every account: in sigv4 mode only the plane's shape is told.
+  app.get('/_eni/dataplane', async () => {
+    if (!options.plane) return { mode: 'simulated' };
+    const status = options.plane.status() as Record<string, unknown>;
+    if (options.authenticator.mode === 'open') return status;
+    return { mode: status.mode, prefix: status.prefix, guestNetwork: status.guestNetwork, addresses: status.addresses };
+  });
 
   app.get<{ Params: { id: string } }>('/_eni/flow-logs/:id', async (request, reply) => {
     let lines: string[] | undefined;

@@ -1,0 +1,254 @@
+/**
+ * The linux data plane with real packets: instances are network namespaces, interfaces real
+ * veth links that move on attach, and real programs (a Node HTTP server, curl) talk across them.
+ * Every request is sent between namespaces the test server made, never anywhere else.
+ */
+import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AttachInternetGatewayCommand,
+  AttachNetworkInterfaceCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateInternetGatewayCommand,
+  CreateNetworkAclEntryCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  AssociateRouteTableCommand,
+  DeleteRouteCommand,
+  DescribeNetworkAclsCommand,
+  DescribeRouteTablesCommand,
+  DetachNetworkInterfaceCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupIngressCommand,
+  StopInstancesCommand,
+  StartInstancesCommand,
+  TerminateInstancesCommand,
+  AssignPrivateIpAddressesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
+import { curl, eventually, execIn, httpServer, linuxPlaneSkip, namespacesOf, type RunningProgram } from '../helpers/plane.ts';
+
+const skip = linuxPlaneSkip();
+
+/** A VPC with an internet gateway as the default route of its main table, and its default group open to HTTP. */
+async function publicNetwork(ec2: EC2Client, cidr: string, subnets: Record<string, { cidr: string; zone: string }>): Promise<Network & { gatewayId: string; mainTableId: string }> {
+  const network = await createNetwork(ec2, cidr, subnets);
+  const gatewayId = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+  await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gatewayId, VpcId: network.vpcId }));
+  const { RouteTables } = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [network.vpcId] }] }));
+  const mainTableId = RouteTables![0].RouteTableId!;
+  await ec2.send(new CreateRouteCommand({ RouteTableId: mainTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: gatewayId }));
+  await allowHttp(ec2, network.defaultGroupId, '0.0.0.0/0');
+  return { ...network, gatewayId, mainTableId };
+}
+
+const allowHttp = (ec2: EC2Client, groupId: string, cidr: string, port = 80) =>
+  ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr }] }] }));
+
+async function elasticIp(ec2: EC2Client, target: { NetworkInterfaceId?: string; InstanceId?: string; PrivateIpAddress?: string }): Promise<string> {
+  const { AllocationId, PublicIp } = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+  await ec2.send(new AssociateAddressCommand({ AllocationId, ...target }));
+  return PublicIp!;
+}
+
+describe('linux data plane', { skip }, () => {
+  let server: TestServer;
+  let ec2: EC2Client;
+  const programs: RunningProgram[] = [];
+
+  before(async () => {
+    server = await startTestServer({ dataplane: 'linux', defaultVpc: false, quotas: { vpcsPerRegion: 20, elasticIpsPerRegion: 20, internetGatewaysPerRegion: 20 } });
+    ec2 = server.client();
+  });
+  after(async () => {
+    for (const p of programs) p.stop();
+    const prefix = server.plane!.names;
+    await server.stop();
+    const left = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((n) => n && prefix.owns(n.split(' ')[0]));
+    assert.deepEqual(left, [], 'a clean stop leaves no namespace behind');
+  });
+
+  const serve = async (instanceId: string, name: string, options: { port?: number; host?: string } = {}) => {
+    const program = await httpServer(server, instanceId, name, options);
+    programs.push(program);
+    return program;
+  };
+
+  test('an instance is a namespace whose ethN is its interface at device index N, with the interface MAC address and addresses', async () => {
+    const net = await publicNetwork(ec2, '10.10.0.0/16', { a: { cidr: '10.10.1.0/24', zone: 'us-east-1a' } });
+    const instance = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const eni = await createEni(ec2, { SubnetId: net.subnets.a.SubnetId, SecondaryPrivateIpAddressCount: 1 });
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: instance.InstanceId, DeviceIndex: 1 }));
+    const links = JSON.parse(await execIn(server, instance.InstanceId!, ['ip', '-j', 'address', 'show'])) as { ifname: string; address: string; addr_info: { local: string; family: string }[] }[];
+    const eth0 = links.find((l) => l.ifname === 'eth0')!;
+    const eth1 = links.find((l) => l.ifname === 'eth1')!;
+    const primary = (await describeEni(ec2, instance.NetworkInterfaces![0].NetworkInterfaceId!));
+    assert.equal(eth0.address, primary.MacAddress);
+    assert.ok(eth0.addr_info.some((a) => a.local === instance.PrivateIpAddress));
+    assert.equal(eth1.address, eni.MacAddress);
+    const expected = eni.PrivateIpAddresses!.map((a) => a.PrivateIpAddress!).sort();
+    assert.deepEqual(eth1.addr_info.filter((a) => a.family === 'inet').map((a) => a.local).sort(), expected);
+    // Amazon Linux 2023's policy routing: device 1's addresses route through table 10001.
+    const rules = await execIn(server, instance.InstanceId!, ['ip', 'rule', 'show']);
+    for (const address of expected) assert.match(rules, new RegExp(`10001:\\s+from ${address.replace(/\./g, '\\.')} lookup 10001`));
+  });
+
+  test('HTTP reaches an instance from another instance by private address, and from the internet by its Elastic IP only', async () => {
+    const net = await publicNetwork(ec2, '10.11.0.0/16', { a: { cidr: '10.11.1.0/24', zone: 'us-east-1a' } });
+    const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const client = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    await serve(web.InstanceId!, 'web');
+    assert.equal((await curl(server, client.InstanceId!, `http://${web.PrivateIpAddress}/`)).body.trim(), `web ${web.PrivateIpAddress}`);
+    // Without a public address the internet cannot reach it, and it cannot reach the internet.
+    assert.equal((await curl(server, client.InstanceId!, 'http://203.0.113.10/', { timeoutSeconds: 1 })).ok, false);
+    const publicIp = await elasticIp(ec2, { InstanceId: web.InstanceId });
+    const answer = await curl(server, 'internet', `http://${publicIp}/`);
+    assert.equal(answer.body.trim(), `web ${web.PrivateIpAddress}`, 'behind the gateway the instance sees its private address');
+  });
+
+  test('a floating interface with an Elastic IP moves from a failed instance to a standby: the same MAC and addresses answer from the standby', async () => {
+    const net = await publicNetwork(ec2, '10.12.0.0/16', { a: { cidr: '10.12.1.0/24', zone: 'us-east-1a' } });
+    const primary = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const standby = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const floating = await createEni(ec2, { SubnetId: net.subnets.a.SubnetId, Description: 'floating' });
+    const { AttachmentId } = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: floating.NetworkInterfaceId, InstanceId: primary.InstanceId, DeviceIndex: 1 }));
+    const publicIp = await elasticIp(ec2, { NetworkInterfaceId: floating.NetworkInterfaceId });
+    await serve(primary.InstanceId!, 'primary', { host: floating.PrivateIpAddress });
+    assert.equal((await curl(server, 'internet', `http://${publicIp}/`)).body.trim(), `primary ${floating.PrivateIpAddress}`);
+
+    // The primary fails: nothing answers any more.
+    await fetch(`${server.url}/_eni/instances/${primary.InstanceId}/fail`, { method: 'POST' });
+    assert.equal((await curl(server, 'internet', `http://${publicIp}/`, { timeoutSeconds: 1 })).ok, false, 'a failed instance really stops answering');
+
+    // The failover script: detach, attach to the standby, where a server waits on the same address.
+    await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId, Force: true }));
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: floating.NetworkInterfaceId, InstanceId: standby.InstanceId, DeviceIndex: 1 }));
+    const eth1 = JSON.parse(await execIn(server, standby.InstanceId!, ['ip', '-j', 'address', 'show', 'eth1']))[0] as { address: string; addr_info: { local: string }[] };
+    assert.equal(eth1.address, floating.MacAddress, 'the same kernel interface, same MAC address');
+    assert.ok(eth1.addr_info.some((a) => a.local === floating.PrivateIpAddress));
+    await serve(standby.InstanceId!, 'standby', { host: floating.PrivateIpAddress });
+    const resumed = await eventually(async () => (await curl(server, 'internet', `http://${publicIp}/`, { timeoutSeconds: 1 })).body.trim() === `standby ${floating.PrivateIpAddress}`);
+    assert.ok(resumed, 'connections to the Elastic IP resume on the standby');
+  });
+
+  test('a security group rule revoked, a network ACL deny and a blackhole route each cut new connections', async () => {
+    const net = await publicNetwork(ec2, '10.13.0.0/16', { a: { cidr: '10.13.1.0/24', zone: 'us-east-1a' }, b: { cidr: '10.13.2.0/24', zone: 'us-east-1a' } });
+    const group = await createGroup(ec2, net.vpcId, 'web');
+    await allowHttp(ec2, group, '10.13.0.0/16');
+    const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, SecurityGroupIds: [group] });
+    const client = await launch(ec2, { SubnetId: net.subnets.b.SubnetId });
+    await serve(web.InstanceId!, 'web');
+    const url = `http://${web.PrivateIpAddress}/`;
+    assert.equal((await curl(server, client.InstanceId!, url)).ok, true);
+
+    await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.13.0.0/16' }] }] }));
+    assert.equal((await curl(server, client.InstanceId!, url, { timeoutSeconds: 1 })).ok, false, 'revoked');
+    await allowHttp(ec2, group, '10.13.0.0/16');
+    assert.equal((await curl(server, client.InstanceId!, url)).ok, true, 'authorized again');
+
+    const { NetworkAcls } = await ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [net.vpcId] }] }));
+    const aclId = NetworkAcls![0].NetworkAclId!;
+    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: 50, Protocol: '6', RuleAction: 'deny', Egress: false, CidrBlock: '10.13.2.0/24', PortRange: { From: 80, To: 80 } }));
+    assert.equal((await curl(server, client.InstanceId!, url, { timeoutSeconds: 1 })).ok, false, 'the inbound ACL denies port 80 from subnet b');
+    // Inside one subnet no ACL applies.
+    const neighbour = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    assert.equal((await curl(server, neighbour.InstanceId!, url)).ok, true, 'a neighbour in the same subnet is not subject to the ACL');
+
+    // A route table whose route to the web subnet is a blackhole (an interface that is gone).
+    const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.vpcId }))).RouteTable!.RouteTableId!;
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: neighbour.SubnetId }));
+    const gone = await createEni(ec2, { SubnetId: net.subnets.b.SubnetId });
+    await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '10.13.1.0/24', NetworkInterfaceId: gone.NetworkInterfaceId }));
+    assert.equal((await curl(server, neighbour.InstanceId!, url, { timeoutSeconds: 1 })).ok, false, 'a route to a detached interface is a blackhole');
+    await ec2.send(new DeleteRouteCommand({ RouteTableId: table, DestinationCidrBlock: '10.13.1.0/24' }));
+    assert.equal((await curl(server, neighbour.InstanceId!, url)).ok, true, 'the local route again');
+  });
+
+  test('an appliance forwards between two subnets only once its source/destination check is off', async () => {
+    const net = await publicNetwork(ec2, '10.14.0.0/16', { front: { cidr: '10.14.1.0/24', zone: 'us-east-1a' }, back: { cidr: '10.14.2.0/24', zone: 'us-east-1a' } });
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: net.defaultGroupId, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '10.14.0.0/16' }] }] }));
+    const appliance = await launch(ec2, { SubnetId: net.subnets.front.SubnetId });
+    const backLeg = await createEni(ec2, { SubnetId: net.subnets.back.SubnetId });
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: backLeg.NetworkInterfaceId, InstanceId: appliance.InstanceId, DeviceIndex: 1 }));
+    await execIn(server, appliance.InstanceId!, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    const client = await launch(ec2, { SubnetId: net.subnets.front.SubnetId });
+    const backend = await launch(ec2, { SubnetId: net.subnets.back.SubnetId });
+    await serve(backend.InstanceId!, 'backend');
+    // The front subnet's table sends the back subnet through the appliance's front interface.
+    const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.vpcId }))).RouteTable!.RouteTableId!;
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: net.subnets.front.SubnetId }));
+    await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '10.14.2.0/24', NetworkInterfaceId: appliance.NetworkInterfaces![0].NetworkInterfaceId }));
+    const url = `http://${backend.PrivateIpAddress}/`;
+    assert.equal((await curl(server, client.InstanceId!, url, { timeoutSeconds: 1 })).ok, false, 'source/destination check drops what is not addressed to the appliance');
+    for (const eni of [appliance.NetworkInterfaces![0].NetworkInterfaceId!, backLeg.NetworkInterfaceId!]) {
+      await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, SourceDestCheck: { Value: false } }));
+    }
+    assert.equal((await curl(server, client.InstanceId!, url)).body.trim(), `backend ${backend.PrivateIpAddress}`, 'forwarded by the appliance');
+  });
+
+  test('several secondary addresses on one interface each serve behind their own Elastic IP', async () => {
+    const net = await publicNetwork(ec2, '10.15.0.0/16', { a: { cidr: '10.15.1.0/24', zone: 'us-east-1a' } });
+    const host = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, InstanceType: 'm5.large' });
+    const eniId = host.NetworkInterfaces![0].NetworkInterfaceId!;
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, SecondaryPrivateIpAddressCount: 2 }));
+    const addresses = (await describeEni(ec2, eniId)).PrivateIpAddresses!.filter((a) => !a.Primary).map((a) => a.PrivateIpAddress!);
+    for (const [i, address] of addresses.entries()) {
+      await serve(host.InstanceId!, `site${i}`, { host: address });
+      const publicIp = await elasticIp(ec2, { NetworkInterfaceId: eniId, PrivateIpAddress: address });
+      assert.equal((await curl(server, 'internet', `http://${publicIp}/`)).body.trim(), `site${i} ${address}`);
+    }
+  });
+
+  test('a dual-homed instance answers on both subnets with AWS guest networking (policy routing)', async () => {
+    const net = await publicNetwork(ec2, '10.16.0.0/16', { a: { cidr: '10.16.1.0/24', zone: 'us-east-1a' }, b: { cidr: '10.16.2.0/24', zone: 'us-east-1a' }, c: { cidr: '10.16.3.0/24', zone: 'us-east-1a' } });
+    const host = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const second = await createEni(ec2, { SubnetId: net.subnets.b.SubnetId });
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: second.NetworkInterfaceId, InstanceId: host.InstanceId, DeviceIndex: 1 }));
+    await serve(host.InstanceId!, 'host');
+    const client = await launch(ec2, { SubnetId: net.subnets.c.SubnetId });
+    // Replies to the second interface's address leave by eth1 (table 10001), so its source/destination check lets them out.
+    assert.equal((await curl(server, client.InstanceId!, `http://${second.PrivateIpAddress}/`)).body.trim(), `host ${second.PrivateIpAddress}`);
+    assert.equal((await curl(server, client.InstanceId!, `http://${host.PrivateIpAddress}/`)).body.trim(), `host ${host.PrivateIpAddress}`);
+  });
+
+  test('stopping an instance takes its interfaces down and keeps its namespace; terminating removes the namespace', async () => {
+    const net = await publicNetwork(ec2, '10.17.0.0/16', { a: { cidr: '10.17.1.0/24', zone: 'us-east-1a' } });
+    const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const client = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    await serve(web.InstanceId!, 'web');
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [web.InstanceId!] }));
+    const eth0 = JSON.parse(await execIn(server, web.InstanceId!, ['ip', '-j', 'link', 'show', 'eth0']))[0] as { flags: string[] };
+    assert.ok(!eth0.flags.includes('UP'), 'eth0 is down while stopped');
+    assert.equal((await curl(server, client.InstanceId!, `http://${web.PrivateIpAddress}/`, { timeoutSeconds: 1 })).ok, false);
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [web.InstanceId!] }));
+    assert.equal((await curl(server, client.InstanceId!, `http://${web.PrivateIpAddress}/`)).ok, true, 'the same process answers again after start');
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [web.InstanceId!] }));
+    assert.ok(!namespacesOf(server).includes(server.plane!.names.instance(web.InstanceId!)), 'the namespace is gone with the instance');
+  });
+
+  test('the plane is closed: no link, route or address leads from it to the host', async () => {
+    await publicNetwork(ec2, '10.18.0.0/16', { a: { cidr: '10.18.1.0/24', zone: 'us-east-1a' } });
+    const mine = new Set(namespacesOf(server));
+    assert.ok(mine.size >= 3);
+    for (const ns of mine) {
+      const links = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show']).toString()) as { ifname: string; link_netnsid?: number; link_type: string }[];
+      const ids = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'netns', 'list-id']).toString() || '[]') as { nsid: number; name?: string }[];
+      for (const link of links.filter((l) => l.link_netnsid !== undefined)) {
+        const peer = ids.find((i) => i.nsid === link.link_netnsid);
+        assert.ok(peer?.name && mine.has(peer.name), `${ns}/${link.ifname}: its peer is in a namespace of the plane (${peer?.name ?? 'the host or another namespace'})`);
+      }
+      // No default route out of the internet: an address outside the plane is unreachable (ip route get sends nothing).
+      if (ns === server.plane!.names.internet) {
+        const result = spawnSync('ip', ['-n', ns, 'route', 'get', '8.8.8.8']);
+        assert.notEqual(result.status, 0, 'the internet namespace has no route to an outside address');
+      }
+    }
+    const host = execFileSync('ip', ['-j', 'address', 'show']).toString();
+    assert.ok(!host.includes('169.254.169.254'), 'the metadata address is never configured in the host namespace');
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * For tests of the linux data plane: real programs on real sockets inside the namespaces a test
+ * server made — an HTTP server in an instance, curl in another instance or on the internet side.
+ * Traffic only ever goes between those namespaces.
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestServer } from './server.ts';
+
+const run = promisify(execFile);
+
+/** Why the linux plane's tests cannot run here, or false. */
+export function linuxPlaneSkip(): string | false {
+  if (process.platform !== 'linux') return 'the linux data plane needs Linux';
+  if (process.getuid?.() !== 0) return 'the linux data plane tests need root (network namespaces)';
+  for (const [command, args, name] of [
+    ['ip', ['-V'], 'iproute2'],
+    ['nft', ['--version'], 'nftables'],
+    ['curl', ['--version'], 'curl'],
+  ] as const) {
+    if (spawnSync(command, [...args]).status !== 0) return `the linux data plane tests need ${name}`;
+  }
+  return false;
+}
+
+export function namespaceOf(server: TestServer, target: string): string {
+  const ns = server.plane!.namespaceOf(target);
+  if (!ns) throw new Error(`no namespace for ${target}`);
+  return ns;
+}
+
+/** Runs a command inside an instance (or `internet`); resolves with its output, rejects on a non-zero exit. */
+export async function execIn(server: TestServer, target: string, command: string[], timeoutMs = 10_000): Promise<string> {
+  const { stdout } = await run('ip', ['netns', 'exec', namespaceOf(server, target), ...command], { timeout: timeoutMs });
+  return stdout;
+}
+
+export interface Curl {
+  ok: boolean;
+  body: string;
+  error?: string;
+}
+
+/** One HTTP request with curl from inside `from`; a refused, dropped or timed-out connection is `ok: false`. */
+export async function curl(server: TestServer, from: string, url: string, options: { timeoutSeconds?: number; source?: string } = {}): Promise<Curl> {
+  const args = ['curl', '-sS', '--max-time', String(options.timeoutSeconds ?? 2), '--connect-timeout', String(options.timeoutSeconds ?? 2)];
+  if (options.source) args.push('--interface', options.source);
+  try {
+    return { ok: true, body: await execIn(server, from, [...args, url], 15_000) };
+  } catch (error) {
+    return { ok: false, body: '', error: String((error as { stderr?: string }).stderr ?? error).trim() };
+  }
+}
+
+export interface RunningProgram {
+  child: ChildProcess;
+  stop(): void;
+}
+
+/**
+ * An HTTP server inside an instance that answers `<name> <local address>` on every address (or
+ * only `host`), a real process in the namespace until stopped.
+ */
+export async function httpServer(server: TestServer, instanceId: string, name: string, options: { port?: number; host?: string } = {}): Promise<RunningProgram> {
+  const port = options.port ?? 80;
+  const script = `require('node:http').createServer((q, r) => r.end(${JSON.stringify(name)} + ' ' + q.socket.localAddress.replace('::ffff:', '') + '\\n')).listen({ port: ${port}${options.host ? `, host: ${JSON.stringify(options.host)}` : ''} }, () => console.log('ready'))`;
+  const child = spawn('ip', ['netns', 'exec', namespaceOf(server, instanceId), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the HTTP server in ${instanceId} exited with ${code}`)));
+  });
+  return { child, stop: () => child.kill('SIGKILL') };
+}
+
+/** Repeats `fn` until it returns true or the time is up (for traffic that resumes after a move). */
+export async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000, everyMs = 100): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await fn()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return false;
+}
+
+/** Every plane namespace of the machine that belongs to the server. */
+export function namespacesOf(server: TestServer): string[] {
+  const out = spawnSync('ip', ['netns', 'list']).stdout.toString();
+  return out
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter((n) => n && server.plane!.names.owns(n));
+}
