@@ -20,6 +20,7 @@ import { cloudConfig, type Quotas, type Timings } from './cloud/config.ts';
 import { openStore, type Store } from './store/index.ts';
 import type { Durability } from './store/sqlite.ts';
 import { LinuxPlane } from './dataplane/linux/plane.ts';
+import { imdsRequestHandler } from './imds/service.ts';
 import type { GuestNetwork } from './dataplane/linux/render.ts';
 import { nextScheduled, settleAllDue } from './api/run.ts';
 import { createHash, randomBytes } from 'node:crypto';
@@ -283,6 +284,7 @@ async function linuxPlaneFor(options: ServerOptions, store: Store, app: () => Fa
     log,
     // A connection from inside the plane to the EC2 API's address is one more client of this server.
     apiConnection: (socket) => app().server.emit('connection', socket),
+    imds: imdsRequestHandler({ store, config }),
     nextDue: () => nextScheduled(runner()),
     settleDue: () => settleAllDue(runner()),
   });

@@ -231,6 +231,31 @@ describe('linux data plane', { skip }, () => {
     assert.ok(!namespacesOf(server).includes(server.plane!.names.instance(web.InstanceId!)), 'the namespace is gone with the instance');
   });
 
+  test('each instance reads its own metadata at 169.254.169.254, live as an interface moves, and never from the internet side', async () => {
+    const net = await publicNetwork(ec2, '10.19.0.0/16', { a: { cidr: '10.19.1.0/24', zone: 'us-east-1a' } });
+    const a = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const b = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const imds = (target: string, path: string, headers: string[] = [], method = 'GET') =>
+      execIn(server, target, ['curl', '-sS', '--max-time', '2', '-X', method, ...headers.flatMap((h) => ['-H', h]), `http://169.254.169.254${path}`]);
+    assert.equal(await imds(a.InstanceId!, '/latest/meta-data/instance-id'), a.InstanceId);
+    assert.equal(await imds(b.InstanceId!, '/latest/meta-data/instance-id'), b.InstanceId);
+    // IMDSv2: a token from PUT, then GET with it.
+    const token = await imds(a.InstanceId!, '/latest/api/token', ['X-aws-ec2-metadata-token-ttl-seconds: 60'], 'PUT');
+    assert.equal(await imds(a.InstanceId!, '/latest/meta-data/local-ipv4', [`X-aws-ec2-metadata-token: ${token}`]), a.PrivateIpAddress);
+    // An interface hot-attached to a, then moved to b: each tree shows it only while it holds it.
+    const eni = await createEni(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const { AttachmentId } = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: a.InstanceId, DeviceIndex: 1 }));
+    assert.match(await imds(a.InstanceId!, '/latest/meta-data/network/interfaces/macs/'), new RegExp(`${eni.MacAddress}/`));
+    assert.equal(await imds(a.InstanceId!, `/latest/meta-data/network/interfaces/macs/${eni.MacAddress}/device-number`), '1');
+    await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId }));
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: b.InstanceId, DeviceIndex: 1 }));
+    assert.doesNotMatch(await imds(a.InstanceId!, '/latest/meta-data/network/interfaces/macs/'), new RegExp(eni.MacAddress!));
+    assert.equal(await imds(b.InstanceId!, `/latest/meta-data/network/interfaces/macs/${eni.MacAddress}/local-ipv4s`), eni.PrivateIpAddress);
+    // From the second interface's own address b still reads b's tree.
+    assert.equal(await execIn(server, b.InstanceId!, ['curl', '-sS', '--max-time', '2', '--interface', eni.PrivateIpAddress!, 'http://169.254.169.254/latest/meta-data/instance-id']), b.InstanceId);
+    assert.equal((await curl(server, 'internet', 'http://169.254.169.254/latest/meta-data/', { timeoutSeconds: 1 })).ok, false, 'no metadata from the internet side');
+  });
+
   test('the plane is closed: no link, route or address leads from it to the host', async () => {
     await publicNetwork(ec2, '10.18.0.0/16', { a: { cidr: '10.18.1.0/24', zone: 'us-east-1a' } });
     const mine = new Set(namespacesOf(server));

@@ -418,6 +418,7 @@ function renderRouterNft(
   const fromEni: string[] = [];
   const toEni: string[] = [];
   const imds: string[] = [];
+  const hopLimits: string[] = [];
   const chains: string[] = [];
   for (const eni of enis) {
     const e = id(eni.id);
@@ -460,8 +461,17 @@ function renderRouterNft(
     chains.push(chain(`in_${e}`, into));
     chains.push(chain(`sg_in_${e}`, ['ct state established,related return', ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), 'drop']));
 
-    // The metadata service answers each interface from its own addresses only.
-    chains.push(chain(`imds_${e}`, [`ip saddr @a4_${e} ip daddr ${PLANE.imdsIpv4} tcp dport 80 accept`, `ip6 saddr @a6_${e} ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 accept`]));
+    // The metadata service answers each interface from its own addresses only, as its instance's options allow.
+    const metadata = instanceOf(eni)?.metadata;
+    const imdsRules: string[] = [];
+    if (metadata?.endpoint) {
+      // AWS: HttpPutResponseHopLimit is the IP TTL of the token (PUT) reply: mark the connection whose request is a PUT.
+      imdsRules.push(`ip daddr ${PLANE.imdsIpv4} tcp dport 80 @ih,0,32 0x50555420 ct mark set 0x1`, `ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 @ih,0,32 0x50555420 ct mark set 0x1`);
+      imdsRules.push(`ip saddr @a4_${e} ip daddr ${PLANE.imdsIpv4} tcp dport 80 accept`);
+      if (metadata.ipv6) imdsRules.push(`ip6 saddr @a6_${e} ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 accept`);
+      hopLimits.push(`oifname "${dev}" ct mark 0x1 ip ttl set ${metadata.hopLimit}`, `oifname "${dev}" ct mark 0x1 ip6 hoplimit set ${metadata.hopLimit}`);
+    }
+    chains.push(chain(`imds_${e}`, imdsRules));
   }
   for (const acl of vpc.networkAcls) {
     const sorted = [...acl.entries].sort((a, b) => a.rule_number - b.rule_number);
@@ -485,6 +495,7 @@ function renderRouterNft(
       'type filter hook input priority filter; policy drop;',
     ),
   );
+  parts.push(chain('output', hopLimits, 'type filter hook output priority filter; policy accept;'));
   parts.push(
     chain(
       'forward',

@@ -64,6 +64,8 @@ export interface InstanceState {
   vpcId: string;
   state: string;
   impaired: boolean;
+  /** The instance metadata options the kernel enforces: whether IMDS answers, over IPv6 too, and the token reply's hop limit. */
+  metadata: { endpoint: boolean; ipv6: boolean; hopLimit: number };
 }
 
 export interface Topology {
@@ -108,7 +110,12 @@ export async function readTopology(store: Store): Promise<Topology> {
           tx.selectFrom('ipv6_addresses').select(['network_interface_id', 'address', 'kind']).execute(),
           tx.selectFrom('public_addresses').select(['network_interface_id', 'private_ip_address', 'public_ip']).where('network_interface_id', 'is not', null).execute(),
           tx.selectFrom('network_interface_groups').select(['network_interface_id', 'group_id', 'position']).orderBy('position').execute(),
-          tx.selectFrom('instances').select(['id', 'account_id', 'region', 'vpc_id', 'state', 'impaired']).where('state', '!=', 'terminated').orderBy('id').execute(),
+          tx
+            .selectFrom('instances')
+            .select(['id', 'account_id', 'region', 'vpc_id', 'state', 'impaired', 'metadata_http_endpoint', 'metadata_http_ipv6', 'metadata_hop_limit'])
+            .where('state', '!=', 'terminated')
+            .orderBy('id')
+            .execute(),
         ]);
 
       const cidrsByVpc = group(cidrs.filter((c) => c.state === 'associated'), (c) => c.vpc_id);
@@ -182,7 +189,15 @@ export async function readTopology(store: Store): Promise<Topology> {
       return {
         vpcs: vpcStates,
         interfaces,
-        instances: instances.map((i) => ({ id: i.id, account: i.account_id, region: i.region, vpcId: i.vpc_id, state: i.state, impaired: i.impaired === 1 })),
+        instances: instances.map((i) => ({
+          id: i.id,
+          account: i.account_id,
+          region: i.region,
+          vpcId: i.vpc_id,
+          state: i.state,
+          impaired: i.impaired === 1,
+          metadata: { endpoint: i.metadata_http_endpoint !== 'disabled', ipv6: i.metadata_http_ipv6 === 'enabled', hopLimit: Number(i.metadata_hop_limit) },
+        })),
         groupRules,
       };
     },
