@@ -192,7 +192,6 @@ program
       throttle: throttleSetting(opts, command.getOptionValueSource('throttle') === 'default'),
     });
     for (const warning of server.warnings) process.stderr.write(`eni-local: warning: ${warning}\n`);
-    process.stdout.write(`eni-local ${VERSION} listening on ${server.url} (store: ${server.store.kind} ${server.store.location})\n`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -208,6 +207,8 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // Only once the handlers are in place: whoever waits for this line may send SIGTERM at once.
+    process.stdout.write(`eni-local ${VERSION} listening on ${server.url} (store: ${server.store.kind} ${server.store.location})\n`);
   });
 
 // --- talking to a running server -------------------------------------------------------------------
