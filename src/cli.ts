@@ -224,15 +224,36 @@ const remoteOptions = (command: Command) =>
   command
     .addOption(new Option('--endpoint <url>', 'the eni-local server').env('ENI_LOCAL_ENDPOINT').default(`http://${DEFAULTS.host}:${DEFAULTS.port}`))
     .addOption(new Option('--account <id>', 'account (default: the server default account)').env('ENI_LOCAL_ACCOUNT'))
-    .addOption(new Option('--region <region>', 'region (default: the server default region)').env('AWS_REGION'))
+    .addOption(new Option('--region <region>', 'region (default: AWS_REGION, else AWS_DEFAULT_REGION, as the AWS CLI reads them; else the server default region)'))
     .option('--json', 'print the raw JSON answer');
+
+/** The region as the AWS CLI chooses it: the option, then AWS_REGION, then AWS_DEFAULT_REGION. */
+function regionOf(option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return option || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+}
 
 async function callServer(opts: RemoteOptions, route: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.account) headers['x-eni-account'] = opts.account;
-  if (opts.region) headers['x-eni-region'] = opts.region;
-  const response = await fetch(new URL(route, opts.endpoint), { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  const region = regionOf(opts.region);
+  if (region) headers['x-eni-region'] = region;
+  let response: Response;
+  try {
+    response = await fetch(new URL(route, opts.endpoint), { method: 'POST', headers, body: JSON.stringify(body ?? {}) });
+  } catch (error) {
+    // fetch says only "fetch failed": name the endpoint, the cause, and how to choose another.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(
+      `no eni-local server answers at ${opts.endpoint} (${cause?.code ?? cause?.message ?? String(error)}). ` +
+        'Start one with `eni-local serve` (`npm start` in a clone), or choose another server with --endpoint URL or ENI_LOCAL_ENDPOINT.',
+    );
+  }
+  const text = await response.text();
+  try {
+    return { status: response.status, json: JSON.parse(text) as Record<string, unknown> };
+  } catch {
+    throw new Error(`${opts.endpoint} answered HTTP ${response.status} without JSON: is it an eni-local server? Choose another with --endpoint URL or ENI_LOCAL_ENDPOINT.`);
+  }
 }
 
 function failOnError(answer: { status: number; json: Record<string, unknown> }): void {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -85,6 +86,51 @@ describe('the eni-local command', () => {
     const check = await run(process.execPath, [BIN, 'check', '--data-dir', dir]);
     assert.match(check.stdout, /^no violation/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a refused connection names the endpoint it tried and how to choose another', async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    for (const how of [['--endpoint', endpoint], []]) {
+      const env = { ...process.env, ENI_LOCAL_ENDPOINT: endpoint };
+      const failed = await run(process.execPath, [BIN, 'fail', 'i-0123456789abcdef0', ...how], { env }).then(
+        () => assert.fail('the command succeeded without a server'),
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, new RegExp(`no eni-local server answers at ${endpoint}/? \\(ECONNREFUSED\\)`));
+      assert.match(failed.stderr, /--endpoint URL or ENI_LOCAL_ENDPOINT/);
+      assert.doesNotMatch(failed.stderr, /fetch failed/);
+    }
+  });
+
+  test('the subcommands choose the region as the AWS CLI does: --region, AWS_REGION, AWS_DEFAULT_REGION', async () => {
+    const server = await spawnServer(['--port', '0', '--database', 'memory', '--log-level', 'warn']);
+    const regional = ec2Client(server.url, { region: 'eu-west-1' });
+    try {
+      const [instance] = (await regional.send(new RunInstancesCommand({ ImageId: 'ami-12345678', MinCount: 1, MaxCount: 1, InstanceType: 't3.micro' }))).Instances!;
+      const fail = (env: Record<string, string>, ...args: string[]) => {
+        const { AWS_REGION: _r, AWS_DEFAULT_REGION: _d, ...rest } = process.env;
+        return run(process.execPath, [BIN, 'fail', instance.InstanceId!, '--endpoint', server.url, ...args], { env: { ...rest, ...env } }).then(
+          (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+          (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout, err: e.stderr }),
+        );
+      };
+      // In the server's default region (us-east-1) the instance does not exist.
+      assert.match((await fail({})).err, /InvalidInstanceID\.NotFound/);
+      assert.match((await fail({ AWS_DEFAULT_REGION: 'eu-west-1' })).out, /impaired/);
+      assert.match((await fail({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'us-east-1' })).out, /impaired/, 'AWS_REGION wins over AWS_DEFAULT_REGION');
+      assert.match((await fail({ AWS_REGION: 'us-east-1' }, '--region', 'eu-west-1')).out, /impaired/, '--region wins over both');
+    } finally {
+      regional.destroy();
+      await server.stop();
+    }
   });
 
   const aws = which('aws');
