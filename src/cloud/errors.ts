@@ -3,7 +3,7 @@
  * worded as AWS words them where the wording is known (shared/reference/eni-api.md §7).
  * Rules everywhere throw these constructors; no code string is written anywhere else.
  */
-import { InvalidPageTokenError, StoreError, TransactionRetriesExhaustedError, UnknownFilterError } from '../store/errors.ts';
+import { InvalidPageTokenError, StoreError, StoreUnavailableError, TransactionRetriesExhaustedError, UnknownFilterError } from '../store/errors.ts';
 
 export class Ec2Error extends Error {
   constructor(
@@ -325,6 +325,8 @@ export const Errors = {
   /** A shared (PostgreSQL) store gave up re-running an action that kept losing races: the SDKs retry this code. */
   concurrentModification: () =>
     new Ec2Error('RequestLimitExceeded', 'The request could not be completed because of concurrent changes; retry.', 503),
+  /** The shared store's database cannot be reached right now: AWS's code for a temporary server failure, which the SDKs retry. */
+  serviceUnavailable: () => new Ec2Error('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503),
 } as const;
 
 /**
@@ -336,6 +338,7 @@ export function fromStoreError(error: unknown): unknown {
   if (error instanceof UnknownFilterError) return Errors.invalidFilter(error.filterName);
   if (error instanceof InvalidPageTokenError) return Errors.invalidNextToken(error.token);
   if (error instanceof TransactionRetriesExhaustedError) return Errors.concurrentModification();
+  if (error instanceof StoreUnavailableError) return Errors.serviceUnavailable();
   return error;
 }
 

@@ -28,3 +28,15 @@ export class TransactionRetriesExhaustedError extends StoreError {
     this.name = 'TransactionRetriesExhaustedError';
   }
 }
+
+/**
+ * The store cannot be reached (the database is down, restarting, or the connection broke). The
+ * transaction did not commit — or, when the connection broke during the commit itself, its outcome
+ * is unknown, as for any client of a database; either way nothing was applied by halves.
+ */
+export class StoreUnavailableError extends StoreError {
+  constructor(readonly reason: string) {
+    super(`the database is unavailable: ${reason}`);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -12,10 +12,11 @@
  * bounded number of times, and then refused with TransactionRetriesExhaustedError, which cloud/
  * answers as RequestLimitExceeded (the AWS SDKs retry that by themselves).
  */
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
-import { TransactionRetriesExhaustedError } from './errors.ts';
+import { StoreUnavailableError, TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
 import { migrate, type Store, type TransactionOptions, type WriteScope } from './store.ts';
 
@@ -68,8 +69,36 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Splits eni-local's own query parameter (`pool_size`) off the URL handed to pg. */
-export function parsePostgresUrl(url: string): { connectionString: string; poolSize?: number } {
+/** TLS settings for pg (node's tls.connect options), or false for a plain connection. */
+export type TlsSettings = false | { rejectUnauthorized: boolean; ca?: string; cert?: string; key?: string; checkServerIdentity?: () => undefined };
+
+export interface ParsedPostgresUrl {
+  /** The URL pg gets: without eni-local's own parameters and without the TLS ones (in `ssl`). */
+  connectionString: string;
+  poolSize?: number;
+  /** Present when the URL says anything about TLS. */
+  ssl?: TlsSettings;
+}
+
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+const TLS_PARAMETERS = ['sslmode', 'sslrootcert', 'sslcert', 'sslkey'];
+
+/**
+ * Splits eni-local's own query parameter (`pool_size`) and the TLS parameters off the URL handed
+ * to pg, and reads the TLS parameters as libpq does (pg's own reading of `sslmode` differs:
+ * it verifies the certificate under `require`):
+ *   sslmode=disable                      no TLS
+ *   sslmode=allow|prefer                 no TLS (pg cannot fall back from TLS to plain, as libpq
+ *                                        would; ask for require when the server offers TLS)
+ *   sslmode=require                      TLS, certificate not verified — unless sslrootcert is
+ *                                        given, which makes it verify-ca, as in libpq
+ *   sslmode=verify-ca                    TLS, certificate verified against the CA, name not checked
+ *   sslmode=verify-full                  TLS, certificate and host name verified
+ *   sslrootcert=FILE                     the CA certificate(s), PEM (`system`: the system's CAs)
+ *   sslcert=FILE, sslkey=FILE            a client certificate and its key
+ * `readFile` reads the certificate files (injected for tests).
+ */
+export function parsePostgresUrl(url: string, readFile: (path: string) => string = (f) => readFileSync(f, 'utf8')): ParsedPostgresUrl {
   const u = new URL(url);
   const raw = u.searchParams.get('pool_size');
   u.searchParams.delete('pool_size');
@@ -78,7 +107,33 @@ export function parsePostgresUrl(url: string): { connectionString: string; poolS
     poolSize = Number(raw);
     if (!Number.isInteger(poolSize) || poolSize < 1) throw new Error(`pool_size must be a positive integer, not ${JSON.stringify(raw)}`);
   }
-  return { connectionString: u.toString(), poolSize };
+  const given = Object.fromEntries(TLS_PARAMETERS.map((name) => [name, u.searchParams.get(name) ?? undefined]));
+  for (const name of TLS_PARAMETERS) u.searchParams.delete(name);
+  const out: ParsedPostgresUrl = { connectionString: u.toString(), poolSize };
+  if (TLS_PARAMETERS.every((name) => given[name] === undefined)) return out;
+  const mode = given.sslmode ?? (given.sslrootcert !== undefined ? 'verify-full' : 'prefer');
+  if (!(SSL_MODES as readonly string[]).includes(mode)) throw new Error(`sslmode must be one of ${SSL_MODES.join(', ')}, not ${JSON.stringify(mode)}`);
+  if (mode === 'disable' || mode === 'allow' || mode === 'prefer') return { ...out, ssl: false };
+  const read = (name: string) => {
+    const file = given[name];
+    if (file === undefined) return undefined;
+    try {
+      return readFile(file);
+    } catch (error) {
+      throw new Error(`${name}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  const ssl: Exclude<TlsSettings, false> = { rejectUnauthorized: true };
+  if (given.sslrootcert !== undefined && given.sslrootcert !== 'system') ssl.ca = read('sslrootcert');
+  const cert = read('sslcert');
+  const key = read('sslkey');
+  if (cert !== undefined) ssl.cert = cert;
+  if (key !== undefined) ssl.key = key;
+  const verifyCa = mode === 'verify-ca' || (mode === 'require' && given.sslrootcert !== undefined);
+  if (mode === 'require' && !verifyCa) ssl.rejectUnauthorized = false;
+  // verify-ca: the chain is verified, the host name is not.
+  if (verifyCa) ssl.checkServerIdentity = () => undefined;
+  return { ...out, ssl };
 }
 
 /** How many distinct statement texts a process names (prepares once per connection); others run unnamed. */
@@ -129,16 +184,30 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/**
+ * Whether an error says the database cannot be reached: a connection refused, broken or timed
+ * out, or PostgreSQL shutting down, starting up or out of connections (SQLSTATE class 08,
+ * 57P01–57P03, 53300).
+ */
+export function isUnavailable(error: unknown): boolean {
+  const code = sqlState(error) ?? '';
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  if (/^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)$/.test(code)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable)/.test(message);
+}
+
 const isRetried = (error: unknown) => RETRIED.has(sqlState(error) ?? '');
 
 /** Full jitter over an exponential ceiling: 0–4 ms, 0–8 ms, … at most 0–200 ms. */
 const backoffMs = (attempt: number) => Math.random() * Math.min(200, 2 * 2 ** attempt);
 
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
-  const { connectionString, poolSize } = parsePostgresUrl(options.url);
+  const { connectionString, poolSize, ssl } = parsePostgresUrl(options.url);
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const pool = new pg.Pool({
     connectionString,
+    ...(ssl !== undefined ? { ssl } : {}),
     max: options.poolSize ?? poolSize ?? DEFAULT_POOL_SIZE,
     types,
     // A request waits for a free connection rather than failing at once, but not forever.
@@ -150,6 +219,10 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // An idle connection the server closes (restart, admin) must not take the process down;
   // the pool replaces it, and the next query on a broken one fails and is answered as an error.
   pool.on('error', () => {});
+  // The same for a connection that breaks while a transaction holds it between two queries: the
+  // pool listens only to idle ones, and an 'error' nobody listens to would end the process. The
+  // transaction's next query fails instead (and is answered 503, see transaction).
+  pool.on('connect', (client) => client.on('error', () => {}));
   prepareByName(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {
@@ -198,7 +271,21 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
           })
       : db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(fn);
 
+  /**
+   * A database that cannot be reached is the store's refusal (StoreUnavailableError, answered
+   * 503 ServiceUnavailable, which the SDKs retry), not a bug. The pool drops broken connections
+   * and opens new ones, so the node recovers by itself when the database is back.
+   */
   async function transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    try {
+      return await runTransaction(fn, options);
+    } catch (error) {
+      if (isUnavailable(error)) throw new StoreUnavailableError(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+  }
+
+  async function runTransaction<T>(fn: (tx: Transaction<Database>) => Promise<T>, options: TransactionOptions): Promise<T> {
     const writes = options.writes ?? true;
     // A read runs at once; should it need to write after all (settling a transition that came
     // due) or lose a race, it runs again as a writer.
