@@ -9,7 +9,6 @@ import {
   AllocateAddressCommand,
   AssociateAddressCommand,
   AttachInternetGatewayCommand,
-  AuthorizeSecurityGroupIngressCommand,
   CreateInternetGatewayCommand,
   CreateRouteCommand,
   DescribeRouteTablesCommand,
