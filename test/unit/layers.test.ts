@@ -12,6 +12,7 @@ const src = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 
 export const LAYERS: readonly { layer: string; paths: readonly string[] }[] = [
   { layer: 'entry points', paths: ['cli.ts', 'index.ts', 'server.ts', 'check.ts'] },
   { layer: 'api', paths: ['api'] },
+  { layer: 'imds', paths: ['imds'] },
   { layer: 'cloud', paths: ['cloud'] },
   { layer: 'dataplane', paths: ['dataplane'] },
   { layer: 'ipam', paths: ['ipam'] },
