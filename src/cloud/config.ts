@@ -39,6 +39,13 @@ export interface Timings {
   natGatewayPendingMs: number;
   natGatewayDeletingMs: number;
   natGatewayDeletedVisibleMs: number;
+  /**
+   * The instance metadata service's lag after an attachment: for this long after an interface is
+   * attached, its `device-number` reads `0`, as AWS's IMDS reports it before propagation
+   * (amazon-ec2-net-utils, setup-policy-routes: "IMDS reports 0 for the device-number prior to
+   * propagation"). 0: no lag.
+   */
+  imdsPropagationMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -51,6 +58,7 @@ export const DEFAULT_TIMINGS: Timings = {
   natGatewayPendingMs: 0,
   natGatewayDeletingMs: 0,
   natGatewayDeletedVisibleMs: 60 * 60 * 1000,
+  imdsPropagationMs: 0,
 };
 
 export interface CloudConfig {

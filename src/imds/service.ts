@@ -136,7 +136,7 @@ async function answer(deps: ImdsDeps, secret: Buffer, caller: ImdsCaller, req: h
   }
   if (method !== 'GET' && method !== 'HEAD') return sendImdsError(res, 405);
 
-  const metadata = await read(deps.store, (tx) => instanceMetadata(tx, caller, now));
+  const metadata = await read(deps.store, (tx) => instanceMetadata(tx, caller, now, { propagationMs: deps.config.timings.imdsPropagationMs }));
   if (!metadata) return sendImdsError(res, 404);
   if (metadata.options.httpEndpoint === 'disabled') return sendImdsError(res, 403);
   const token = header(req, TOKEN_HEADER);

@@ -75,8 +75,11 @@ export async function metadataInstance(tx: Tx, caller: MetadataCaller, now: Date
   return state === 'terminated' || state === 'shutting-down' ? undefined : row;
 }
 
-/** The instance's metadata tree, or undefined when there is no such (live) instance. */
-export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date): Promise<InstanceMetadata | undefined> {
+/**
+ * The instance's metadata tree, or undefined when there is no such (live) instance.
+ * `propagationMs`: AWS's lag after an attachment (see Timings.imdsPropagationMs).
+ */
+export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date, { propagationMs = 0 } = {}): Promise<InstanceMetadata | undefined> {
   const instance = await metadataInstance(tx, caller, now);
   if (!instance) return undefined;
   const options = metadataOptionsOf(instance);
@@ -149,8 +152,10 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
     const v4Blocks = blocks.filter((b) => Number(b.family) === 4).map((b) => b.cidr_block);
     const v6Blocks = blocks.filter((b) => Number(b.family) === 6).map((b) => b.cidr_block);
     const v6 = of(ipv6, eni.id);
+    // AWS: until a new attachment has propagated, IMDS reports its device-number as 0.
+    const propagating = propagationMs > 0 && eni.attach_time !== null && Date.parse(eni.attach_time) + propagationMs > now.getTime();
     return sortedDir([
-      ['device-number', leaf(String(eni.device_index ?? 0))],
+      ['device-number', leaf(propagating ? '0' : String(eni.device_index ?? 0))],
       ['network-card-index', leaf(String(eni.network_card_index ?? 0))],
       ['interface-id', leaf(eni.id)],
       ['mac', leaf(eni.mac_address)],

@@ -271,3 +271,24 @@ describe('instance metadata (IMDS) on the host URL', () => {
     assert.ok(!(await imdsValue(imdsBase(server.url, instanceA), '/latest/meta-data/')).split('\n').includes('tags/'));
   });
 });
+
+describe('--timing imdsPropagationMs', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ timings: { imdsPropagationMs: 1500 } });
+  });
+  after(() => server.stop());
+
+  test('a newly attached interface is listed at once, its device-number reading 0 until the lag has passed (as AWS reports it before propagation)', async () => {
+    const ec2 = server.client();
+    const instance = await launch(ec2, { InstanceType: 'm5.large' });
+    const eni = await createEni(ec2, { SubnetId: instance.SubnetId! });
+    await ec2.send(new AttachNetworkInterfaceCommand({ InstanceId: instance.InstanceId!, NetworkInterfaceId: eni.NetworkInterfaceId!, DeviceIndex: 1 }));
+    const base = imdsBase(server.url, instance.InstanceId!);
+    assert.ok((await imdsValue(base, '/latest/meta-data/network/interfaces/macs/')).split('\n').includes(`${eni.MacAddress}/`));
+    assert.equal(await imdsValue(base, `/latest/meta-data/network/interfaces/macs/${eni.MacAddress}/device-number`), '0');
+    assert.equal(await imdsValue(base, `/latest/meta-data/network/interfaces/macs/${eni.MacAddress}/interface-id`), eni.NetworkInterfaceId);
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    assert.equal(await imdsValue(base, `/latest/meta-data/network/interfaces/macs/${eni.MacAddress}/device-number`), '1');
+  });
+});
