@@ -59,7 +59,7 @@ export function enaSupportOf(t: InstanceTypeInfo): EnaSupport {
 }
 
 /** AWS: the burstable (CPU credit) families are the T families. */
-const isBurstable = (type: string) => /^t[0-9]+[a-z]*$/.test(familyOf(type));
+export const isBurstable = (type: string) => /^t[0-9]+[a-z]*$/.test(familyOf(type));
 
 function networkInfoOf(t: InstanceTypeInfo): NetworkInfo {
   return {

@@ -17,6 +17,7 @@ import {
   DeleteSubnetCommand,
   DeleteVpcCommand,
   DescribeAddressesCommand,
+  DescribeInstanceCreditSpecificationsCommand,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
   DescribeNetworkAclsCommand,
@@ -233,6 +234,25 @@ describe('answers as AWS gives them', () => {
     test('the ClassicLink actions are served through the model (an unknown parameter is UnknownParameter)', async () => {
       const res = await rawEc2(server.url, { Action: 'DescribeVpcClassicLink', Colour: 'blue' });
       assert.match(res.text, /<Code>UnknownParameter<\/Code>/);
+    });
+  });
+
+  describe('what Terraform reads back', () => {
+    test('DescribeInstanceCreditSpecifications: T2 standard, T3 unlimited; other families are not listed; without ids only unlimited ones', async () => {
+      const net = await createNetwork(ec2, '10.29.0.0/16', { a: { cidr: '10.29.1.0/24', zone: 'us-east-1a' } });
+      const subnet = net.subnets.a.SubnetId!;
+      const t2 = (await launch(ec2, { SubnetId: subnet, InstanceType: 't2.micro' })).InstanceId!;
+      const t3 = (await launch(ec2, { SubnetId: subnet, InstanceType: 't3.micro' })).InstanceId!;
+      const m5 = (await launch(ec2, { SubnetId: subnet, InstanceType: 'm5.large' })).InstanceId!;
+      const byIds = await ec2.send(new DescribeInstanceCreditSpecificationsCommand({ InstanceIds: [t2, t3, m5] }));
+      assert.deepEqual(
+        byIds.InstanceCreditSpecifications!.map((c) => [c.InstanceId, c.CpuCredits]).sort(),
+        [[t2, 'standard'], [t3, 'unlimited']].sort(),
+      );
+      const all = await ec2.send(new DescribeInstanceCreditSpecificationsCommand({ Filters: [{ Name: 'instance-id', Values: [t2, t3, m5] }] }));
+      assert.deepEqual(all.InstanceCreditSpecifications!.map((c) => c.InstanceId), [t3]);
+      await expectEc2Error(ec2.send(new DescribeInstanceCreditSpecificationsCommand({ InstanceIds: ['i-0123456789abcdef0'] })), 'InvalidInstanceID.NotFound');
+      await expectEc2Error(ec2.send(new DescribeInstanceCreditSpecificationsCommand({ InstanceIds: ['i-xyz'] })), 'InvalidInstanceID.Malformed');
     });
   });
 });

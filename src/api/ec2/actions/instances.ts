@@ -1,4 +1,5 @@
 /** Instances: launch, state changes, description, attributes. */
+import * as credits from '../../../cloud/credit-specifications.ts';
 import * as instances from '../../../cloud/instances.ts';
 import type { ActionTable } from './types.ts';
 
@@ -13,4 +14,5 @@ export const instanceActions: ActionTable = {
   ModifyInstanceAttribute: instances.modifyInstanceAttribute,
   DescribeInstanceAttribute: instances.describeInstanceAttribute,
   ModifyInstanceMetadataOptions: instances.modifyInstanceMetadataOptions,
+  DescribeInstanceCreditSpecifications: credits.describeInstanceCreditSpecifications,
 };
