@@ -21,6 +21,10 @@ import {
   ModifyNetworkInterfaceAttributeCommand,
   RevokeSecurityGroupIngressCommand,
   StopInstancesCommand,
+  CreateVpcCommand,
+  CreateSubnetCommand,
+  DescribeVpcsCommand,
+  DescribeSecurityGroupsCommand,
   StartInstancesCommand,
   TerminateInstancesCommand,
   AssignPrivateIpAddressesCommand,
@@ -254,6 +258,59 @@ describe('linux data plane', { skip }, () => {
     // From the second interface's own address b still reads b's tree.
     assert.equal(await execIn(server, b.InstanceId!, ['curl', '-sS', '--max-time', '2', '--interface', eni.PrivateIpAddress!, 'http://169.254.169.254/latest/meta-data/instance-id']), b.InstanceId);
     assert.equal((await curl(server, 'internet', 'http://169.254.169.254/latest/meta-data/', { timeoutSeconds: 1 })).ok, false, 'no metadata from the internet side');
+  });
+
+  test('IPv6: the internet reaches an instance by its IPv6 address through the gateway, without translation', async () => {
+    const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.22.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
+    const vpc = (await ec2.send(new DescribeVpcsCommand({ VpcIds: [Vpc!.VpcId!] }))).Vpcs![0];
+    const block = vpc.Ipv6CidrBlockAssociationSet![0].Ipv6CidrBlock!;
+    const subnetCidr = block.replace('::/56', '::/64');
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.22.1.0/24', Ipv6CidrBlock: subnetCidr, AvailabilityZone: 'us-east-1a' }))).Subnet!;
+    const gatewayId = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gatewayId, VpcId: vpc.VpcId }));
+    const { RouteTables } = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }] }));
+    await ec2.send(new CreateRouteCommand({ RouteTableId: RouteTables![0].RouteTableId, DestinationIpv6CidrBlock: '::/0', GatewayId: gatewayId }));
+    const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }] }));
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: SecurityGroups![0].GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
+    const web = await launch(ec2, { SubnetId: subnet.SubnetId, Ipv6AddressCount: 1 });
+    const address = web.NetworkInterfaces![0].Ipv6Addresses![0].Ipv6Address!;
+    await serve(web.InstanceId!, 'web6');
+    assert.equal((await curl(server, 'internet', `http://[${address}]/`)).body.trim(), `web6 ${address}`);
+    // IPv4 without a public address still does not leave.
+    assert.equal((await curl(server, web.InstanceId!, 'http://203.0.113.10/', { timeoutSeconds: 1 })).ok, false);
+  });
+
+  test('a management interface: SSH-like port 22 only on eth1, in its own subnet and group, only from the admin range', async () => {
+    const net = await publicNetwork(ec2, '10.23.0.0/16', { app: { cidr: '10.23.1.0/24', zone: 'us-east-1a' }, mgmt: { cidr: '10.23.9.0/24', zone: 'us-east-1a' }, admin: { cidr: '10.23.100.0/24', zone: 'us-east-1a' } });
+    const mgmtGroup = await createGroup(ec2, net.vpcId, 'mgmt');
+    await allowHttp(ec2, mgmtGroup, '10.23.100.0/24', 22);
+    // The application interface's group serves HTTP only (the default group would let its members in on any port).
+    const appGroup = await createGroup(ec2, net.vpcId, 'app');
+    await allowHttp(ec2, appGroup, '0.0.0.0/0');
+    const host = await launch(ec2, { SubnetId: net.subnets.app.SubnetId, SecurityGroupIds: [appGroup] });
+    const mgmt = await createEni(ec2, { SubnetId: net.subnets.mgmt.SubnetId, Groups: [mgmtGroup] });
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: mgmt.NetworkInterfaceId, InstanceId: host.InstanceId, DeviceIndex: 1 }));
+    await serve(host.InstanceId!, 'ssh', { port: 22 });
+    const admin = await launch(ec2, { SubnetId: net.subnets.admin.SubnetId });
+    const other = await launch(ec2, { SubnetId: net.subnets.app.SubnetId });
+    assert.equal((await curl(server, admin.InstanceId!, `http://${mgmt.PrivateIpAddress}:22/`)).body.trim(), `ssh ${mgmt.PrivateIpAddress}`);
+    assert.equal((await curl(server, admin.InstanceId!, `http://${host.PrivateIpAddress}:22/`, { timeoutSeconds: 1 })).ok, false, 'not on the primary interface');
+    assert.equal((await curl(server, other.InstanceId!, `http://${mgmt.PrivateIpAddress}:22/`, { timeoutSeconds: 1 })).ok, false, 'not from outside the admin range');
+  });
+
+  test('web and backend: only the back interface of the web server (by group reference) reaches the database', async () => {
+    const net = await publicNetwork(ec2, '10.24.0.0/16', { front: { cidr: '10.24.1.0/24', zone: 'us-east-1a' }, back: { cidr: '10.24.2.0/24', zone: 'us-east-1a' } });
+    const backGroup = await createGroup(ec2, net.vpcId, 'web-back');
+    const dbGroup = await createGroup(ec2, net.vpcId, 'db');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: dbGroup, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, UserIdGroupPairs: [{ GroupId: backGroup }] }] }));
+    const web = await launch(ec2, { SubnetId: net.subnets.front.SubnetId, InstanceType: 'm5.large' });
+    const back = await createEni(ec2, { SubnetId: net.subnets.back.SubnetId, Groups: [backGroup] });
+    await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: back.NetworkInterfaceId, InstanceId: web.InstanceId, DeviceIndex: 1 }));
+    const db = await launch(ec2, { SubnetId: net.subnets.back.SubnetId, SecurityGroupIds: [dbGroup] });
+    await serve(db.InstanceId!, 'db', { port: 5432 });
+    const url = `http://${db.PrivateIpAddress}:5432/`;
+    assert.equal((await curl(server, web.InstanceId!, url, { source: back.PrivateIpAddress })).body.trim(), `db ${db.PrivateIpAddress}`);
+    assert.equal((await curl(server, web.InstanceId!, url, { source: web.PrivateIpAddress, timeoutSeconds: 1 })).ok, false, 'the front interface is not in the referenced group');
   });
 
   test('the plane is closed: no link, route or address leads from it to the host', async () => {
