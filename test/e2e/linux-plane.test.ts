@@ -35,7 +35,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
-import { curl, eventually, execIn, httpServer, linuxPlaneSkip, namespacesOf, type RunningProgram } from '../helpers/plane.ts';
+import { curl, eventually, execIn, httpServer, keepAliveClient, linuxPlaneSkip, namespacesOf, type RunningProgram } from '../helpers/plane.ts';
 
 const skip = linuxPlaneSkip();
 
@@ -171,6 +171,27 @@ describe('linux data plane', { skip }, () => {
     assert.equal((await curl(server, neighbour.InstanceId!, url, { timeoutSeconds: 1 })).ok, false, 'a route to a detached interface is a blackhole');
     await ec2.send(new DeleteRouteCommand({ RouteTableId: table, DestinationCidrBlock: '10.13.1.0/24' }));
     assert.equal((await curl(server, neighbour.InstanceId!, url)).ok, true, 'the local route again');
+  });
+
+  test('revoking a rule keeps a tracked connection and cuts an untracked one (open to everywhere both ways), as AWS tracks them', async () => {
+    const net = await publicNetwork(ec2, '10.25.0.0/16', { a: { cidr: '10.25.1.0/24', zone: 'us-east-1a' } });
+    const tracked = await createGroup(ec2, net.vpcId, 'tracked');
+    await allowHttp(ec2, tracked, '10.25.0.0/16');
+    const untracked = await createGroup(ec2, net.vpcId, 'untracked');
+    await allowHttp(ec2, untracked, '0.0.0.0/0'); // with the default egress rule (all, 0.0.0.0/0): not tracked
+    const client = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    for (const [group, cidr] of [[tracked, '10.25.0.0/16'], [untracked, '0.0.0.0/0']] as const) {
+      const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, SecurityGroupIds: [group] });
+      await serve(web.InstanceId!, 'web');
+      const connection = await keepAliveClient(server, client.InstanceId!, web.PrivateIpAddress!);
+      programs.push(connection);
+      assert.deepEqual(await connection.next(3), ['ok', 'ok', 'ok']);
+      await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: cidr }] }] }));
+      assert.equal((await curl(server, client.InstanceId!, `http://${web.PrivateIpAddress}/`, { timeoutSeconds: 1 })).ok, false, 'a new connection is refused either way');
+      const after = await connection.next(5);
+      if (group === tracked) assert.deepEqual(after, ['ok', 'ok', 'ok', 'ok', 'ok'], 'the tracked connection goes on');
+      else assert.ok(after.slice(1).every((r) => r === 'fail'), `the untracked connection is cut (${after.join(' ')})`);
+    }
   });
 
   test('an appliance forwards between two subnets only once its source/destination check is off', async () => {

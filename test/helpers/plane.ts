@@ -90,3 +90,47 @@ export function namespacesOf(server: TestServer): string[] {
     .map((l) => l.split(' ')[0])
     .filter((n) => n && server.plane!.names.owns(n));
 }
+
+export interface KeepAliveClient extends RunningProgram {
+  /** Results so far: `ok` (an answer on the one kept-alive connection) or `fail`. */
+  results: string[];
+  /** Resolves with the results of the next `count` requests. */
+  next(count: number): Promise<string[]>;
+}
+
+/**
+ * A client inside `from` that sends a request every 100 ms over ONE kept-alive TCP connection
+ * (it never opens another), printing `ok` or `fail` per request: whether an established
+ * connection survives a rule change.
+ */
+export async function keepAliveClient(server: TestServer, from: string, host: string, port = 80): Promise<KeepAliveClient> {
+  const script = `
+const net = require('node:net');
+const socket = net.connect({ host: ${JSON.stringify(host)}, port: ${port} });
+let waiting = null;
+socket.on('data', () => { if (waiting) { clearTimeout(waiting); waiting = null; console.log('ok'); } });
+socket.on('error', () => {});
+socket.on('connect', () => setInterval(() => {
+  if (waiting) { clearTimeout(waiting); console.log('fail'); }
+  socket.write('GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: keep-alive\\r\\n\\r\\n');
+  waiting = setTimeout(() => { waiting = null; console.log('fail'); }, 90);
+}, 100));`;
+  const child = spawn('ip', ['netns', 'exec', namespaceOf(server, from), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const results: string[] = [];
+  const listeners: (() => void)[] = [];
+  let buffer = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buffer += d;
+    const lines = buffer.split('\n');
+    buffer = lines.pop()!;
+    results.push(...lines.filter(Boolean));
+    for (const l of listeners.splice(0)) l();
+  });
+  const next = async (count: number) => {
+    const start = results.length;
+    while (results.length < start + count) await new Promise<void>((resolve) => listeners.push(resolve));
+    return results.slice(start, start + count);
+  };
+  await next(3);
+  return { child, results, next, stop: () => child.kill('SIGKILL') };
+}

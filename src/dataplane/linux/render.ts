@@ -376,6 +376,49 @@ function securityGroupRule(rule: RuleState, egress: boolean): string[] {
   return [];
 }
 
+/*
+ * Connection tracking, as AWS's security groups do it. A flow is tracked (its packets pass once
+ * the connection was allowed, even after the rule that allowed it is removed) unless it is a TCP
+ * or UDP flow that a rule allows from or to everywhere (0.0.0.0/0, ::/0) while a rule of the
+ * other direction allows everywhere on all ports: such an untracked flow is judged packet by
+ * packet by the rules of the moment, so revoking its rule cuts it at once. ICMP is always tracked.
+ * The connection's mark says where it started untracked: 0x8 at its source interface, 0x4 at its
+ * destination; each interface skips the rules for established packets unless its own bit is set.
+ */
+const UNTRACKED_AT_SOURCE = '0x8';
+const UNTRACKED_AT_DESTINATION = '0x4';
+
+const everywhere = (rule: RuleState, family: 4 | 6) => (family === 4 ? rule.cidr_ipv4 === '0.0.0.0/0' : rule.cidr_ipv6 === '::/0');
+const coversProtocol = (rule: RuleState, protocol: 6 | 17) => {
+  const n = protocolNumber(rule.ip_protocol);
+  return n === -1 || n === protocol;
+};
+const allPorts = (rule: RuleState) =>
+  protocolNumber(rule.ip_protocol) === -1 || rule.from_port === null || rule.from_port === -1 || (rule.from_port <= 0 && (rule.to_port ?? 65535) >= 65535);
+
+/** Whether the interface's groups leave TCP or UDP flows of one family untracked in one direction (the flow's direction at this interface). */
+export function isUntracked(rules: readonly RuleState[], direction: 'ingress' | 'egress', protocol: 6 | 17, family: 4 | 6): boolean {
+  const here = rules.filter((r) => (r.is_egress === 1) === (direction === 'egress'));
+  const there = rules.filter((r) => (r.is_egress === 1) !== (direction === 'egress'));
+  return here.some((r) => coversProtocol(r, protocol) && everywhere(r, family)) && there.some((r) => coversProtocol(r, protocol) && everywhere(r, family) && allPorts(r));
+}
+
+function trackingRules(rules: readonly RuleState[], direction: 'ingress' | 'egress'): string[] {
+  // The flow starts here: leaving its source (egress) or arriving at its destination (ingress).
+  const mine = direction === 'egress' ? UNTRACKED_AT_SOURCE : UNTRACKED_AT_DESTINATION;
+  const peer = direction === 'egress' ? UNTRACKED_AT_DESTINATION : UNTRACKED_AT_SOURCE;
+  const out: string[] = [];
+  for (const [protocol, name] of [[6, 'tcp'], [17, 'udp']] as const) {
+    for (const family of [4, 6] as const) {
+      if (isUntracked(rules, direction, protocol, family)) out.push(`ct state new meta nfproto ${family === 4 ? 'ipv4' : 'ipv6'} meta l4proto ${name} ct mark set ct mark or ${mine}`);
+    }
+  }
+  // Packets of the flow's own direction here, and the replies to a flow this interface started in the other direction.
+  out.push(`ct state established,related ct direction original ct mark and ${mine} == 0 return`);
+  out.push(`ct state established,related ct direction reply ct mark and ${peer} == 0 return`);
+  return out;
+}
+
 function aclEntry(entry: AclEntryState, egress: boolean): string | undefined {
   const peer = egress ? 'daddr' : 'saddr';
   const n = protocolNumber(entry.protocol);
@@ -448,7 +491,7 @@ function renderRouterNft(
       out.push(subnet.ipv6Cidr ? `ip6 daddr != ${subnet.ipv6Cidr} jump acl_out_${id(acl.id)}` : `meta nfproto ipv6 jump acl_out_${id(acl.id)}`);
     }
     chains.push(chain(`out_${e}`, out));
-    chains.push(chain(`sg_out_${e}`, ['ct state established,related return', ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), 'drop']));
+    chains.push(chain(`sg_out_${e}`, [...trackingRules(rules, 'egress'), ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), 'drop']));
 
     // Arriving at the interface: its subnet's inbound ACL when it comes from outside the subnet, its groups' ingress rules, destination check.
     const into: string[] = [];
@@ -459,7 +502,7 @@ function renderRouterNft(
     into.push(`jump sg_in_${e}`);
     if (eni.sourceDestCheck) into.push(`ip daddr != @a4_${e} drop`, `ip6 daddr != @a6_${e} drop`);
     chains.push(chain(`in_${e}`, into));
-    chains.push(chain(`sg_in_${e}`, ['ct state established,related return', ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), 'drop']));
+    chains.push(chain(`sg_in_${e}`, [...trackingRules(rules, 'ingress'), ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), 'drop']));
 
     // The metadata service answers each interface from its own addresses only, as its instance's options allow.
     const metadata = instanceOf(eni)?.metadata;
