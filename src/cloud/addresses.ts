@@ -30,7 +30,7 @@ import { execute, listText, selectRows, type IdListQuery } from '../store/sql-te
 import type { Context } from './context.ts';
 import { getInstance } from './instances.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
-import { getInterface } from './network-interfaces.ts';
+import { interfaceUnderPermission } from './network-interfaces.ts';
 import { defaultVpcId } from './vpcs.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
@@ -269,7 +269,9 @@ async function associationTarget(ctx: Context, input: AssociateAddressRequest): 
   }
   let eni: Row<'network_interfaces'> | undefined;
   if (input.NetworkInterfaceId !== undefined) {
-    eni = await getInterface(ctx, input.NetworkInterfaceId);
+    eni = await interfaceUnderPermission(ctx, input.NetworkInterfaceId, 'EIP-ASSOCIATE');
+    // AWS: a service's interface holds the addresses its service gives it.
+    if (eni.requester_managed === 1) throw Errors.operationNotPermitted(`You are not allowed to manage the requester-managed network interface ${eni.id}.`);
   } else if (input.InstanceId !== undefined) {
     const instance = await getInstance(ctx, input.InstanceId);
     if (instance.state !== 'running' && instance.state !== 'stopped') {
@@ -390,18 +392,17 @@ export async function describeAddresses(ctx: Context, input: DescribeAddressesRe
 async function addressesOf(tx: Tx, rows: AddressRow[]): Promise<Address[]> {
   const tags = await tagsOf(tx, rows.map((r) => r.allocation_id!));
   const eniIds = rows.map((r) => r.network_interface_id).filter((id): id is string => id !== null);
-  const instances = eniIds.length
-    ? new Map(
-        (await tx.selectFrom('network_interfaces').select(['id', 'instance_id']).where('id', 'in', eniIds).execute()).map((r) => [r.id, r.instance_id]),
-      )
-    : new Map<string, string | null>();
+  const enis = eniIds.length ? await tx.selectFrom('network_interfaces').select(['id', 'instance_id', 'account_id']).where('id', 'in', eniIds).execute() : [];
+  const instances = new Map<string, string | null>(enis.map((r) => [r.id, r.instance_id]));
+  // Another account's interface (under an EIP-ASSOCIATE permission) names its own owner.
+  const owners = new Map(enis.map((r) => [r.id, r.account_id]));
   return rows.map((row) => ({
     PublicIp: row.public_ip,
     AllocationId: row.allocation_id ?? undefined,
     AssociationId: row.association_id ?? undefined,
     Domain: 'vpc',
     NetworkInterfaceId: row.network_interface_id ?? undefined,
-    NetworkInterfaceOwnerId: row.network_interface_id ? row.account_id : undefined,
+    NetworkInterfaceOwnerId: row.network_interface_id ? (owners.get(row.network_interface_id) ?? row.account_id) : undefined,
     PrivateIpAddress: row.private_ip_address ?? undefined,
     InstanceId: (row.network_interface_id && instances.get(row.network_interface_id)) || undefined,
     PublicIpv4Pool: 'amazon',

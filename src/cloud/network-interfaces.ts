@@ -624,6 +624,7 @@ export async function destroyInterface(ctx: Context, eni: Pick<InterfaceRow, 'id
   await ctx.tx.deleteFrom('private_ip_addresses').where('network_interface_id', '=', eni.id).execute();
   for (const a of addresses) await release(ctx.tx, a.subnet_id, Number(a.address_int));
   await ctx.tx.deleteFrom('network_interface_groups').where('network_interface_id', '=', eni.id).execute();
+  await ctx.tx.deleteFrom('network_interface_permissions').where('network_interface_id', '=', eni.id).execute();
   await ctx.tx.deleteFrom('network_interfaces').where('id', '=', eni.id).execute();
   await countResource(ctx, 'network-interface', -1);
   await deleteAllTags(ctx, eni.id);
@@ -726,24 +727,26 @@ export async function attachInterface(
 
 const PERMITTED_INTERFACE =
   'select "n".* from "network_interfaces" as "n" inner join "network_interface_permissions" as "p" on "p"."network_interface_id" = "n"."id" ' +
-  `where "n"."id" = ? and "n"."region" = ? and "p"."aws_account_id" = ? and "p"."permission" = 'INSTANCE-ATTACH' and "p"."state" = 'granted'`;
+  `where "n"."id" = ? and "n"."region" = ? and "p"."aws_account_id" = ? and "p"."permission" = ? and "p"."state" = 'granted'`;
 
 /**
- * The interface an AttachNetworkInterface names: the caller's own, or another account's that
- * granted the caller INSTANCE-ATTACH (CreateNetworkInterfacePermission); any other is not found.
+ * The interface a call names: the caller's own, or another account's that granted the caller
+ * this permission (CreateNetworkInterfacePermission: INSTANCE-ATTACH for AttachNetworkInterface,
+ * EIP-ASSOCIATE for AssociateAddress); any other is not found, as every resource of another
+ * account is.
  */
-async function interfaceToAttach(ctx: Context, id: string | undefined): Promise<InterfaceRow> {
+export async function interfaceUnderPermission(ctx: Context, id: string | undefined, permission: 'INSTANCE-ATTACH' | 'EIP-ASSOCIATE'): Promise<InterfaceRow> {
   if (id === undefined) throw Errors.missingParameter('NetworkInterfaceId');
   checkIds('eni', Errors.networkInterfaceId, [id]);
   const own = await findOwned(ctx, 'network_interfaces', id);
   if (own) return own;
-  const permitted = await selectFirst<InterfaceRow>(ctx.tx, PERMITTED_INTERFACE, [id, ctx.region, ctx.account]);
+  const permitted = await selectFirst<InterfaceRow>(ctx.tx, PERMITTED_INTERFACE, [id, ctx.region, ctx.account, permission]);
   if (!permitted) throw Errors.networkInterfaceId.notFound(id);
   return permitted;
 }
 
 export async function attachNetworkInterface(ctx: Context, input: AttachNetworkInterfaceRequest): Promise<AttachNetworkInterfaceResult> {
-  const eni = await interfaceToAttach(ctx, input.NetworkInterfaceId);
+  const eni = await interfaceUnderPermission(ctx, input.NetworkInterfaceId, 'INSTANCE-ATTACH');
   const instance = await getInstance(ctx, input.InstanceId);
   // AWS: hot attach to a running instance, warm attach to a stopped one; nothing else.
   if (instance.state !== 'running' && instance.state !== 'stopped') {

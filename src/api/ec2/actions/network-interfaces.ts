@@ -1,6 +1,7 @@
 /** The network interface and its attachments. */
 import * as ipv6 from '../../../cloud/ipv6.ts';
 import * as enis from '../../../cloud/network-interfaces.ts';
+import * as permissions from '../../../cloud/network-interface-permissions.ts';
 import * as privateAddresses from '../../../cloud/private-addresses.ts';
 import type { ActionTable } from './types.ts';
 
@@ -13,6 +14,9 @@ export const networkInterfaceActions: ActionTable = {
   ModifyNetworkInterfaceAttribute: enis.modifyNetworkInterfaceAttribute,
   DescribeNetworkInterfaceAttribute: enis.describeNetworkInterfaceAttribute,
   ResetNetworkInterfaceAttribute: enis.resetNetworkInterfaceAttribute,
+  CreateNetworkInterfacePermission: permissions.createNetworkInterfacePermission,
+  DescribeNetworkInterfacePermissions: permissions.describeNetworkInterfacePermissions,
+  DeleteNetworkInterfacePermission: permissions.deleteNetworkInterfacePermission,
   AssignPrivateIpAddresses: privateAddresses.assignPrivateIpAddresses,
   UnassignPrivateIpAddresses: privateAddresses.unassignPrivateIpAddresses,
   AssignIpv6Addresses: ipv6.assignIpv6Addresses,
