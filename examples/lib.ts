@@ -105,16 +105,25 @@ async function answers(endpoint: string): Promise<boolean> {
   }
 }
 
-async function findServer(): Promise<{ endpoint: string; close?: () => Promise<void> }> {
+/** The data plane a server runs (`simulated` for servers older than the linux plane). */
+async function dataplaneOf(endpoint: string): Promise<string> {
+  const response = await fetch(`${endpoint}/_eni/dataplane`, { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+  if (!response?.ok) return 'simulated';
+  return ((await response.json()) as { mode?: string }).mode ?? 'simulated';
+}
+
+async function findServer(dataplane: 'simulated' | 'linux'): Promise<{ endpoint: string; close?: () => Promise<void> }> {
   const explicit = process.env.ENI_LOCAL_ENDPOINT?.replace(/\/+$/, '');
   if (process.env.ENI_LOCAL_EXAMPLE_SELF_HOST !== '1') {
     const endpoint = explicit || DEFAULT_ENDPOINT;
-    if (await answers(endpoint)) return { endpoint };
-    if (explicit) throw new Error(`no eni-local answers at ENI_LOCAL_ENDPOINT=${explicit} (GET /_eni/health)`);
+    if (await answers(endpoint)) {
+      if (dataplane === 'simulated' || (await dataplaneOf(endpoint)) === 'linux') return { endpoint };
+      if (explicit) throw new Error(`the eni-local server at ENI_LOCAL_ENDPOINT=${explicit} runs the simulated data plane: this example needs one started with --dataplane linux`);
+    } else if (explicit) throw new Error(`no eni-local answers at ENI_LOCAL_ENDPOINT=${explicit} (GET /_eni/health)`);
   }
   // Loaded only when needed: a user pointing at a running server does not load the server's code.
   const { startServer } = await import('../src/index.ts');
-  const server = await startServer({ port: 0, database: 'memory', logLevel: 'error' });
+  const server = await startServer({ port: 0, database: 'memory', logLevel: 'error', ...(dataplane === 'linux' ? { dataplane } : {}) });
   return { endpoint: server.url, close: () => server.close() };
 }
 
@@ -122,10 +131,13 @@ async function findServer(): Promise<{ endpoint: string; close?: () => Promise<v
  * Runs one example: finds the server, clears what an earlier run of it left, runs the story,
  * tidies up, and sets the exit code.
  */
-export async function runExample(options: { name: string; title: string; region: string }, story: (lab: Lab) => Promise<void>): Promise<void> {
+export async function runExample(
+  options: { name: string; title: string; region: string; /** `linux`: real packets (a server started with --dataplane linux, or one started here as root). */ dataplane?: 'simulated' | 'linux' },
+  story: (lab: Lab) => Promise<void>,
+): Promise<void> {
   let server: Awaited<ReturnType<typeof findServer>>;
   try {
-    server = await findServer();
+    server = await findServer(options.dataplane ?? 'simulated');
   } catch (error) {
     console.error(`${options.title}: ${(error as Error).message}`);
     process.exitCode = 2;

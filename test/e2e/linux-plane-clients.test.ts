@@ -7,6 +7,7 @@
  */
 import {
   AllocateAddressCommand,
+  AuthorizeSecurityGroupIngressCommand,
   AssociateAddressCommand,
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
@@ -15,16 +16,19 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createEni, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
-import { linuxPlaneSkip, namespaceOf } from '../helpers/plane.ts';
+import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
+import { execIn, linuxPlaneSkip, namespaceOf, namespacesOf } from '../helpers/plane.ts';
 import { awsCliArgs, awsCliEnvironment, awsCliSkip } from '../helpers/aws-cli.ts';
 
 const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const skip = linuxPlaneSkip() || awsCliSkip();
+const keepalivedSkip = skip || (spawnSync('keepalived', ['--version']).status === 0 ? false : 'keepalived is not installed (Debian: keepalived)');
 
 /** A VPC whose main route table sends 0.0.0.0/0 to an internet gateway. */
 async function publicNetwork(ec2: EC2Client, cidr: string, subnets: Record<string, { cidr: string; zone: string }>): Promise<Network> {
@@ -98,4 +102,78 @@ describe('the AWS CLI inside an instance', { skip }, () => {
     assert.match(result.stderr, /Could not connect to the endpoint URL|Connect timeout|timed out/i);
     assert.match(result.stderr, /198\.51\.100\.1/, 'it tried the API address inside the plane, nothing else');
   });
+
+  test('the VPC router does not forward multicast (VRRP must use unicast peers), as a VPC does not', async () => {
+    const net = await createNetwork(ec2, '10.42.0.0/16', { a: { cidr: '10.42.1.0/24', zone: 'us-east-1a' } });
+    const group = await createGroup(ec2, net.vpcId, 'peers');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'udp', FromPort: 5405, ToPort: 5405, UserIdGroupPairs: [{ GroupId: group }] }] }));
+    const sender = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, SecurityGroupIds: [group] });
+    const listener = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, SecurityGroupIds: [group] });
+    // The listener joins VRRP's group 224.0.0.18 on eth0 and prints every datagram it receives.
+    const listen = `const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: true }); s.on('message', (m) => console.log(m.toString())); s.bind(5405, () => { s.addMembership('224.0.0.18', ${JSON.stringify(listener.PrivateIpAddress)}); console.log('ready'); })`;
+    const child = spawn('ip', ['netns', 'exec', namespaceOf(server, listener.InstanceId!), process.execPath, '-e', listen], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const received: string[] = [];
+      let ready!: () => void;
+      const isReady = new Promise<void>((resolve) => (ready = resolve));
+      let unicast!: () => void;
+      const gotUnicast = new Promise<void>((resolve) => (unicast = resolve));
+      let pending = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        pending += d.toString();
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) {
+          if (line === 'ready') ready();
+          else received.push(line);
+          if (line === 'unicast') unicast();
+        }
+      });
+      await isReady;
+      // Three multicast datagrams (TTL 255, as VRRP sends), then one unicast datagram: the unicast one arrives, the multicast ones never did.
+      const send = `const s = require('node:dgram').createSocket('udp4'); s.bind(() => { s.setMulticastInterface(${JSON.stringify(sender.PrivateIpAddress)}); s.setMulticastTTL(255); let n = 0; const next = () => { if (n < 3) { n++; s.send('multicast', 5405, '224.0.0.18', next); } else s.send('unicast', 5405, ${JSON.stringify(listener.PrivateIpAddress)}, () => s.close()); }; next(); })`;
+      let delivered = false;
+      for (let i = 0; i < 20 && !delivered; i++) {
+        await execIn(server, sender.InstanceId!, [process.execPath, '-e', send]);
+        delivered = await Promise.race([gotUnicast.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
+      }
+      assert.ok(delivered, 'unicast between the two instances is delivered');
+      assert.ok(!received.includes('multicast'), `no multicast datagram crossed the router (received: ${received.join(', ')})`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  /** Runs examples/07-keepalived-failover against this test server, as a user runs it. */
+  const runKeepalivedExample = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, ENI_LOCAL_ENDPOINT: server.url };
+      for (const name of ['ENI_LOCAL_EXAMPLE_SELF_HOST', 'ENI_LOCAL_EXAMPLE_KEEP', 'NODE_TEST_CONTEXT']) delete env[name];
+      const child = spawn(process.execPath, ['--import', 'tsx', 'examples/07-keepalived-failover/run.ts', ...args], { cwd: ROOT, env });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      // Bounded: the example's own loops end long before this.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+
+  for (const [how, args] of [['the master fails (eni-local fail)', []], ["the master's keepalived is killed", ['--kill']]] as const) {
+    test(`keepalived: when ${how}, the standby's notify_master moves the floating interface with the AWS CLI and the client's requests resume there`, { skip: keepalivedSkip, timeout: 300_000 }, async () => {
+      const before = new Set(namespacesOf(server));
+      const result = await runKeepalivedExample([...args]);
+      const output = `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+      assert.equal(result.code, 0, output);
+      assert.match(result.stdout, /Client \(internet → [0-9.]+:80\): keepalived-a answers\./, output);
+      assert.match(result.stdout, /then keepalived-b answers/, output);
+      assert.match(result.stdout, /notify_master: .*i-[0-9a-f]{17}: detached eni-[0-9a-f]{17} from i-/, output);
+      assert.match(result.stdout, /Conclusion: /, output);
+      // The example tidied up after itself: no instance of it is left in the plane.
+      assert.deepEqual(namespacesOf(server).filter((ns) => !before.has(ns)), [], 'the example terminated its instances');
+    });
+  }
 });
