@@ -59,6 +59,9 @@ const SERVED_ACTIONS = [
   // requester-managed interfaces: NAT gateways, VPC endpoints
   'CreateNatGateway', 'DescribeNatGateways', 'DeleteNatGateway',
   'CreateVpcEndpoint', 'DescribeVpcEndpoints', 'ModifyVpcEndpoint', 'DeleteVpcEndpoints', 'DescribeVpcEndpointServices',
+  // managed prefix lists
+  'CreateManagedPrefixList', 'DescribeManagedPrefixLists', 'ModifyManagedPrefixList', 'DeleteManagedPrefixList',
+  'GetManagedPrefixListEntries', 'GetManagedPrefixListAssociations', 'DescribePrefixLists',
 ];
 
 // Enums longer than this (instance types, resource types) are left to the rules in cloud/.

@@ -20,6 +20,8 @@ export interface Quotas {
   /** AWS: Interface and Gateway VPC endpoints per VPC. */
   interfaceEndpointsPerVpc: number;
   gatewayEndpointsPerVpc: number;
+  /** Customer-managed prefix lists (Amazon VPC quotas: 100 a region). */
+  prefixListsPerRegion: number;
 }
 
 /**
@@ -89,6 +91,7 @@ export const AWS_DEFAULT_QUOTAS: Quotas = {
   elasticIpsPerNatGateway: 2,
   interfaceEndpointsPerVpc: 50,
   gatewayEndpointsPerVpc: 20,
+  prefixListsPerRegion: 100,
 };
 
 export function cloudConfig(

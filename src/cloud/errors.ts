@@ -180,6 +180,7 @@ export const Errors = {
   routeNatGatewayNotFound: (id: string) =>
     new Ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${shorten(id)}' does not exist`),
   vpcEndpointId: idErrors('InvalidVpcEndpointId.Malformed', 'InvalidVpcEndpointId.NotFound', 'vpce', 'Vpc Endpoint Id'),
+  prefixListId: idErrors('InvalidPrefixListId.Malformed', 'InvalidPrefixListID.NotFound', 'pl', 'prefix list ID'),
   resourceId: (id: string) => new Ec2Error('InvalidID', `The ID '${id}' is not valid`),
 
   // --- resource rules -------------------------------------------------------------------------
@@ -292,6 +293,16 @@ export const Errors = {
     new Ec2Error('AnalysisExistsForNetworkInsightsPath', `The network insights path ${pathId} has analyses; delete them first.`),
   networkAclEntryLimitExceeded: () =>
     new Ec2Error('NetworkAclEntryLimitExceeded', 'The maximum number of network acl entries has been reached.'),
+
+  // --- managed prefix lists ------------------------------------------------------------------
+  /** A modification of an AWS-managed list, the removal of an entry the list lacks. */
+  invalidPrefixListModification: make('InvalidPrefixListModification'),
+  /** Terraform recognises this wording ("prefix list has the incorrect version number"). */
+  prefixListVersionMismatch: () => new Ec2Error('PrefixListVersionMismatch', 'The prefix list has the incorrect version number.'),
+  prefixListMaxEntriesExceeded: (max: number) =>
+    new Ec2Error('PrefixListMaxEntriesExceeded', `The prefix list would exceed its maximum number of entries (${max}).`),
+  prefixListResourceLimitExceeded: () =>
+    new Ec2Error('PrefixListResourceLimitExceeded', 'The maximum number of prefix lists has been reached.'),
 
   // --- network interfaces ---------------------------------------------------------------------
   networkInterfaceInUse: (eniId: string) =>

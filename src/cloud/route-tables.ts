@@ -39,6 +39,7 @@ import { getInstance } from './instances.ts';
 import { getInternetGateway } from './internet-gateways.ts';
 import { getInterface } from './network-interfaces.ts';
 import { findOwned, getOwned } from './owned.ts';
+import { getPrefixList, sizesOf } from './prefix-lists.ts';
 
 type RouteTableRow = Row<'route_tables'>;
 type RouteRow = Row<'routes'>;
@@ -167,10 +168,26 @@ export async function deleteRouteTable(ctx: Context, input: DeleteRouteTableRequ
 
 // --- routes ----------------------------------------------------------------------------------------
 
-function destinationOf(input: { DestinationCidrBlock?: string; DestinationIpv6CidrBlock?: string; DestinationPrefixListId?: string }): { destination: string; family: number } {
-  if (input.DestinationPrefixListId !== undefined) throw Errors.unsupported('Prefix-list route destinations are not supported by eni-local.');
-  if ((input.DestinationCidrBlock === undefined) === (input.DestinationIpv6CidrBlock === undefined)) {
-    throw Errors.missingParameter('DestinationCidrBlock or DestinationIpv6CidrBlock');
+type RouteDestinationInput = { DestinationCidrBlock?: string; DestinationIpv6CidrBlock?: string; DestinationPrefixListId?: string };
+
+/** A route's destination: a CIDR of either family, or a prefix list (stored as its id, family 0). */
+async function destinationOf(ctx: Context, input: RouteDestinationInput, use: 'create' | 'existing'): Promise<{ destination: string; family: number }> {
+  const given = [input.DestinationCidrBlock, input.DestinationIpv6CidrBlock, input.DestinationPrefixListId].filter((v) => v !== undefined);
+  if (given.length === 0) throw Errors.missingParameter('DestinationCidrBlock or DestinationIpv6CidrBlock or DestinationPrefixListId');
+  if (given.length > 1) {
+    throw Errors.invalidParameterCombination('Only one of DestinationCidrBlock, DestinationIpv6CidrBlock and DestinationPrefixListId may be given.');
+  }
+  if (input.DestinationPrefixListId !== undefined) {
+    if (use === 'existing') {
+      checkIds('pl', Errors.prefixListId, [input.DestinationPrefixListId]);
+      return { destination: input.DestinationPrefixListId, family: PREFIX_LIST_FAMILY };
+    }
+    const list = await getPrefixList(ctx, input.DestinationPrefixListId, 'DestinationPrefixListId');
+    // AWS: routes to AWS-managed lists are made by gateway endpoints, not by CreateRoute.
+    if (list.awsManaged) {
+      throw Errors.invalidParameterValue(`The prefix list ${list.id} is an AWS-managed prefix list and cannot be used as a route destination.`);
+    }
+    return { destination: list.id, family: PREFIX_LIST_FAMILY };
   }
   if (input.DestinationCidrBlock !== undefined) {
     const cidr = parseIpv4Cidr(input.DestinationCidrBlock);
@@ -180,6 +197,19 @@ function destinationOf(input: { DestinationCidrBlock?: string; DestinationIpv6Ci
   const cidr = parseIpv6Cidr(input.DestinationIpv6CidrBlock!);
   if (!cidr) throw Errors.invalidParameterValueFor('DestinationIpv6CidrBlock', input.DestinationIpv6CidrBlock!);
   return { destination: formatIpv6Cidr(cidr), family: 6 };
+}
+
+/** Routes to a prefix list are stored with the list's id as destination and this family (neither 4 nor 6). */
+export const PREFIX_LIST_FAMILY = 0;
+export const isPrefixListDestination = (destination: string) => destination.startsWith('pl-');
+
+/** AWS: 50 routes a table, a route to a prefix list counting as the list's MaxEntries. */
+async function checkRouteQuota(ctx: Context, tableId: string, adding: string): Promise<void> {
+  const destinations = (await ctx.tx.selectFrom('routes').select('destination').where('route_table_id', '=', tableId).execute()).map((r) => r.destination);
+  destinations.push(adding);
+  const sizes = await sizesOf(ctx.tx, ctx.region, destinations.filter(isPrefixListDestination));
+  const weight = destinations.reduce((n, d) => n + (isPrefixListDestination(d) ? (sizes.get(d)?.maxEntries ?? 1) : 1), 0);
+  if (weight > ROUTES_PER_TABLE) throw Errors.routeLimitExceeded();
 }
 
 type RouteTarget = Pick<RouteRow, 'gateway_id' | 'network_interface_id' | 'nat_gateway_id'>;
@@ -225,12 +255,11 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
 
 export async function createRoute(ctx: Context, input: CreateRouteRequest): Promise<CreateRouteResult> {
   const table = await getRouteTable(ctx, input.RouteTableId);
-  const { destination, family } = destinationOf(input);
+  const { destination, family } = await destinationOf(ctx, input, 'create');
   const target = await targetOf(ctx, table, input);
   const existing = await ctx.tx.selectFrom('routes').select('destination').where('route_table_id', '=', table.id).where('destination', '=', destination).executeTakeFirst();
   if (existing) throw Errors.routeAlreadyExists(destination, table.id);
-  const { n } = await ctx.tx.selectFrom('routes').select((eb) => eb.fn.countAll<number>().as('n')).where('route_table_id', '=', table.id).executeTakeFirstOrThrow();
-  if (Number(n) >= ROUTES_PER_TABLE) throw Errors.routeLimitExceeded();
+  await checkRouteQuota(ctx, table.id, destination);
   await ctx.tx.insertInto('routes').values({ route_table_id: table.id, destination, family, ...target, origin: 'CreateRoute' }).execute();
   return { Return: true };
 }
@@ -250,7 +279,7 @@ async function isLocalRoute(ctx: Context, table: RouteTableRow, route: RouteRow)
 
 export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Promise<Record<string, never>> {
   const table = await getRouteTable(ctx, input.RouteTableId);
-  const { destination } = destinationOf(input);
+  const { destination } = await destinationOf(ctx, input, 'existing');
   const route = await existingRoute(ctx, table, destination);
   if (await isLocalRoute(ctx, table, route)) {
     // AWS: a local route's target may become an interface (a middlebox), and LocalTarget restores it.
@@ -273,7 +302,7 @@ export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Pr
 
 export async function deleteRoute(ctx: Context, input: DeleteRouteRequest): Promise<Record<string, never>> {
   const table = await getRouteTable(ctx, input.RouteTableId);
-  const { destination } = destinationOf(input);
+  const { destination } = await destinationOf(ctx, input, 'existing');
   const route = await existingRoute(ctx, table, destination);
   // AWS: the local route is the VPC's own; it cannot be removed (Terraform recognises this wording).
   if (await isLocalRoute(ctx, table, route)) throw Errors.invalidParameterValue(`cannot remove local route ${destination} in route table ${table.id}`);

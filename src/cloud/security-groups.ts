@@ -44,6 +44,7 @@ import type { Row, Tx } from '../store/schema.ts';
 import { wildcardRegex } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
 import { getOwned } from './owned.ts';
+import { getPrefixList, sizesOf } from './prefix-lists.ts';
 import { checkIds, isIdOf, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, tagsOf } from './tags.ts';
 import { defaultVpcId, getVpc } from './vpcs.ts';
@@ -262,7 +263,7 @@ function ruleDescription(text: string | undefined): string | null {
   return text;
 }
 
-/** A prefix list id (`pl-` and 8 or 17 hex digits); eni-local knows no prefix lists, so any well-formed id is taken. */
+/** A prefix list id (`pl-` and 8 or 17 hex digits); whether the list exists is checked when the rule is resolved. */
 function prefixListId(id: string | undefined, parameter: string): string {
   if (id === undefined) throw Errors.missingParameter(parameter);
   if (!isIdOf('pl', id)) throw Errors.invalidParameterValueFor(parameter, id, `Invalid id: "${id}" (expecting "pl-...")`);
@@ -771,7 +772,7 @@ async function resolveRules(ctx: Context, group: Row<'security_groups'>, request
     const fields: RuleFields = { ip_protocol: rule.ip_protocol, from_port: rule.from_port, to_port: rule.to_port, cidr_ipv4: null, cidr_ipv6: null, referenced_group_id: null, prefix_list_id: null };
     if (rule.peer.kind === 'ipv4') fields.cidr_ipv4 = rule.peer.cidr;
     else if (rule.peer.kind === 'ipv6') fields.cidr_ipv6 = rule.peer.cidr;
-    else if (rule.peer.kind === 'prefix-list') fields.prefix_list_id = rule.peer.id;
+    else if (rule.peer.kind === 'prefix-list') fields.prefix_list_id = (await getPrefixList(ctx, rule.peer.id, 'PrefixListId')).id;
     else fields.referenced_group_id = await referencedGroupId(ctx, group, rule.peer.pair, byId);
     out.push({ fields, description: rule.description });
   }
@@ -816,11 +817,23 @@ async function existingRules(ctx: Context, groupId: string, direction: Direction
 
 /**
  * AWS: 60 rules per group and direction, counted separately for IPv4 and IPv6; a rule that
- * references a group or a prefix list counts once in each.
+ * references a group counts once in each; a rule that references a prefix list counts as the
+ * list's MaxEntries in the list's family.
  */
-function checkRuleQuota(ctx: Context, rules: readonly RuleFields[]): void {
-  const ipv4 = rules.filter((r) => r.cidr_ipv6 === null).length;
-  const ipv6 = rules.filter((r) => r.cidr_ipv4 === null).length;
+async function checkRuleQuota(ctx: Context, rules: readonly RuleFields[]): Promise<void> {
+  const sizes = await sizesOf(ctx.tx, ctx.region, rules.flatMap((r) => (r.prefix_list_id === null ? [] : [r.prefix_list_id])));
+  let ipv4 = 0;
+  let ipv6 = 0;
+  for (const rule of rules) {
+    const list = rule.prefix_list_id === null ? undefined : sizes.get(rule.prefix_list_id);
+    if (list) {
+      if (list.addressFamily === 'IPv6') ipv6 += list.maxEntries;
+      else ipv4 += list.maxEntries;
+      continue;
+    }
+    if (rule.cidr_ipv6 === null) ipv4++;
+    if (rule.cidr_ipv4 === null) ipv6++;
+  }
   const max = ctx.config.quotas.rulesPerSecurityGroup;
   if (ipv4 > max || ipv6 > max) throw Errors.rulesPerSecurityGroupLimitExceeded();
 }
@@ -843,7 +856,7 @@ async function authorize(ctx: Context, input: RuleChangeRequest, direction: Dire
   const existingKeys = new Set(existing.map((r) => r.rule_key));
   const duplicate = rules.find((r) => existingKeys.has(ruleKey(r.fields)));
   if (duplicate) throw Errors.invalidPermissionDuplicate(`the specified rule "${ruleText(duplicate.fields)}" already exists`);
-  checkRuleQuota(ctx, [...existing, ...rules.map((r) => r.fields)]);
+  await checkRuleQuota(ctx, [...existing, ...rules.map((r) => r.fields)]);
   const ids = await insertRules(ctx, group.id, direction, rules);
   for (const id of ids) await applyTagSpecifications(ctx, 'security-group-rule', id, input.TagSpecifications);
   const rows = await ctx.tx.selectFrom('security_group_rules').selectAll().where('id', 'in', ids).execute();

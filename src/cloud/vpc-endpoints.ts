@@ -26,6 +26,7 @@ import type {
   UnsuccessfulItem,
   VpcEndpoint,
 } from '@aws-sdk/client-ec2';
+import { awsManagedListsOf } from '../dataplane/aws-prefix-lists.ts';
 import { Errors } from './errors.ts';
 import { filterCatalogue, pageCatalogue, type CatalogueSpec } from './catalogue-filter.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
@@ -92,9 +93,15 @@ interface Service {
 
 const hex = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
 
-/** The id of the AWS-managed prefix list a Gateway endpoint routes to (`com.amazonaws.REGION.s3`): fixed per region and service. */
+/**
+ * The id of the AWS-managed prefix list a Gateway endpoint routes to (`com.amazonaws.REGION.s3`):
+ * the region's list of that name in the catalogue DescribeManagedPrefixLists shows, so that the
+ * route's destination resolves to the list's entries in the data plane.
+ */
 export function gatewayPrefixListId(serviceName: string): string {
-  return `pl-${hex(`prefix-list ${serviceName}`, 8)}`;
+  const region = serviceName.split('.')[2] ?? '';
+  const list = awsManagedListsOf(region).find((l) => l.name === serviceName);
+  return list?.id ?? `pl-${hex(`prefix-list ${serviceName}`, 8)}`;
 }
 
 function servicesOf(region: string): Service[] {

@@ -12,6 +12,7 @@
 import { formatIpv6, formatIpv6Cidr, maskOf6, parseIpv6 } from '../ipam/ipv6.ts';
 import { formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import type { Row, Tx } from '../store/schema.ts';
+import { awsManagedList } from './aws-prefix-lists.ts';
 import { decideNetworkAcl, isIpv6, longestPrefixMatch, matchSecurityGroupRule, protocolNumber, type FlowMatch, type Peer } from './rules.ts';
 
 export type Endpoint = { kind: 'eni'; id: string } | { kind: 'instance'; id: string } | { kind: 'internet'; address?: string };
@@ -117,6 +118,8 @@ export interface FlowResult {
 }
 
 type Eni = Row<'network_interfaces'>;
+/** A route as the lookup sees it: a route to a prefix list appears once per entry, naming its list. */
+type RouteOfTable = Row<'routes'> & { prefixListId?: string };
 
 /** The default address of "somewhere on the internet" (TEST-NET-3, never a real host). */
 export const DEFAULT_INTERNET_ADDRESS = '203.0.113.10';
@@ -191,11 +194,29 @@ class Evaluation {
     if (!groupIds.length) return [];
     return this.tx
       .selectFrom('security_group_rules')
-      .select(['id', 'group_id', 'ip_protocol', 'from_port', 'to_port', 'cidr_ipv4', 'cidr_ipv6', 'referenced_group_id'])
+      .select(['id', 'group_id', 'ip_protocol', 'from_port', 'to_port', 'cidr_ipv4', 'cidr_ipv6', 'referenced_group_id', 'prefix_list_id'])
       .where('group_id', 'in', [...groupIds])
       .where('is_egress', '=', egress ? 1 : 0)
       .orderBy('id')
       .execute();
+  }
+
+  /** The current CIDRs of prefix lists (AWS-managed ones from the catalogue, the caller's from the store). */
+  async prefixListCidrs(ids: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const own: string[] = [];
+    for (const id of new Set(ids)) {
+      const aws = awsManagedList(this.request.region, id);
+      if (aws) out.set(id, [...aws.entries]);
+      else {
+        own.push(id);
+        out.set(id, []);
+      }
+    }
+    if (!own.length) return out;
+    const rows = await this.tx.selectFrom('managed_prefix_list_entries').select(['prefix_list_id', 'cidr']).where('prefix_list_id', 'in', own).where('removed_version', 'is', null).execute();
+    for (const row of rows) out.get(row.prefix_list_id)!.push(row.cidr);
+    return out;
   }
 
   async aclOf(subnetId: string, egress: boolean) {
@@ -211,7 +232,12 @@ class Evaluation {
       explicit?.route_table_id ??
       (await this.tx.selectFrom('route_tables').select('id').where('vpc_id', '=', subnet.vpc_id).where('is_main', '=', 1).executeTakeFirst())?.id;
     if (!tableId) return { tableId: subnet.id, routes: [] };
-    const routes = await this.tx.selectFrom('routes').selectAll().where('route_table_id', '=', tableId).execute();
+    const rows = await this.tx.selectFrom('routes').selectAll().where('route_table_id', '=', tableId).execute();
+    // A route to a prefix list stands for one route per entry: the longest prefix is chosen by entry.
+    const lists = await this.prefixListCidrs(rows.filter((r) => r.destination.startsWith('pl-')).map((r) => r.destination));
+    const routes = rows.flatMap((r): RouteOfTable[] =>
+      lists.has(r.destination) ? lists.get(r.destination)!.map((cidr) => ({ ...r, destination: cidr, prefixListId: r.destination })) : [r],
+    );
     return { tableId, routes };
   }
 
@@ -254,7 +280,9 @@ class Evaluation {
 
   async checkSecurityGroups(eni: Eni, egress: boolean, peer: Peer): Promise<void> {
     const groups = await this.groupsOf(eni.id);
-    const rule = matchSecurityGroupRule(await this.rulesOf(groups, egress), peer, this.flow);
+    const rules = await this.rulesOf(groups, egress);
+    const lists = await this.prefixListCidrs(rules.flatMap((r) => (r.prefix_list_id ? [r.prefix_list_id] : [])));
+    const rule = matchSecurityGroupRule(rules, peer, this.flow, lists);
     const component = egress ? 'security-group-egress' : 'security-group-ingress';
     if (!rule) {
       this.observe(eni, egress ? 'egress' : 'ingress', 'REJECT', egress ? this.result.source!.address : peer.address, egress ? peer.address : (this.result.destination?.privateAddress ?? this.request.to));
@@ -337,9 +365,18 @@ class Evaluation {
     this.observe(eni, 'egress', 'ACCEPT', address, to);
 
     if (!route) this.drop('route-table', tableId, 'no-route', undefined, `no route to ${to}`);
-    const routeText = `${route.destination} → ${route.gateway_id ?? route.network_interface_id ?? route.nat_gateway_id}`;
+    const routeText = `${route.prefixListId ? `${route.prefixListId} (${route.destination})` : route.destination} → ${route.gateway_id ?? route.network_interface_id ?? route.nat_gateway_id}`;
     if (route.nat_gateway_id) {
       await this.throughNatGateway(eni, address, tableId, route, routeText);
+      return;
+    }
+    if (route.gateway_id?.startsWith('vpce-')) {
+      // A Gateway endpoint's route (to its service's prefix list): the service is reached
+      // privately, without a public address; the answer comes back through the subnet's ACL.
+      this.pass('route-table', tableId, routeText);
+      this.pass('vpc-endpoint', route.gateway_id, undefined, `to the AWS service at ${to}`);
+      await this.checkAcl(eni.subnet_id, false, to, 'reply', eni);
+      this.result.destination = { kind: 'internet', address: to };
       return;
     }
     if (route.gateway_id === 'local') {
@@ -431,8 +468,8 @@ class Evaluation {
     this.result.destination = { kind: 'internet', address: to };
   }
 
-  async toInternet(eni: Eni, address: string, tableId: string, route: Row<'routes'>): Promise<void> {
-    const routeText = `${route.destination} → ${route.gateway_id}`;
+  async toInternet(eni: Eni, address: string, tableId: string, route: RouteOfTable): Promise<void> {
+    const routeText = `${route.prefixListId ? `${route.prefixListId} (${route.destination})` : route.destination} → ${route.gateway_id}`;
     const gateway = await this.tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('id', '=', route.gateway_id!).executeTakeFirst();
     if (!gateway || gateway.vpc_id !== eni.vpc_id) this.drop('route-table', tableId, 'no-route', routeText, 'the internet gateway is not attached (blackhole)');
     this.pass('route-table', tableId, routeText);

@@ -52,7 +52,7 @@ function portsMatch(protocol: number, from: number | null, to: number | null, fl
 /** What a security group rule check reads of the rule's row. */
 export type SecurityGroupRule = Pick<
   SecurityGroupRuleTable,
-  'id' | 'group_id' | 'ip_protocol' | 'from_port' | 'to_port' | 'cidr_ipv4' | 'cidr_ipv6' | 'referenced_group_id'
+  'id' | 'group_id' | 'ip_protocol' | 'from_port' | 'to_port' | 'cidr_ipv4' | 'cidr_ipv6' | 'referenced_group_id' | 'prefix_list_id'
 >;
 
 /** The peer on the other side of a security group check: its address and, inside the VPC, its groups. */
@@ -61,13 +61,22 @@ export interface Peer {
   groupIds: readonly string[];
 }
 
-/** The first rule of the groups that allows the flow (security groups only allow), if any. */
-export function matchSecurityGroupRule(rules: readonly SecurityGroupRule[], peer: Peer, flow: FlowMatch): SecurityGroupRule | undefined {
+/**
+ * The first rule of the groups that allows the flow (security groups only allow), if any. A rule
+ * that references a prefix list matches the addresses of the list's current entries.
+ */
+export function matchSecurityGroupRule(
+  rules: readonly SecurityGroupRule[],
+  peer: Peer,
+  flow: FlowMatch,
+  prefixLists: ReadonlyMap<string, readonly string[]> = new Map(),
+): SecurityGroupRule | undefined {
   return rules.find((rule) => {
     const protocol = protocolNumber(rule.ip_protocol);
     if (protocol !== -1 && protocol !== flow.protocol) return false;
     if (protocol !== -1 && !portsMatch(protocol, rule.from_port, rule.to_port, flow)) return false;
     if (rule.referenced_group_id) return peer.groupIds.includes(rule.referenced_group_id);
+    if (rule.prefix_list_id) return (prefixLists.get(rule.prefix_list_id) ?? []).some((cidr) => cidrContains(cidr, peer.address));
     return cidrContains(rule.cidr_ipv4, peer.address) || cidrContains(rule.cidr_ipv6, peer.address);
   });
 }

@@ -367,6 +367,27 @@ export interface NetworkInterfacePermissionTable extends Scoped {
   created_at: string;
 }
 
+export interface ManagedPrefixListTable extends Scoped {
+  id: string;
+  name: string;
+  /** IPv4 or IPv6 */
+  address_family: string;
+  max_entries: number;
+  version: number;
+  state: string;
+  state_message: string | null;
+  created_at: string;
+}
+
+export interface ManagedPrefixListEntryTable {
+  prefix_list_id: string;
+  cidr: string;
+  description: string | null;
+  /** The entry belongs to versions added_version ≤ v < removed_version (null: still current). */
+  added_version: number;
+  removed_version: number | null;
+}
+
 export interface ResourceCountTable extends Scoped {
   kind: string;
   count: number;
@@ -408,6 +429,8 @@ export interface Database {
   vpc_endpoint_groups: VpcEndpointGroupTable;
   vpc_endpoint_route_tables: VpcEndpointRouteTableTable;
   network_interface_permissions: NetworkInterfacePermissionTable;
+  managed_prefix_lists: ManagedPrefixListTable;
+  managed_prefix_list_entries: ManagedPrefixListEntryTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

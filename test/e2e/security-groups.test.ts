@@ -7,6 +7,7 @@ import {
   CreateVpcCommand,
   DeleteSecurityGroupCommand,
   DeleteVpcCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
   DescribeTagsCommand,
@@ -74,12 +75,16 @@ describe('Security groups', () => {
   let ec2: EC2Client;
   let vpcId: string;
   let otherVpcId: string;
+  /** The region's AWS-managed S3 list: rules may only name lists that exist. */
+  let s3PrefixListId: string;
 
   before(async () => {
     server = await startTestServer({ quotas: { vpcsPerRegion: 50 }, accounts: { AKIDOTHER: OTHER_ACCOUNT } });
     ec2 = server.client({ region: 'eu-west-1' });
     vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc!.VpcId!;
     otherVpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!.VpcId!;
+    const lists = await ec2.send(new DescribeManagedPrefixListsCommand({ Filters: [{ Name: 'prefix-list-name', Values: ['com.amazonaws.eu-west-1.s3'] }] }));
+    s3PrefixListId = lists.PrefixLists![0].PrefixListId!;
   });
   after(() => server.stop());
 
@@ -236,7 +241,7 @@ describe('Security groups', () => {
         IpRanges: [{ CidrIp: '10.0.0.0/8' }, { CidrIp: '192.168.0.0/16' }],
         Ipv6Ranges: [{ CidrIpv6: '2001:db8::/32', Description: 'v6' }],
         UserIdGroupPairs: [{ GroupId: peer, Description: 'from peers' }],
-        PrefixListIds: [{ PrefixListId: 'pl-63a5400a' }],
+        PrefixListIds: [{ PrefixListId: s3PrefixListId }],
       });
       assert.equal(out.SecurityGroupRules!.length, 5);
       assert.equal(new Set(out.SecurityGroupRules!.map((r) => r.SecurityGroupRuleId)).size, 5);
@@ -245,7 +250,7 @@ describe('Security groups', () => {
       assert.deepEqual(permission.IpRanges!.map((r) => r.CidrIp).sort(), ['10.0.0.0/8', '192.168.0.0/16']);
       assert.deepEqual(permission.Ipv6Ranges, [{ CidrIpv6: '2001:db8::/32', Description: 'v6' }]);
       assert.deepEqual(permission.UserIdGroupPairs, [{ GroupId: peer, UserId: ACCOUNT, Description: 'from peers' }]);
-      assert.deepEqual(permission.PrefixListIds, [{ PrefixListId: 'pl-63a5400a' }]);
+      assert.deepEqual(permission.PrefixListIds, [{ PrefixListId: s3PrefixListId }]);
       const referencing = (await rulesOf(groupId)).find((r) => r.ReferencedGroupInfo)!;
       assert.deepEqual(referencing.ReferencedGroupInfo, { GroupId: peer, UserId: ACCOUNT });
     });

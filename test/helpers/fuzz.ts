@@ -17,6 +17,7 @@ import {
   CreateKeyPairCommand,
   CreateNetworkAclCommand,
   CreateNetworkInsightsPathCommand,
+  CreateManagedPrefixListCommand,
   CreateNetworkInterfaceCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
@@ -119,6 +120,12 @@ export async function buildTopology(ec2: EC2Client): Promise<Topology> {
   await ec2.send(
     new AuthorizeSecurityGroupIngressCommand({ GroupId: group.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }),
   );
+  const prefixList = await ec2.send(
+    new CreateManagedPrefixListCommand({ PrefixListName: 'fuzz', AddressFamily: 'IPv4', MaxEntries: 5, Entries: [{ Cidr: '192.0.2.0/24' }] }),
+  );
+  add(prefixList.PrefixList?.PrefixListId);
+  // AWS's S3 list in us-east-1.
+  add('pl-63a5400a');
   const eni = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetA.SubnetId, Groups: [group.GroupId!], Description: 'fuzz <eni>' }))).NetworkInterface!;
   add(eni.NetworkInterfaceId);
   const reservation = await ec2.send(
@@ -230,7 +237,7 @@ const anyString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
   { weight: 1, arbitrary: pick(...LONG_LENGTHS).map((n) => 'l'.repeat(n)) },
 );
-const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm'];
+const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'pl'];
 
 /** Member names that hold ids, and the prefixes those ids have. */
 const ID_FIELDS: [RegExp, string[]][] = [
@@ -251,6 +258,7 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^NetworkInsightsPathIds?$/, ['nip']],
   [/^NetworkInsightsAnalysisIds?$/, ['nia']],
   [/^SecurityGroupRuleIds?$/, ['sgr']],
+  [/^(PrefixListIds?|DestinationPrefixListId)$/, ['pl']],
   [/^(Resources|ResourceIds?|Source|Destination)$/, ['vpc', 'subnet', 'sg', 'i', 'eni', 'igw', 'rtb', 'acl']],
 ];
 const FILTER_NAMES = [

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { cidrContains, decideNetworkAcl, longestPrefixMatch, matchSecurityGroupRule, protocolNumber } from '../../src/dataplane/rules.ts';
 
 const rule = (over: Partial<Parameters<typeof matchSecurityGroupRule>[0][number]>) => ({
-  id: 'sgr-1', group_id: 'sg-1', ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr_ipv4: null, cidr_ipv6: null, referenced_group_id: null, ...over,
+  id: 'sgr-1', group_id: 'sg-1', ip_protocol: 'tcp', from_port: 22, to_port: 22, cidr_ipv4: null, cidr_ipv6: null, referenced_group_id: null, prefix_list_id: null, ...over,
 });
 
 test('protocol names and numbers are the same protocols', () => {
@@ -32,6 +32,14 @@ test('a security group rule matches by protocol, port range and CIDR or referenc
   const fromGroup = rule({ ip_protocol: '-1', from_port: null, to_port: null, referenced_group_id: 'sg-web' });
   assert.equal(matchSecurityGroupRule([fromGroup], { address: '10.9.9.9', groupIds: ['sg-web'] }, { protocol: 17, port: 53 }), fromGroup);
   assert.equal(matchSecurityGroupRule([fromGroup], { address: '10.9.9.9', groupIds: ['sg-db'] }, { protocol: 17, port: 53 }), undefined);
+});
+
+test('a rule that references a prefix list matches the addresses of its entries', () => {
+  const fromList = rule({ prefix_list_id: 'pl-1' });
+  const lists = new Map([['pl-1', ['10.8.0.0/16', '192.0.2.0/24']]]);
+  assert.equal(matchSecurityGroupRule([fromList], { address: '192.0.2.7', groupIds: [] }, { protocol: 6, port: 22 }, lists), fromList);
+  assert.equal(matchSecurityGroupRule([fromList], { address: '10.9.0.1', groupIds: [] }, { protocol: 6, port: 22 }, lists), undefined);
+  assert.equal(matchSecurityGroupRule([fromList], { address: '192.0.2.7', groupIds: [] }, { protocol: 6, port: 22 }), undefined, 'an unknown list matches nothing');
 });
 
 test('network ACL entries decide in rule-number order and end in the * deny', () => {

@@ -7,6 +7,7 @@ import * as scopedTransitions from './005-scoped-transitions.ts';
 import * as leanIndexes from './006-lean-indexes.ts';
 import * as metadataOptions from './010-metadata-options.ts';
 import * as requesterManaged from './011-requester-managed.ts';
+import * as prefixLists from './012-1-prefix-lists.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '006-lean-indexes': leanIndexes,
   '010-metadata-options': metadataOptions,
   '011-requester-managed': requesterManaged,
+  '012-1-prefix-lists': prefixLists,
 };

@@ -6,6 +6,7 @@ import { instanceActions } from './instances.ts';
 import { natGatewayActions } from './nat-gateways.ts';
 import { vpcEndpointActions } from './vpc-endpoints.ts';
 import { networkInterfaceActions } from './network-interfaces.ts';
+import { prefixListActions } from './prefix-lists.ts';
 import { routingActions } from './routing.ts';
 import { securityGroupActions } from './security-groups.ts';
 import { subnetActions } from './subnets.ts';
@@ -22,4 +23,5 @@ export const ACTIONS: ActionTable = {
   ...routingActions,
   ...natGatewayActions,
   ...vpcEndpointActions,
+  ...prefixListActions,
 };
