@@ -1,13 +1,14 @@
 /**
  * The live event stream: every state change a committed request made (interfaces created,
  * attached, detached, deleted; addresses associated; instance states; flow verdicts), in order,
- * for the console and for users' tests (`GET /_eni/events`). In-process: with several server
- * nodes, each node streams the changes it made.
+ * for the console and for users' tests (`GET /_eni/events`). On the embedded store the process
+ * numbers what it commits; on a shared store (PostgreSQL) every node delivers the store's event
+ * log, so each streams the changes of every node, with the log's ids.
  */
 import { EventEmitter } from 'node:events';
 
 export interface CloudEvent {
-  /** Increasing per server process, for Last-Event-ID. */
+  /** Increasing (per process, or the shared log's), for Last-Event-ID. */
   id: number;
   type: string;
   time: string;
@@ -18,7 +19,8 @@ export interface CloudEvent {
 
 export type EventInput = { type: string } & Record<string, unknown>;
 
-const KEEP = 1000;
+/** How many recent events are kept for clients that reconnect (Last-Event-ID). */
+export const EVENTS_KEPT = 1000;
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
@@ -30,9 +32,14 @@ export class EventBus {
   }
 
   publish(event: Omit<CloudEvent, 'id'>): CloudEvent {
-    const full = { ...event, id: this.nextId++ } as CloudEvent;
+    return this.deliver({ ...event, id: this.nextId } as CloudEvent);
+  }
+
+  /** Publishes an event numbered elsewhere (a shared store's log), ids increasing. */
+  deliver(full: CloudEvent): CloudEvent {
+    this.nextId = full.id + 1;
     this.recent.push(full);
-    if (this.recent.length > KEEP) this.recent.shift();
+    if (this.recent.length > EVENTS_KEPT) this.recent.shift();
     this.emitter.emit('event', full);
     return full;
   }

@@ -15,7 +15,7 @@ import { webConsole } from './api/ext/console.ts';
 import { dataplaneEndpoints } from './api/ext/dataplane.ts';
 import { healthEndpoint } from './api/ext/health.ts';
 import { imdsHostEndpoint } from './api/ext/imds.ts';
-import { EventBus } from './events.ts';
+import { EVENTS_KEPT, EventBus, type CloudEvent } from './events.ts';
 import { cloudConfig, type Quotas, type Timings } from './cloud/config.ts';
 import { openStore, type Store } from './store/index.ts';
 import type { Durability } from './store/sqlite.ts';
@@ -109,7 +109,7 @@ export const DEFAULTS = {
 
 export async function buildServer(options: ServerOptions, store: Store, events = new EventBus(), plane?: LinuxPlane): Promise<FastifyInstance> {
   const startedAt = Date.now();
-  const throttle = requestThrottleFor(options.throttle);
+  const throttle = requestThrottleFor(options.throttle, store);
   const config = cloudConfigFor(options);
   const authenticator = authenticatorFor(options, config.defaultAccount);
   const requestTimeout = options.requestTimeout ?? DEFAULTS.requestTimeout;
@@ -184,11 +184,12 @@ function authenticatorFor(options: ServerOptions, defaultAccount: string): Authe
   return openAuthenticator({ defaultRegion: options.defaultRegion ?? DEFAULTS.defaultRegion, defaultAccount, accounts });
 }
 
-function requestThrottleFor(setting: ServerOptions['throttle']): RequestThrottle | undefined {
+/** The throttle: its buckets in the shared store when there is one (every node draws from them), else in this process. */
+function requestThrottleFor(setting: ServerOptions['throttle'], store: Store): RequestThrottle | undefined {
   if (setting === undefined || setting === 'off') return undefined;
-  if (setting === 'aws') return new RequestThrottle();
-  if (typeof setting === 'string') throw new Error(`throttle must be 'off', 'aws' or an object of bucket overrides, not '${setting}'`);
-  return new RequestThrottle(throttleConfig(setting, 'throttle'));
+  if (typeof setting === 'string' && setting !== 'aws') throw new Error(`throttle must be 'off', 'aws' or an object of bucket overrides, not '${setting}'`);
+  const config = setting === 'aws' ? {} : throttleConfig(setting, 'throttle');
+  return new RequestThrottle(config, undefined, store.tokenBuckets);
 }
 
 /** Reads a `--throttle-config` file: `{"categories": {…}, "actions": {…}}`, each `{"capacity","refillRate"}`. */
@@ -236,6 +237,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (options.dataplane === 'linux') plane = await linuxPlaneFor(options, store, () => app);
     else if (options.dataplane !== undefined && options.dataplane !== 'simulated') throw new Error(`dataplane must be 'simulated' or 'linux', not '${String(options.dataplane)}'`);
     app = await buildServer(options, store, events, plane);
+    // A shared store: this node streams what every node commits (the last KEEP for reconnects).
+    await store.eventLog?.follow((event) => events.deliver(event as CloudEvent), EVENTS_KEPT);
     // The plane is rebuilt from the store before the first request is answered.
     await plane?.start();
     await app.listen({ host: options.host ?? DEFAULTS.host, port: options.port ?? DEFAULTS.port });

@@ -9,7 +9,7 @@ import type { Context } from '../cloud/context.ts';
 import { initialiseAccountRegion } from '../cloud/default-vpc.ts';
 import { fromStoreError } from '../cloud/errors.ts';
 import { nextDueAt, scheduledScopes, settleTransitions } from '../cloud/transitions.ts';
-import type { EventBus } from '../events.ts';
+import type { CloudEvent, EventBus } from '../events.ts';
 import type { Store } from '../store/index.ts';
 
 export interface Runner {
@@ -53,9 +53,15 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   const useHints = runner.store.kind !== 'postgres';
   // A shared store may run the transaction again after losing a race: each attempt starts afresh.
   let pending: (() => void)[] = [];
+  let emitted: Omit<CloudEvent, 'id'>[] = [];
+  // A shared store logs the events in the transaction (every node streams them from the log).
+  const log = runner.events ? runner.store.eventLog : undefined;
+  let lastEventId = 0;
   const result = await runner.store.transaction(
     async (tx) => {
       pending = [];
+      emitted = [];
+      lastEventId = 0;
       const now = new Date();
       const ctx: Context = {
         tx,
@@ -65,7 +71,7 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         now,
         config: runner.config,
         afterCommit: (f) => pending.push(f),
-        emit: (event) => pending.push(() => runner.events?.publish({ time: now.toISOString(), account: scope.account, region: scope.region, ...event })),
+        emit: (event) => emitted.push({ time: now.toISOString(), account: scope.account, region: scope.region, ...event }),
       };
       if (!known.has(key)) {
         await initialiseAccountRegion(ctx);
@@ -83,6 +89,7 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         // Set while this transaction still holds the (single) connection, so hints follow commit order.
         hints.set(key, due);
       }
+      if (log && emitted.length) lastEventId = await log.append(tx, emitted);
       return result;
     },
     { writes: scope.writes, scope: { account: scope.account, region: scope.region } },
@@ -92,8 +99,11 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
     throw fromStoreError(error);
   });
   for (const f of pending) f();
+  // The caller's own events are on this node's stream before it gets its answer.
+  if (log) await log.delivered(lastEventId);
+  else for (const event of emitted) runner.events?.publish(event);
   // The change shows in the kernel before the answer, so the caller's next request sees it there.
-  if (runner.plane && (scope.writes || pending.length)) await runner.plane.sync();
+  if (runner.plane && (scope.writes || pending.length || emitted.length)) await runner.plane.sync();
   return result;
 }
 

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { StoreUnavailableError, TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
-import { migrate, type Store, type TransactionOptions, type WriteScope } from './store.ts';
+import { migrate, type EventLog, type LoggedEvent, type Store, type TokenBuckets, type TransactionOptions, type WriteScope } from './store.ts';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database` (or `postgresql://…`); `?pool_size=N` sets the pool size. */
@@ -313,11 +313,173 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     });
   }
 
+  const log = eventLog(pool, { connectionString, ...(ssl !== undefined ? { ssl } : {}), application_name: 'eni-local events' });
   return {
     kind: 'postgres',
     location: redactUrl(connectionString),
     db,
     transaction,
-    close: () => db.destroy(),
+    eventLog: log,
+    tokenBuckets: tokenBuckets(pool),
+    close: async () => {
+      await log.stop();
+      await db.destroy();
+    },
+  };
+}
+
+/** The lock that orders appends to the event log: held from an append to its commit. */
+const EVENT_LOG_LOCK = 0x656e6902;
+const EVENTS_CHANNEL = 'eni_events';
+/** Events fetched per query when a node catches up. */
+const EVENT_BATCH = 1000;
+/** The log keeps about this many events; older ones are deleted by whichever node passes the mark. */
+const EVENTS_KEPT = 100_000;
+
+/**
+ * The event stream shared by every node: an outbox table written in the same transaction as the
+ * change it reports, numbered in commit order, plus LISTEN/NOTIFY to wake the nodes up.
+ *
+ * Why an outbox and not NOTIFY alone: a notification is lost when no connection is listening (a
+ * node restarting, a broken connection) and carries no id a client could resume from; the table
+ * is the record, a notification only says "look". Commit order: an append takes a lock
+ * (EVENT_LOG_LOCK) that it holds until its transaction commits, so ids are drawn and made visible
+ * one transaction at a time — a reader that has seen id n has seen every id below it (the lock is
+ * released only after the commit is visible). Only that last step of a writing transaction is
+ * serialised across scopes: the insert and the commit, never the action's own work.
+ */
+function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): Promise<void> } {
+  let cursor = 0;
+  let deliver: ((event: LoggedEvent) => void) | undefined;
+  let listener: pg.Client | undefined;
+  let stopped = false;
+  let fetching: Promise<void> | undefined;
+  let again = false;
+  let waiters: { id: number; resolve: () => void }[] = [];
+  let reconnect: NodeJS.Timeout | undefined;
+
+  const wake = (all: boolean) => {
+    const ready = waiters.filter((w) => all || w.id <= cursor);
+    waiters = waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
+  };
+
+  async function fetchOnce(): Promise<void> {
+    for (;;) {
+      const { rows } = await pool.query<{ id: number; body: string }>('select "id", "body" from "events" where "id" > $1 order by "id" limit $2', [cursor, EVENT_BATCH]);
+      for (const row of rows) {
+        const before = cursor;
+        cursor = row.id;
+        deliver?.({ ...(JSON.parse(row.body) as Record<string, unknown>), id: row.id });
+        if (Math.floor(before / EVENTS_KEPT) !== Math.floor(cursor / EVENTS_KEPT)) {
+          void pool.query('delete from "events" where "id" < $1', [cursor - EVENTS_KEPT]).catch(() => {});
+        }
+      }
+      wake(false);
+      if (rows.length < EVENT_BATCH) return;
+    }
+  }
+
+  /** Fetches what is new; calls that come while a fetch runs get one more pass after it. */
+  function fetchNew(): Promise<void> {
+    if (fetching) {
+      again = true;
+      return fetching;
+    }
+    fetching = (async () => {
+      try {
+        do {
+          again = false;
+          await fetchOnce();
+        } while (again);
+      } catch {
+        // The database is away: nobody waits for the stream (the listener catches up on reconnect).
+        wake(true);
+      } finally {
+        fetching = undefined;
+      }
+    })();
+    return fetching;
+  }
+
+  async function listen(): Promise<void> {
+    if (stopped) return;
+    const client = new pg.Client(config);
+    const retry = () => {
+      if (listener !== client) return;
+      listener = undefined;
+      client.end().catch(() => {});
+      if (!stopped) reconnect = setTimeout(() => void listen(), 1000);
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => void fetchNew());
+    listener = client;
+    try {
+      await client.connect();
+      await client.query(`listen ${EVENTS_CHANNEL}`);
+    } catch {
+      retry();
+      return;
+    }
+    // Whatever was committed while nobody listened.
+    await fetchNew();
+  }
+
+  return {
+    async append(tx, events) {
+      await tx.executeQuery(CompiledQuery.raw('select pg_advisory_xact_lock($1, 0)', [EVENT_LOG_LOCK]));
+      const { rows } = await tx.executeQuery<{ last: number }>(
+        CompiledQuery.raw(
+          'with "added" as (insert into "events" ("body") select "b" from unnest($1::text[]) with ordinality as "t"("b", "n") order by "n" returning "id") ' +
+            `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', '') from "added"`,
+          [events.map((e) => JSON.stringify(e))],
+        ),
+      );
+      return Number(rows[0].last);
+    },
+    async follow(fn, recent) {
+      deliver = fn;
+      const { rows } = await pool.query<{ last: number | null }>('select max("id") as "last" from "events"');
+      cursor = Math.max(0, (rows[0].last ?? 0) - recent);
+      await listen();
+    },
+    delivered(id) {
+      if (id <= cursor || !deliver) return Promise.resolve();
+      const done = new Promise<void>((resolve) => waiters.push({ id, resolve }));
+      void fetchNew();
+      return done;
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(reconnect);
+      const client = listener;
+      listener = undefined;
+      wake(true);
+      await client?.end().catch(() => {});
+      await fetching;
+    },
+  };
+}
+
+/**
+ * The request throttle's token buckets, shared by every node: one row per bucket, refilled and
+ * drawn from in one statement on the database's clock, so N nodes admit AWS's rate, not N times it.
+ */
+function tokenBuckets(pool: pg.Pool): TokenBuckets {
+  const TAKE =
+    'insert into "throttle_buckets" as "b" ("key", "tokens", "updated_at") values ($1, $2::float8 - 1, extract(epoch from clock_timestamp())) ' +
+    'on conflict ("key") do update set "tokens" = least($2::float8, "b"."tokens" + greatest(0, "excluded"."updated_at" - "b"."updated_at") * $3::float8) - 1, ' +
+    '"updated_at" = "excluded"."updated_at" ' +
+    'where least($2::float8, "b"."tokens" + greatest(0, "excluded"."updated_at" - "b"."updated_at") * $3::float8) >= 1 returning "tokens"';
+  return {
+    async take(key, capacity, refillRate) {
+      try {
+        return (await pool.query(TAKE, [key, capacity, refillRate])).rowCount === 1;
+      } catch (error) {
+        if (isUnavailable(error)) throw new StoreUnavailableError(error instanceof Error ? error.message : String(error));
+        throw error;
+      }
+    },
   };
 }

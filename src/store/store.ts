@@ -39,7 +39,40 @@ export interface Store {
    * so fn must keep no state of its own outside the transaction (nor start another transaction).
    */
   transaction<T>(fn: (tx: Transaction<Database>) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * A shared store's log of committed events, which every node follows (absent on the embedded
+   * store: one process publishes what it commits itself).
+   */
+  readonly eventLog?: EventLog;
+  /** A shared store's token buckets, which every node draws from (absent on the embedded store). */
+  readonly tokenBuckets?: TokenBuckets;
   close(): Promise<void>;
+}
+
+/** An event as the log keeps it: its body, and the id the log gave it. */
+export type LoggedEvent = { id: number } & Record<string, unknown>;
+
+export interface EventLog {
+  /**
+   * Appends events inside tx (they exist if and only if tx commits), numbered in commit order
+   * across every node; returns the last event's id.
+   */
+  append(tx: Transaction<Database>, events: readonly Record<string, unknown>[]): Promise<number>;
+  /**
+   * Delivers to fn, in id order and each once, every event committed from now on through any
+   * node, after the last `recent` ones already in the log. Stops when the store closes.
+   */
+  follow(fn: (event: LoggedEvent) => void, recent: number): Promise<void>;
+  /** Resolves once every event up to id has been delivered (or the log cannot be read now). */
+  delivered(id: number): Promise<void>;
+}
+
+export interface TokenBuckets {
+  /**
+   * Takes one token from the named bucket (created full), refilled continuously at `refillRate`
+   * per second up to `capacity`; false, and nothing taken, when it holds less than one.
+   */
+  take(key: string, capacity: number, refillRate: number): Promise<boolean>;
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

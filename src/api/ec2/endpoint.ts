@@ -11,11 +11,11 @@ import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
 import { Rollback, runInContext } from '../run.ts';
 import { ACTIONS } from './actions/index.ts';
-import { Ec2Error, Errors } from '../../cloud/errors.ts';
+import { Ec2Error, Errors, fromStoreError } from '../../cloud/errors.ts';
 import type { Authenticator } from './auth.ts';
 import { credentialScope } from './identity.ts';
 import { answerIdentityService, encodeIdentityServiceError, identityServiceOfScope, identityServiceOfVersion } from '../sts/query.ts';
-import type { RequestThrottle } from './throttle.ts';
+import type { RequestThrottle, ThrottledCall } from './throttle.ts';
 import { ec2Model } from './model.ts';
 import { decodeInput, parseFormParameters } from './query-decode.ts';
 import { encodeError, encodeResponse } from './xml-encode.ts';
@@ -112,7 +112,7 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
       }
       log.account = identity.account;
       log.region = identity.region;
-      if (options.throttle && !options.throttle.admit({ account: identity.account, region: identity.region, action, params })) {
+      if (options.throttle && !(await admitted(options.throttle, { account: identity.account, region: identity.region, action, params }))) {
         throw Errors.requestLimitExceeded();
       }
 
@@ -195,4 +195,13 @@ export function ec2ClientErrorHandler(limits: { requestTimeout: number; maxHeade
     }
     socket.destroy(error);
   };
+}
+
+/** The throttle's answer; shared buckets that cannot be reached are the store's refusal (503). */
+async function admitted(throttle: RequestThrottle, call: ThrottledCall): Promise<boolean> {
+  try {
+    return await throttle.admit(call);
+  } catch (error) {
+    throw fromStoreError(error);
+  }
 }

@@ -143,7 +143,15 @@ export interface ThrottledCall {
   params?: Iterable<readonly [string, string]>;
 }
 
-/** Every account's and region's buckets, created on first use. */
+/** Token buckets kept elsewhere, shared by several server processes (a shared store's). */
+export interface SharedTokenBuckets {
+  take(key: string, capacity: number, refillRate: number): Promise<boolean>;
+}
+
+/**
+ * Every account's and region's buckets, created on first use: in this process, or in `shared`
+ * buckets (the PostgreSQL store's) that every node of one database draws from.
+ */
 export class RequestThrottle {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly categories: Record<ThrottleCategory, TokenBucketSettings>;
@@ -152,6 +160,7 @@ export class RequestThrottle {
   constructor(
     config: ThrottleConfig = {},
     private readonly clock: () => number = () => performance.now(),
+    private readonly shared?: SharedTokenBuckets,
   ) {
     this.categories = { ...AWS_REQUEST_BUCKETS, ...config.categories };
     this.actions = new Map(Object.entries(config.actions ?? {}));
@@ -166,9 +175,11 @@ export class RequestThrottle {
   }
 
   /** Takes a token for the call; false when its bucket is empty (the call must be refused). */
-  admit(call: ThrottledCall): boolean {
+  admit(call: ThrottledCall): boolean | Promise<boolean> {
     const { key, settings } = this.bucketFor(call.action, call.params);
     const id = `${call.account}\u0000${call.region}\u0000${key}`;
+    // PostgreSQL keeps no NUL in text: the shared key separates with '/' (no account, region or bucket key holds one).
+    if (this.shared) return this.shared.take(`${call.account}/${call.region}/${key}`, settings.capacity, settings.refillRate);
     const now = this.clock();
     let bucket = this.buckets.get(id);
     if (!bucket) {
