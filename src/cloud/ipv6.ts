@@ -39,7 +39,7 @@ import {
 import type { Row } from '../store/schema.ts';
 import { execute, selectFirst, rowsText } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
-import { getInterface, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
+import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, typeOf } from './network-interfaces.ts';
 import { addIpv6AclRules } from './network-acls.ts';
 import { allowAllIpv6Egress } from './security-groups.ts';
 import { addLocalRoutes, removeLocalRoutes } from './route-tables.ts';
@@ -298,6 +298,7 @@ export async function assignIpv6(
 
 export async function assignIpv6Addresses(ctx: Context, input: AssignIpv6AddressesRequest): Promise<AssignIpv6AddressesResult> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  refuseIfManaged(eni);
   const addresses = input.Ipv6Addresses ?? [];
   const prefixes = input.Ipv6Prefixes ?? [];
   const kinds = [addresses.length > 0, input.Ipv6AddressCount !== undefined, prefixes.length > 0, input.Ipv6PrefixCount !== undefined].filter(Boolean).length;
@@ -314,6 +315,7 @@ export async function assignIpv6Addresses(ctx: Context, input: AssignIpv6Address
 
 export async function unassignIpv6Addresses(ctx: Context, input: UnassignIpv6AddressesRequest): Promise<UnassignIpv6AddressesResult> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  refuseIfManaged(eni);
   const canonical = (text: string, parse: (t: string) => string | undefined) => {
     const value = parse(text);
     if (value === undefined) throw Errors.invalidParameterValueFor('Ipv6Addresses', text);

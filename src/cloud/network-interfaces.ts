@@ -316,7 +316,7 @@ async function attachForService(ctx: Context, eniId: string, managed: ManagedInt
 }
 
 /** AWS: "You cannot modify or detach a requester-managed network interface." */
-function refuseIfManaged(eni: InterfaceRow): void {
+export function refuseIfManaged(eni: InterfaceRow): void {
   if (eni.requester_managed === 1) {
     throw Errors.operationNotPermitted(`You are not allowed to modify the requester-managed network interface ${eni.id}.`);
   }

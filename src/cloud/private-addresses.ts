@@ -21,7 +21,7 @@ import type { Row } from '../store/schema.ts';
 import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
-import { getInterface, MAX_IPV4_PER_INTERFACE, recordAddresses, takeAddresses, typeOf } from './network-interfaces.ts';
+import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, takeAddresses, typeOf } from './network-interfaces.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
 import { inOrder } from '../store/in-order.ts';
 
@@ -131,6 +131,7 @@ async function reassign(ctx: Context, eni: InterfaceRow, addresses: readonly str
 
 export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivateIpAddressesRequest): Promise<AssignPrivateIpAddressesResult> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  refuseIfManaged(eni);
   const addresses = input.PrivateIpAddresses ?? [];
   const prefixes = input.Ipv4Prefixes ?? [];
   const given = [addresses.length > 0, input.SecondaryPrivateIpAddressCount !== undefined, prefixes.length > 0, input.Ipv4PrefixCount !== undefined];
@@ -180,6 +181,7 @@ const DELETE_ADDRESS = 'delete from "private_ip_addresses" where "vpc_id" = ? an
 
 export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPrivateIpAddressesRequest): Promise<Record<string, never>> {
   const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  refuseIfManaged(eni);
   const addresses = input.PrivateIpAddresses ?? [];
   const prefixes = input.Ipv4Prefixes ?? [];
   if (!addresses.length && !prefixes.length) throw Errors.missingParameter('PrivateIpAddress or Ipv4Prefix');

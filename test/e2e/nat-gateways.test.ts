@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   AllocateAddressCommand,
+  AssignIpv6AddressesCommand,
+  AssignPrivateIpAddressesCommand,
   AssociateAddressCommand,
   AssociateRouteTableCommand,
   AttachNetworkInterfaceCommand,
@@ -15,6 +17,7 @@ import {
   CreateNatGatewayCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
+  CreateTagsCommand,
   DeleteNatGatewayCommand,
   DeleteNetworkInterfaceCommand,
   DeleteSubnetCommand,
@@ -137,6 +140,13 @@ describe('NAT gateways', () => {
       'OperationNotPermitted',
     );
     await expectEc2Error(ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, SourceDestCheck: { Value: true } })), 'OperationNotPermitted');
+    await expectEc2Error(ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, SecondaryPrivateIpAddressCount: 1 })), 'OperationNotPermitted');
+    await expectEc2Error(ec2.send(new AssignIpv6AddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Ipv6AddressCount: 1 })), 'OperationNotPermitted');
+    const other = await allocate();
+    await expectEc2Error(ec2.send(new AssociateAddressCommand({ AllocationId: other.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId })), 'OperationNotPermitted');
+    // Tags are the user's to set.
+    await ec2.send(new CreateTagsCommand({ Resources: [eni.NetworkInterfaceId!], Tags: [{ Key: 'seen', Value: 'yes' }] }));
+    assert.deepEqual((await describeEni(ec2, eni.NetworkInterfaceId!)).TagSet, [{ Key: 'seen', Value: 'yes' }]);
     const subnet = await expectEc2Error(ec2.send(new DeleteSubnetCommand({ SubnetId: net.subnets.public.SubnetId })), 'DependencyViolation');
     assert.equal(subnet.message, `The subnet '${net.subnets.public.SubnetId}' has dependencies and cannot be deleted.`);
     await expectEc2Error(ec2.send(new DeleteVpcCommand({ VpcId: net.vpcId })), 'DependencyViolation');

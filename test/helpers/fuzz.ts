@@ -15,18 +15,22 @@ import {
   CreateFlowLogsCommand,
   CreateInternetGatewayCommand,
   CreateKeyPairCommand,
+  CreateNatGatewayCommand,
   CreateNetworkAclCommand,
   CreateNetworkInsightsPathCommand,
   CreateManagedPrefixListCommand,
   CreateNetworkInterfaceCommand,
+  CreateNetworkInterfacePermissionCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
+  CreateVpcEndpointCommand,
   DescribeImagesCommand,
   DescribeNetworkAclsCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSecurityGroupsCommand,
@@ -159,6 +163,19 @@ export async function buildTopology(ec2: EC2Client): Promise<Topology> {
     .NetworkInsightsPath!;
   add(path.NetworkInsightsPathId);
   add((await ec2.send(new StartNetworkInsightsAnalysisCommand({ NetworkInsightsPathId: path.NetworkInsightsPathId }))).NetworkInsightsAnalysis?.NetworkInsightsAnalysisId);
+  // Requester-managed interfaces and what makes them: a private NAT gateway, an Interface and a Gateway endpoint; a permission.
+  const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: subnetB.SubnetId, ConnectivityType: 'private' }))).NatGateway!;
+  add(nat.NatGatewayId);
+  const interfaceEndpoint = (
+    await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpc.VpcId, VpcEndpointType: 'Interface', ServiceName: 'com.amazonaws.us-east-1.ssm', SubnetIds: [subnetA.SubnetId!], PrivateDnsEnabled: false }))
+  ).VpcEndpoint!;
+  add(interfaceEndpoint.VpcEndpointId);
+  add((await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpc.VpcId, ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [routeTable.RouteTableId!] }))).VpcEndpoint?.VpcEndpointId);
+  for (const managed of (await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'requester-managed', Values: ['true'] }] }))).NetworkInterfaces ?? []) {
+    add(managed.NetworkInterfaceId);
+    add(managed.Attachment?.AttachmentId);
+  }
+  add((await ec2.send(new CreateNetworkInterfacePermissionCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, AwsAccountId: '111111111111', Permission: 'INSTANCE-ATTACH' }))).InterfacePermission?.NetworkInterfacePermissionId);
   await ec2.send(new CreateTagsCommand({ Resources: [vpc.VpcId!, eni.NetworkInterfaceId!, instance.InstanceId!], Tags: [{ Key: 'Name', Value: 'fuzz' }, { Key: 'env', Value: 'a&b<c>' }] }));
 
   // What the default VPC brought, and the associations only a Describe shows.
@@ -237,7 +254,7 @@ const anyString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
   { weight: 1, arbitrary: pick(...LONG_LENGTHS).map((n) => 'l'.repeat(n)) },
 );
-const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'pl'];
+const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'nat', 'vpce', 'ela-attach', 'pl'];
 
 /** Member names that hold ids, and the prefixes those ids have. */
 const ID_FIELDS: [RegExp, string[]][] = [
@@ -246,7 +263,7 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^(GroupIds?|SecurityGroupIds?|Groups|SourceSecurityGroupId|ReferencedGroupId)$/, ['sg']],
   [/^InstanceIds?$/, ['i']],
   [/^NetworkInterfaceIds?$/, ['eni']],
-  [/^AttachmentId$/, ['eni-attach']],
+  [/^AttachmentId$/, ['eni-attach', 'ela-attach']],
   [/^AllocationIds?$/, ['eipalloc']],
   [/^AssociationIds?$/, ['eipassoc', 'rtbassoc', 'aclassoc', 'vpc-cidr-assoc', 'subnet-cidr-assoc']],
   [/^(InternetGatewayIds?|GatewayId)$/, ['igw']],
@@ -259,6 +276,12 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^NetworkInsightsAnalysisIds?$/, ['nia']],
   [/^SecurityGroupRuleIds?$/, ['sgr']],
   [/^(PrefixListIds?|DestinationPrefixListId)$/, ['pl']],
+  [/^NatGatewayIds?$/, ['nat']],
+  [/^VpcEndpointIds?$/, ['vpce']],
+  [/^NetworkInterfacePermissionIds?$/, ['eni-perm']],
+  [/^(SecondaryAllocationIds|AddSubnetIds|RemoveSubnetIds)$/, ['eipalloc', 'subnet']],
+  [/^(AddRouteTableIds|RemoveRouteTableIds)$/, ['rtb']],
+  [/^(AddSecurityGroupIds|RemoveSecurityGroupIds)$/, ['sg']],
   [/^(Resources|ResourceIds?|Source|Destination)$/, ['vpc', 'subnet', 'sg', 'i', 'eni', 'igw', 'rtb', 'acl']],
 ];
 const FILTER_NAMES = [
