@@ -430,6 +430,13 @@ class Evaluation {
     if (!next) this.drop('route-table', onward.tableId, 'no-route', undefined, `no route to ${to} from the NAT gateway's subnet`);
     const nextText = `${next.destination} → ${next.gateway_id ?? next.network_interface_id ?? next.nat_gateway_id}`;
     if (next.nat_gateway_id) this.drop('route-table', onward.tableId, 'no-route', nextText, 'a NAT gateway does not send traffic to another NAT gateway');
+    if (next.gateway_id?.startsWith('vpce-')) {
+      // The gateway's subnet reaches the AWS service through its Gateway endpoint, from the gateway's address.
+      this.pass('route-table', onward.tableId, nextText);
+      this.pass('vpc-endpoint', next.gateway_id, undefined, `to the AWS service at ${to}`);
+      this.result.destination = { kind: 'internet', address: to };
+      return;
+    }
     if (next.gateway_id === 'local' || next.network_interface_id) {
       const target = next.gateway_id === 'local' ? await this.ownerOf(nat.vpc_id, to) : await this.tx.selectFrom('network_interfaces').selectAll().where('id', '=', next.network_interface_id!).executeTakeFirst();
       if (!target) this.drop('route-table', onward.tableId, 'no-destination', nextText, `no interface in ${nat.vpc_id} has the address ${to}`);

@@ -184,12 +184,18 @@ describe('VPC endpoints', () => {
     assert.deepEqual(described.NetworkInterfaceIds, []);
     assert.equal(described.PrivateDnsEnabled, false);
     const route = (await describeRouteTable(ec2, main.RouteTableId!)).Routes!.find((r) => r.GatewayId === endpoint.VpcEndpointId)!;
-    assert.match(route.DestinationPrefixListId!, /^pl-[0-9a-f]{8}$/);
+    // The region's AWS-managed list of the service (AWS's own id in us-east-1).
+    assert.equal(route.DestinationPrefixListId, 'pl-63a5400a');
     assert.equal(route.DestinationCidrBlock, undefined);
     assert.equal(route.State, 'active');
     assert.equal(route.Origin, 'CreateRoute');
     const byPrefix = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.destination-prefix-list-id', Values: [route.DestinationPrefixListId!] }, { Name: 'vpc-id', Values: [net.vpcId] }] }));
     assert.deepEqual(byPrefix.RouteTables!.map((t) => t.RouteTableId), [main.RouteTableId]);
+    // Traffic to the service's addresses leaves through the endpoint, with no public address needed.
+    const instance = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const toS3 = assertDelivered(await probe(server.url, { from: instance.InstanceId!, to: '52.216.10.10', port: 443 }));
+    assert.ok(toS3.hops.some((h) => h.component === 'vpc-endpoint' && h.resourceId === endpoint.VpcEndpointId));
+    assertDropped(await probe(server.url, { from: instance.InstanceId!, to: '203.0.113.10', port: 443 }), 'no-route');
     // The same list in every VPC of the region.
     const dynamo = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: net.vpcId, ServiceName: `com.amazonaws.${REGION}.dynamodb`, RouteTableIds: [other] }))).VpcEndpoint!;
     const dynamoRoute = (await describeRouteTable(ec2, other)).Routes!.find((r) => r.GatewayId === dynamo.VpcEndpointId)!;
