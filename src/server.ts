@@ -22,7 +22,8 @@ import type { Durability } from './store/sqlite.ts';
 import { LinuxPlane } from './dataplane/linux/plane.ts';
 import { imdsRequestHandler } from './imds/service.ts';
 import type { GuestNetwork } from './dataplane/linux/render.ts';
-import { nextScheduled, settleAllDue } from './api/run.ts';
+import { nextScheduled, runInContext, settleAllDue } from './api/run.ts';
+import { recordObservations } from './cloud/flow-logs.ts';
 import { createHash, randomBytes } from 'node:crypto';
 
 export interface ServerOptions {
@@ -290,6 +291,9 @@ async function linuxPlaneFor(options: ServerOptions, store: Store, app: () => Fa
     imds: imdsRequestHandler({ store, config }),
     nextDue: () => nextScheduled(runner()),
     settleDue: () => settleAllDue(runner()),
+    // Flow records change nothing the kernel carries: written without a sync.
+    recordFlows: (account, region, observations) =>
+      runInContext({ store, config }, { account, region, requestId: 'flow-logs', writes: true }, (ctx) => recordObservations(ctx, 0, observations)),
   });
   return plane;
 }

@@ -52,11 +52,11 @@ const FIELDS: Record<string, (o: Observation, r: RecordContext) => string | numb
   dstaddr: (o) => o.dstaddr,
   srcport: (o) => o.srcport,
   dstport: (o) => o.dstport,
-  protocol: (_o, r) => r.protocol,
-  packets: () => 1,
-  bytes: (_o, r) => (r.protocol === 6 ? 60 : 84),
-  start: (_o, r) => r.epoch,
-  end: (_o, r) => r.epoch,
+  protocol: (o, r) => o.measured?.protocol ?? r.protocol,
+  packets: (o) => o.measured?.packets ?? 1,
+  bytes: (o, r) => o.measured?.bytes ?? (r.protocol === 6 ? 60 : 84),
+  start: (o, r) => o.measured?.start ?? r.epoch,
+  end: (o, r) => o.measured?.end ?? r.epoch,
   action: (o) => o.action,
   'log-status': () => 'OK',
   'vpc-id': (o) => o.vpcId,
@@ -67,7 +67,7 @@ const FIELDS: Record<string, (o: Observation, r: RecordContext) => string | numb
   'pkt-dstaddr': (o) => o.pktDstaddr,
   region: (_o, r) => r.region,
   'flow-direction': (o) => o.direction,
-  'tcp-flags': (_o, r) => (r.protocol === 6 ? 2 : 0),
+  'tcp-flags': (o, r) => ((o.measured?.protocol ?? r.protocol) === 6 ? 2 : 0),
 };
 
 interface RecordContext {
@@ -191,6 +191,12 @@ export function flowLogFile(dataDir: string, flowLogId: string): string {
 
 /** Writes the records of one evaluated flow into every flow log that covers an interface that saw it. */
 export async function recordFlow(ctx: Context, result: FlowResult): Promise<void> {
+  await recordObservations(ctx, result.protocol, result.observations);
+}
+
+/** Writes what interfaces saw (evaluated, or measured by the linux plane) into every flow log that covers them. */
+export async function recordObservations(ctx: Context, protocol: number, observations: readonly Observation[]): Promise<void> {
+  const result = { protocol, observations };
   if (!result.observations.length) return;
   const eniIds = [...new Set(result.observations.map((o) => o.networkInterfaceId))];
   const enis = await ctx.tx.selectFrom('network_interfaces').select(['id', 'instance_id']).where('id', 'in', eniIds).execute();

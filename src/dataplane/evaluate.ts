@@ -87,6 +87,8 @@ export interface Observation {
   pktDstaddr: string;
   srcport: number;
   dstport: number;
+  /** Measured by a real data plane (the linux one): the flow's protocol, packets, bytes and its window (epoch seconds). */
+  measured?: { protocol: number; packets: number; bytes: number; start: number; end: number };
 }
 
 export interface FlowResult {

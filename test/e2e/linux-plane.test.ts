@@ -28,6 +28,7 @@ import {
   StartInstancesCommand,
   TerminateInstancesCommand,
   AssignPrivateIpAddressesCommand,
+  CreateFlowLogsCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
@@ -332,6 +333,28 @@ describe('linux data plane', { skip }, () => {
     const url = `http://${db.PrivateIpAddress}:5432/`;
     assert.equal((await curl(server, web.InstanceId!, url, { source: back.PrivateIpAddress })).body.trim(), `db ${db.PrivateIpAddress}`);
     assert.equal((await curl(server, web.InstanceId!, url, { source: web.PrivateIpAddress, timeoutSeconds: 1 })).ok, false, 'the front interface is not in the referenced group');
+  });
+
+  test('flow logs from real packets: ACCEPT with the packets and bytes of a real connection, REJECT for what the group refused', async () => {
+    const net = await publicNetwork(ec2, '10.26.0.0/16', { a: { cidr: '10.26.1.0/24', zone: 'us-east-1a' } });
+    const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const eniId = web.NetworkInterfaces![0].NetworkInterfaceId!;
+    const { FlowLogIds } = await ec2.send(new CreateFlowLogsCommand({ ResourceType: 'NetworkInterface', ResourceIds: [eniId], TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogGroupName: 'plane', DeliverLogsPermissionArn: 'arn:aws:iam::000000000000:role/flow-logs' }));
+    await serve(web.InstanceId!, 'web');
+    await serve(web.InstanceId!, 'closed', { port: 81 });
+    const publicIp = await elasticIp(ec2, { InstanceId: web.InstanceId });
+    assert.equal((await curl(server, 'internet', `http://${publicIp}/`)).ok, true);
+    assert.equal((await curl(server, 'internet', `http://${publicIp}:81/`, { timeoutSeconds: 1 })).ok, false);
+    const fields = (line: string) => line.split(' ');
+    let lines: string[] = [];
+    const found = await eventually(async () => {
+      lines = (await (await fetch(`${server.url}/_eni/flow-logs/${FlowLogIds![0]}`)).text()).split('\n').filter(Boolean);
+      const accepted = lines.some((l) => { const f = fields(l); return f[2] === eniId && f[3] === '203.0.113.10' && f[4] === web.PrivateIpAddress && f[6] === '80' && f[12] === 'ACCEPT' && Number(f[8]) >= 3; });
+      const rejected = lines.some((l) => { const f = fields(l); return f[3] === '203.0.113.10' && f[6] === '81' && f[12] === 'REJECT'; });
+      const reply = lines.some((l) => { const f = fields(l); return f[3] === web.PrivateIpAddress && f[5] === '80' && f[12] === 'ACCEPT'; });
+      return accepted && rejected && reply;
+    }, 10_000, 500);
+    assert.ok(found, `records of the real flows (got:\n${lines.join('\n')})`);
   });
 
   test('the plane is closed: no link, route or address leads from it to the host', async () => {

@@ -17,10 +17,13 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Store } from '../../store/index.ts';
-import { addNamespace, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, setSysctls } from './kernel.ts';
+import { addNamespace, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, runCommand, setSysctls } from './kernel.ts';
 import { PLANE, PlaneNames, ROUTER_UPLINK } from './names.ts';
 import { guestFlush, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
-import { readTopology, type Topology } from './topology.ts';
+import { readTopology, type InterfaceState, type Topology } from './topology.ts';
+import { FLOW_SETS } from './render.ts';
+import type { Observation } from '../evaluate.ts';
+import { cidrContains } from '../rules.ts';
 
 export interface PlaneLog {
   warn(detail: object, message: string): void;
@@ -47,6 +50,10 @@ export interface LinuxPlaneOptions {
   nextDue?: () => Promise<number>;
   /** Settles the transitions that came due: a committed change, synced like any other. */
   settleDue?: () => Promise<void>;
+  /** Writes flow-log records of what the kernel counted, per account and region. */
+  recordFlows?: (account: string, region: string, observations: Observation[]) => Promise<void>;
+  /** How often the kernel's flow counters are read while a flow log exists; default 2 s. */
+  flowLogIntervalMs?: number;
 }
 
 export class PlaneUnavailableError extends Error {}
@@ -89,7 +96,7 @@ export class LinuxPlane {
   private readonly uplinks = new Set<string>();
   private readonly listeners = new Map<string, net.Server[]>();
   private readonly imdsServers = new Map<string, http.Server>();
-  private topology: Topology = { vpcs: [], interfaces: [], instances: [], groupRules: {} };
+  private topology: Topology = { vpcs: [], interfaces: [], instances: [], groupRules: {}, flowLogs: false };
   private config: PlaneConfig = { namespaces: [], links: [], uplinks: [] };
   private running: Promise<void> | undefined;
   private again = false;
@@ -258,6 +265,7 @@ export class LinuxPlane {
     // 6. The metadata service on each router, the EC2 API on the internet side.
     await this.reconcileListeners(config);
     await this.scheduleDue();
+    this.scheduleFlowLogs();
   }
 
   private async reconcileLinks(links: readonly LinkConfig[], wanted: Map<string, NamespaceConfig>): Promise<void> {
@@ -426,6 +434,81 @@ export class LinuxPlane {
     this.dueTimer.unref();
   }
 
+  // --- flow logs from the kernel's counters ------------------------------------------------------------
+
+  private flowTimer: NodeJS.Timeout | undefined;
+  /** Counters already recorded, per router namespace and set element. */
+  private readonly flowCounters = new Map<string, { packets: number; bytes: number }>();
+
+  private scheduleFlowLogs(): void {
+    if (this.flowTimer || !this.topology.flowLogs || !this.options.recordFlows || this.stopped) return;
+    this.flowTimer = setTimeout(() => {
+      this.flowTimer = undefined;
+      this.collectFlows()
+        .catch((error: unknown) => this.record([`reading flow counters: ${String(error)}`]))
+        .finally(() => this.scheduleFlowLogs());
+    }, this.options.flowLogIntervalMs ?? 2000);
+    this.flowTimer.unref();
+  }
+
+  /** Reads every router's flow sets and records what grew since the last read. */
+  async collectFlows(): Promise<void> {
+    const record = this.options.recordFlows;
+    if (!record) return;
+    const end = Math.floor(Date.now() / 1000);
+    const byScope = new Map<string, Observation[]>();
+    const seen = new Set<string>();
+    for (const vpc of this.topology.vpcs) {
+      const namespace = this.names.router(vpc.id);
+      const result = await runCommand('ip', ['netns', 'exec', namespace, 'nft', '-j', 'list', 'table', 'inet', 'eni']);
+      if (result.code !== 0) continue;
+      const enis = this.topology.interfaces.filter((e) => e.vpcId === vpc.id);
+      for (const item of (JSON.parse(result.stdout) as { nftables: { set?: { name: string; elem?: { elem: { val: { concat: (string | number)[] }; counter?: { packets: number; bytes: number } } }[] } }[] }).nftables) {
+        const set = item.set;
+        if (!set || !FLOW_SETS.includes(set.name)) continue;
+        const direction = set.name[3] === 'e' ? 'egress' : 'ingress';
+        const action = set.name[4] === 'a' ? 'ACCEPT' : 'REJECT';
+        for (const { elem } of set.elem ?? []) {
+          const [src, dst, protocol, sport, dport] = elem.val.concat as [string, string, string | number, number?, number?];
+          const key = `${namespace} ${set.name} ${elem.val.concat.join(' ')}`;
+          const counter = elem.counter ?? { packets: 0, bytes: 0 };
+          const last = this.flowCounters.get(key) ?? { packets: 0, bytes: 0 };
+          // A ruleset replaced since (a change of rules) starts its counters again.
+          const packets = counter.packets >= last.packets ? counter.packets - last.packets : counter.packets;
+          const bytes = counter.bytes >= last.bytes ? counter.bytes - last.bytes : counter.bytes;
+          this.flowCounters.set(key, counter);
+          seen.add(key);
+          if (!packets) continue;
+          const eni = ownerOf(enis, direction === 'egress' ? String(src) : String(dst));
+          if (!eni) continue;
+          const primary = (address: string) => (eni.ipv4.includes(address) ? eni.ipv4[0] : address);
+          const observation: Observation = {
+            networkInterfaceId: eni.id,
+            subnetId: eni.subnetId,
+            vpcId: eni.vpcId,
+            direction,
+            action,
+            srcaddr: direction === 'egress' ? primary(String(src)) : String(src),
+            dstaddr: direction === 'ingress' ? primary(String(dst)) : String(dst),
+            pktSrcaddr: String(src),
+            pktDstaddr: String(dst),
+            srcport: Number(sport ?? 0),
+            dstport: Number(dport ?? 0),
+            measured: { protocol: protocolNumberOf(protocol), packets, bytes, start: end - Math.ceil((this.options.flowLogIntervalMs ?? 2000) / 1000), end },
+          };
+          const scope = `${eni.account} ${eni.region}`;
+          byScope.set(scope, [...(byScope.get(scope) ?? []), observation]);
+        }
+      }
+    }
+    // Elements the kernel let expire are forgotten here too.
+    for (const key of this.flowCounters.keys()) if (!seen.has(key)) this.flowCounters.delete(key);
+    for (const [scope, observations] of byScope) {
+      const [account, region] = scope.split(' ');
+      await record(account, region, observations);
+    }
+  }
+
   // --- what exists ----------------------------------------------------------------------------------
 
   /** The namespace of an instance (running or stopped), or of the internet; undefined if there is none. */
@@ -452,6 +535,7 @@ export class LinuxPlane {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.dueTimer);
+    clearTimeout(this.flowTimer);
     await this.running;
     for (const namespace of [...this.listeners.keys()]) this.closeListeners(namespace);
     await removeNamespaces(this.names, (e) => this.record(e));
@@ -515,3 +599,11 @@ export async function planeNamespaces(): Promise<{ prefix: string; alive: boolea
     return { prefix, alive, namespaces: namespaces.sort() };
   });
 }
+
+/** The interface of a VPC that holds an address (as a private address or inside a delegated prefix). */
+function ownerOf(enis: readonly InterfaceState[], address: string): InterfaceState | undefined {
+  return enis.find((e) => e.ipv4.includes(address) || e.ipv6.includes(address) || [...e.ipv4Prefixes, ...e.ipv6Prefixes].some((p) => cidrContains(p, address)));
+}
+
+const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, 'ipv6-icmp': 58 };
+const protocolNumberOf = (value: string | number) => (typeof value === 'number' ? value : (PROTOCOLS[value] ?? Number(value)));

@@ -376,6 +376,43 @@ function securityGroupRule(rule: RuleState, egress: boolean): string[] {
   return [];
 }
 
+// --- flow logs from real packets -------------------------------------------------------------------
+
+/** An ACL's deny marks the packet and returns, so that the interface's chain records the REJECT before dropping it. */
+const ACL_MARK = '0x1';
+const ACL_DENIED = `meta mark set ${ACL_MARK} return`;
+
+/**
+ * The router counts every flow an interface accepts or rejects in dynamic sets (one per
+ * direction, verdict and family; ports for TCP and UDP), which the plane reads and turns into
+ * flow-log records. The interface is the one holding the source address (egress) or the
+ * destination address (ingress) in this VPC.
+ */
+export const FLOW_SETS = ['egress', 'ingress'].flatMap((direction) => ['ACCEPT', 'REJECT'].flatMap((action) => ['f4', 'f6', 'n4', 'n6'].map((kind) => flowSetName(kind, direction, action))));
+
+export function flowSetName(kind: string, direction: string, action: string): string {
+  return `${kind}_${direction[0]}${action[0].toLowerCase()}`;
+}
+
+function flowSets(): string[] {
+  return FLOW_SETS.map((name) => {
+    const v6 = name[1] === '6';
+    const address = v6 ? 'ipv6_addr' : 'ipv4_addr';
+    const type = name[0] === 'f' ? `${address} . ${address} . inet_proto . inet_service . inet_service` : `${address} . ${address} . inet_proto`;
+    return `  set ${name} {\n    type ${type}; flags dynamic,timeout; timeout 10m; counter;\n  }\n`;
+  });
+}
+
+function recordFlow(direction: 'egress' | 'ingress', action: 'ACCEPT' | 'REJECT', condition = ''): string[] {
+  const set = (kind: string) => `@${flowSetName(kind, direction, action)}`;
+  return [
+    `${condition}meta l4proto { tcp, udp } update ${set('f4')} { ip saddr . ip daddr . meta l4proto . th sport . th dport }`,
+    `${condition}meta l4proto { tcp, udp } update ${set('f6')} { ip6 saddr . ip6 daddr . meta l4proto . th sport . th dport }`,
+    `${condition}meta l4proto != { tcp, udp } update ${set('n4')} { ip saddr . ip daddr . meta l4proto }`,
+    `${condition}meta l4proto != { tcp, udp } update ${set('n6')} { ip6 saddr . ip6 daddr . meta l4proto }`,
+  ];
+}
+
 /*
  * Connection tracking, as AWS's security groups do it. A flow is tracked (its packets pass once
  * the connection was allowed, even after the rule that allowed it is removed) unless it is a TCP
@@ -425,7 +462,7 @@ function aclEntry(entry: AclEntryState, egress: boolean): string | undefined {
   const icmp = n === 1 || n === 58;
   const match = icmp ? protocolMatch(entry.protocol, entry.icmp_type, null, entry.icmp_code) : protocolMatch(entry.protocol, entry.port_from, entry.port_to);
   if (match === undefined) return undefined;
-  const verdict = entry.rule_action === 'allow' ? 'return' : 'drop';
+  const verdict = entry.rule_action === 'allow' ? 'return' : ACL_DENIED;
   if (entry.cidr_block) return `ip ${peer} ${entry.cidr_block} ${match}${verdict}`;
   if (entry.ipv6_cidr_block) return `ip6 ${peer} ${entry.ipv6_cidr_block} ${match}${verdict}`;
   return undefined;
@@ -489,20 +526,25 @@ function renderRouterNft(
     if (acl && subnet) {
       out.push(`ip daddr != ${subnet.cidr} jump acl_out_${id(acl.id)}`);
       out.push(subnet.ipv6Cidr ? `ip6 daddr != ${subnet.ipv6Cidr} jump acl_out_${id(acl.id)}` : `meta nfproto ipv6 jump acl_out_${id(acl.id)}`);
+      out.push(...recordFlow('egress', 'REJECT', `meta mark ${ACL_MARK} `), `meta mark ${ACL_MARK} drop`);
     }
+    out.push(...recordFlow('egress', 'ACCEPT'));
     chains.push(chain(`out_${e}`, out));
-    chains.push(chain(`sg_out_${e}`, [...trackingRules(rules, 'egress'), ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), 'drop']));
+    chains.push(chain(`sg_out_${e}`, [...trackingRules(rules, 'egress'), ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), ...recordFlow('egress', 'REJECT'), 'drop']));
 
     // Arriving at the interface: its subnet's inbound ACL when it comes from outside the subnet, its groups' ingress rules, destination check.
     const into: string[] = [];
     if (acl && subnet) {
       into.push(`ip saddr != ${subnet.cidr} jump acl_in_${id(acl.id)}`);
       into.push(subnet.ipv6Cidr ? `ip6 saddr != ${subnet.ipv6Cidr} jump acl_in_${id(acl.id)}` : `meta nfproto ipv6 jump acl_in_${id(acl.id)}`);
+      into.push(...recordFlow('ingress', 'REJECT', `meta mark ${ACL_MARK} `), `meta mark ${ACL_MARK} drop`);
     }
     into.push(`jump sg_in_${e}`);
     if (eni.sourceDestCheck) into.push(`ip daddr != @a4_${e} drop`, `ip6 daddr != @a6_${e} drop`);
+    // AWS: the interface's flow log records what its groups and ACL decided, whatever the instance then does with it.
+    into.push(...recordFlow('ingress', 'ACCEPT'), 'oifname @down drop');
     chains.push(chain(`in_${e}`, into));
-    chains.push(chain(`sg_in_${e}`, [...trackingRules(rules, 'ingress'), ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), 'drop']));
+    chains.push(chain(`sg_in_${e}`, [...trackingRules(rules, 'ingress'), ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), ...recordFlow('ingress', 'REJECT'), 'drop']));
 
     // The metadata service answers each interface from its own addresses only, as its instance's options allow.
     const metadata = instanceOf(eni)?.metadata;
@@ -520,12 +562,13 @@ function renderRouterNft(
     const sorted = [...acl.entries].sort((a, b) => a.rule_number - b.rule_number);
     for (const egress of [true, false]) {
       const lines = sorted.filter((x) => (x.egress === 1) === egress).map((x) => aclEntry(x, egress)).filter((x): x is string => !!x);
-      chains.push(chain(`acl_${egress ? 'out' : 'in'}_${id(acl.id)}`, [...lines, 'drop']));
+      chains.push(chain(`acl_${egress ? 'out' : 'in'}_${id(acl.id)}`, [...lines, ACL_DENIED]));
     }
   }
 
   const map = (name: string, elements: string[]) => `  map ${name} {\n    type ipv4_addr : ipv4_addr;\n${elements.length ? `    elements = { ${elements.join(', ')} }\n` : ''}  }\n`;
   parts.push(map('dnat4', dnat), map('snat4', snat));
+  parts.push(...flowSets());
   parts.push(setBlock('public4', 'ipv4_addr', snat.map((s) => s.split(' : ')[0])));
   parts.push(`  set down {\n    type ifname;\n${down.length ? `    elements = { ${down.join(', ')} }\n` : ''}  }\n`);
   const vmap = (match: string, elements: string[]) => (elements.length ? [`${match} vmap { ${elements.join(', ')} }`] : []);
@@ -542,7 +585,7 @@ function renderRouterNft(
   parts.push(
     chain(
       'forward',
-      ['iifname @down drop', 'oifname @down drop', ...vmap('iifname', fromEni), ...vmap('oifname', toEni), `oifname "${ROUTER_UPLINK}" jump to_internet`, 'accept'],
+      ['iifname @down drop', ...vmap('iifname', fromEni), ...vmap('oifname', toEni), `oifname "${ROUTER_UPLINK}" jump to_internet`, 'accept'],
       'type filter hook forward priority filter; policy drop;',
     ),
   );

@@ -74,6 +74,8 @@ export interface Topology {
   instances: InstanceState[];
   /** Security group id → its rules (both directions). */
   groupRules: Record<string, RuleState[]>;
+  /** Whether any flow log exists (the plane then reads the kernel's flow counters). */
+  flowLogs: boolean;
 }
 
 function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
@@ -91,7 +93,7 @@ function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map
 export async function readTopology(store: Store): Promise<Topology> {
   return store.transaction(
     async (tx) => {
-      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, instances] =
+      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, instances] =
         await Promise.all([
           tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block']).orderBy('id').execute(),
           tx.selectFrom('vpc_cidr_blocks').select(['vpc_id', 'cidr_block', 'family', 'state']).execute(),
@@ -110,6 +112,7 @@ export async function readTopology(store: Store): Promise<Topology> {
           tx.selectFrom('ipv6_addresses').select(['network_interface_id', 'address', 'kind']).execute(),
           tx.selectFrom('public_addresses').select(['network_interface_id', 'private_ip_address', 'public_ip']).where('network_interface_id', 'is not', null).execute(),
           tx.selectFrom('network_interface_groups').select(['network_interface_id', 'group_id', 'position']).orderBy('position').execute(),
+          tx.selectFrom('flow_logs').select('id').limit(1).execute(),
           tx
             .selectFrom('instances')
             .select(['id', 'account_id', 'region', 'vpc_id', 'state', 'impaired', 'metadata_http_endpoint', 'metadata_http_ipv6', 'metadata_hop_limit'])
@@ -199,6 +202,7 @@ export async function readTopology(store: Store): Promise<Topology> {
           metadata: { endpoint: i.metadata_http_endpoint !== 'disabled', ipv6: i.metadata_http_ipv6 === 'enabled', hopLimit: Number(i.metadata_hop_limit) },
         })),
         groupRules,
+        flowLogs: flowLogs.length > 0,
       };
     },
     { writes: false },
