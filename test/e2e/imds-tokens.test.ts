@@ -201,3 +201,21 @@ describe('IMDSv2 tokens and the instance metadata options', () => {
     });
   });
 });
+
+describe('the host URL in --auth sigv4 mode', () => {
+  let server: TestServer;
+  const key = { accessKeyId: 'AKIDIMDS', secretAccessKey: 'imds-secret', accountId: '111122223333' };
+  before(async () => {
+    server = await startTestServer({ auth: 'sigv4', credentials: [key] });
+  });
+  after(() => server.stop());
+
+  test('needs no signature from a loopback client (the SDKs\' metadata clients sign nothing) and serves the instance of the key\'s account', async () => {
+    const ec2 = server.client({ accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey });
+    const id = (await launch(ec2)).InstanceId!;
+    const base = imdsBase(server.url, id);
+    const token = await imdsToken(base);
+    assert.equal(JSON.parse(await imdsValue(base, '/latest/dynamic/instance-identity/document', { [TOKEN]: token })).accountId, '111122223333');
+    assert.equal(await imdsValue(base, '/latest/meta-data/network/interfaces/macs/'), `${(await describeInstance(ec2, id)).NetworkInterfaces![0].MacAddress}/`);
+  });
+});
