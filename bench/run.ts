@@ -36,6 +36,9 @@ const HELP = `npm run bench -- [options]
   --instances K           running m5.large instances (default 20)
   --workloads LIST        subset of: ${WORKLOADS.join(', ')}, or none
   --database URL          memory, sqlite:PATH or postgres://… (default: a SQLite file in a temporary directory)
+  --nodes N               with --database postgres://…: only the several-nodes benchmark — creates/s through
+                          one server process and through N on the same database, load split by account
+  --accounts A            accounts for --nodes (default 4)
   --auth MODE             open (default) or sigv4 (the server verifies every signature)
   --fixture-concurrency C requests in flight while creating the fixture's interfaces (default 32)
   --profile               at the largest N, run describe-filter and create once more with the server
@@ -65,6 +68,8 @@ const { values: argv } = parseArgs({
     instances: { type: 'string', default: '20' },
     workloads: { type: 'string' },
     database: { type: 'string' },
+    nodes: { type: 'string' },
+    accounts: { type: 'string', default: '4' },
     auth: { type: 'string', default: 'open' },
     'fixture-concurrency': { type: 'string', default: '32' },
     profile: { type: 'boolean', default: false },
@@ -573,7 +578,25 @@ process.on('SIGINT', () => {
 });
 
 try {
-  await main();
+  if (argv.nodes !== undefined) {
+    const nodes = Number(argv.nodes);
+    if (!Number.isInteger(nodes) || nodes < 2) throw new Error('--nodes must be a whole number ≥ 2');
+    if (storeKind !== 'postgres') throw new Error('--nodes needs --database postgres://… (several server processes share one database)');
+    const { nodesBenchmark } = await import('./nodes.ts');
+    progress.log(`eni-local several-nodes benchmark, ${new Date().toISOString()}: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    const phases = await nodesBenchmark({
+      database,
+      nodes,
+      accounts: Number(argv.accounts),
+      concurrency,
+      durationS,
+      warmupS,
+      dataDir,
+      log: (line) => progress.log(line),
+    });
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(path.join(outDir, `bench-nodes-${stamp}.jsonl`), phases.map((p) => JSON.stringify({ type: 'nodes', ...p })).join('\n') + '\n');
+  } else await main();
   await cleanup();
 } catch (error) {
   progress.clear();
