@@ -32,6 +32,7 @@ const SERVED_ACTIONS = [
   'CreateSecurityGroup', 'DeleteSecurityGroup', 'DescribeSecurityGroups', 'DescribeSecurityGroupRules',
   'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress',
   'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress',
+  'ModifySecurityGroupRules', 'UpdateSecurityGroupRuleDescriptionsIngress', 'UpdateSecurityGroupRuleDescriptionsEgress',
   'RunInstances', 'StartInstances', 'StopInstances', 'RebootInstances', 'TerminateInstances',
   'DescribeInstances', 'DescribeInstanceStatus', 'DescribeInstanceTypes',
   'ModifyInstanceAttribute', 'DescribeInstanceAttribute', 'DescribeImages', 'ModifyInstanceMetadataOptions',

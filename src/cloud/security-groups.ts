@@ -23,6 +23,8 @@ import type {
   DescribeSecurityGroupsResult,
   Filter,
   IpPermission,
+  ModifySecurityGroupRulesRequest,
+  ModifySecurityGroupRulesResult,
   RevokedSecurityGroupRule,
   RevokeSecurityGroupEgressRequest,
   RevokeSecurityGroupEgressResult,
@@ -30,8 +32,14 @@ import type {
   RevokeSecurityGroupIngressResult,
   SecurityGroup,
   SecurityGroupRule,
+  SecurityGroupRuleDescription,
+  SecurityGroupRuleRequest,
   Tag,
   TagSpecification,
+  UpdateSecurityGroupRuleDescriptionsEgressRequest,
+  UpdateSecurityGroupRuleDescriptionsEgressResult,
+  UpdateSecurityGroupRuleDescriptionsIngressRequest,
+  UpdateSecurityGroupRuleDescriptionsIngressResult,
   UserIdGroupPair,
 } from '@aws-sdk/client-ec2';
 import ipaddr from 'ipaddr.js';
@@ -569,6 +577,15 @@ const RULE_FILTERS: FilterSpec = {
   'security-group-rule-id': { column: 'id' },
 };
 
+/** AWS validates the ids a DescribeSecurityGroupRules filter names (`group-id=foobar` → InvalidGroupId.Malformed); wildcards pass. */
+function checkRuleFilterIds(filters: readonly Filter[] | undefined): void {
+  for (const filter of filters ?? []) {
+    const values = (filter.Values ?? []).filter((v) => !/[*?]/.test(v));
+    if (filter.Name === 'group-id') checkIds('sg', Errors.groupId, values);
+    if (filter.Name === 'security-group-rule-id') checkIds('sgr', Errors.securityGroupRuleId, values);
+  }
+}
+
 // Ids never contain a space: a filter value that can match no row (PostgreSQL refuses a NUL in text).
 const NO_MATCH = ' ';
 
@@ -728,6 +745,7 @@ export async function describeSecurityGroupRules(
   input: DescribeSecurityGroupRulesRequest,
 ): Promise<DescribeSecurityGroupRulesResult> {
   checkIds('sgr', Errors.securityGroupRuleId, input.SecurityGroupRuleIds ?? []);
+  checkRuleFilterIds(input.Filters);
   const page = await describeRows<Row<'security_group_rules'>>(ctx.tx, {
     table: 'security_group_rules',
     account: ctx.account,
@@ -952,4 +970,119 @@ export async function revokeSecurityGroupIngress(ctx: Context, input: RevokeSecu
 
 export async function revokeSecurityGroupEgress(ctx: Context, input: RevokeSecurityGroupEgressRequest): Promise<RevokeSecurityGroupEgressResult> {
   return revoke(ctx, input, 'egress');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules as objects: ModifySecurityGroupRules, UpdateSecurityGroupRuleDescriptionsIngress/Egress
+// ---------------------------------------------------------------------------------------------
+
+/** The one rule a SecurityGroupRuleRequest describes, as an IpPermission with one peer. */
+function permissionOfRuleRequest(request: SecurityGroupRuleRequest | undefined, at: string): IpPermission {
+  if (request === undefined) throw Errors.missingParameter(`${at}.SecurityGroupRule`);
+  const peers = [request.CidrIpv4, request.CidrIpv6, request.PrefixListId, request.ReferencedGroupId].filter((v) => v !== undefined);
+  if (peers.length === 0) throw Errors.missingParameter(`${at}.SecurityGroupRule.CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId`);
+  if (peers.length > 1) {
+    throw Errors.invalidParameterCombination('A security group rule has exactly one of CidrIpv4, CidrIpv6, PrefixListId and ReferencedGroupId.');
+  }
+  const description = request.Description;
+  return {
+    IpProtocol: request.IpProtocol,
+    FromPort: request.FromPort,
+    ToPort: request.ToPort,
+    IpRanges: request.CidrIpv4 !== undefined ? [{ CidrIp: request.CidrIpv4, Description: description }] : undefined,
+    Ipv6Ranges: request.CidrIpv6 !== undefined ? [{ CidrIpv6: request.CidrIpv6, Description: description }] : undefined,
+    PrefixListIds: request.PrefixListId !== undefined ? [{ PrefixListId: request.PrefixListId, Description: description }] : undefined,
+    UserIdGroupPairs: request.ReferencedGroupId !== undefined ? [{ GroupId: request.ReferencedGroupId, Description: description }] : undefined,
+  };
+}
+
+const RULES_OF_GROUP = 'select * from "security_group_rules" where "group_id" = ? order by "created_at", "id"';
+
+/**
+ * AWS: each named rule of the group is replaced by the rule given (protocol, ports, peer and
+ * description: what is not given is not kept); the rule keeps its id, direction and tags.
+ */
+export async function modifySecurityGroupRules(ctx: Context, input: ModifySecurityGroupRulesRequest): Promise<ModifySecurityGroupRulesResult> {
+  const group = await getSecurityGroup(ctx, input.GroupId);
+  const updates = input.SecurityGroupRules ?? [];
+  if (!updates.length) throw Errors.missingParameter('SecurityGroupRule');
+  const rules = await selectRows<Row<'security_group_rules'>>(ctx.tx, RULES_OF_GROUP, [group.id]);
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  for (const [i, update] of updates.entries()) {
+    const at = `SecurityGroupRule.${i + 1}`;
+    if (update.SecurityGroupRuleId === undefined) throw Errors.missingParameter(`${at}.SecurityGroupRuleId`);
+    checkIds('sgr', Errors.securityGroupRuleId, [update.SecurityGroupRuleId]);
+    const row = byId.get(update.SecurityGroupRuleId);
+    if (!row) throw Errors.securityGroupRuleId.notFound(update.SecurityGroupRuleId);
+    const [rule] = await resolveRules(ctx, group, requestedRules([permissionOfRuleRequest(update.SecurityGroupRule, at)]));
+    const key = ruleKey(rule.fields);
+    const duplicate = [...byId.values()].find((r) => r.id !== row.id && r.is_egress === row.is_egress && r.rule_key === key);
+    if (duplicate) throw Errors.invalidPermissionDuplicate(`the specified rule "${ruleText(rule.fields)}" already exists`);
+    const replaced = { ...row, ...rule.fields, description: rule.description, rule_key: key };
+    byId.set(row.id, replaced);
+    await checkRuleQuota(ctx, [...byId.values()].filter((r) => r.is_egress === row.is_egress));
+    await ctx.tx
+      .updateTable('security_group_rules')
+      .set({ ...rule.fields, description: rule.description, rule_key: key })
+      .where('id', '=', row.id)
+      .execute();
+  }
+  return { Return: true };
+}
+
+interface DescriptionUpdateRequest {
+  GroupId?: string;
+  GroupName?: string;
+  IpPermissions?: IpPermission[];
+  SecurityGroupRuleDescriptions?: SecurityGroupRuleDescription[];
+}
+
+/**
+ * AWS: the rules named (by permission, or by id with SecurityGroupRuleDescriptions) get the
+ * descriptions given; a permission without a description clears it; a rule that does not exist
+ * fails the call with InvalidPermission.NotFound (by id: InvalidSecurityGroupRuleId.NotFound).
+ */
+async function updateDescriptions(ctx: Context, input: DescriptionUpdateRequest, direction: Direction): Promise<{ Return: boolean }> {
+  const group = await targetGroup(ctx, input);
+  const permissions = input.IpPermissions ?? [];
+  const byIds = input.SecurityGroupRuleDescriptions ?? [];
+  if (permissions.length && byIds.length) {
+    throw Errors.invalidParameterCombination('SecurityGroupRuleDescriptions cannot be used together with IpPermissions.');
+  }
+  if (!permissions.length && !byIds.length) throw Errors.missingParameter('IpPermissions');
+  const existing = await existingRules(ctx, group.id, direction);
+  const changes: { id: string; description: string | null }[] = [];
+  if (byIds.length) {
+    const rows = rulesById(existing, byIds.map((d, i) => d.SecurityGroupRuleId ?? missing(`SecurityGroupRuleDescription.${i + 1}.SecurityGroupRuleId`)));
+    for (const row of rows) changes.push({ id: row.id, description: ruleDescription(byIds.find((d) => d.SecurityGroupRuleId === row.id)!.Description) });
+  } else {
+    const byKey = new Map(existing.map((r) => [r.rule_key, r]));
+    for (const rule of await resolveRules(ctx, group, requestedRules(permissions))) {
+      const row = byKey.get(ruleKey(rule.fields));
+      if (!row) throw Errors.invalidPermissionNotFound('The specified rule does not exist in this security group.');
+      changes.push({ id: row.id, description: rule.description });
+    }
+  }
+  for (const change of changes) {
+    await ctx.tx.updateTable('security_group_rules').set({ description: change.description }).where('id', '=', change.id).execute();
+  }
+  return { Return: true };
+}
+
+function missing(parameter: string): never {
+  throw Errors.missingParameter(parameter);
+}
+
+export async function updateSecurityGroupRuleDescriptionsIngress(
+  ctx: Context,
+  input: UpdateSecurityGroupRuleDescriptionsIngressRequest,
+): Promise<UpdateSecurityGroupRuleDescriptionsIngressResult> {
+  return updateDescriptions(ctx, input, 'ingress');
+}
+
+export async function updateSecurityGroupRuleDescriptionsEgress(
+  ctx: Context,
+  input: UpdateSecurityGroupRuleDescriptionsEgressRequest,
+): Promise<UpdateSecurityGroupRuleDescriptionsEgressResult> {
+  return updateDescriptions(ctx, input, 'egress');
 }

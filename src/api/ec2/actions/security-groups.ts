@@ -11,4 +11,7 @@ export const securityGroupActions: ActionTable = {
   AuthorizeSecurityGroupEgress: groups.authorizeSecurityGroupEgress,
   RevokeSecurityGroupIngress: groups.revokeSecurityGroupIngress,
   RevokeSecurityGroupEgress: groups.revokeSecurityGroupEgress,
+  ModifySecurityGroupRules: groups.modifySecurityGroupRules,
+  UpdateSecurityGroupRuleDescriptionsIngress: groups.updateSecurityGroupRuleDescriptionsIngress,
+  UpdateSecurityGroupRuleDescriptionsEgress: groups.updateSecurityGroupRuleDescriptionsEgress,
 };
