@@ -30,7 +30,7 @@ import {
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
 import { checkInvariants } from '../../src/check.ts';
-import type { ServerOptions } from '../../src/index.ts';
+import type { ServerOptions } from '../../src/server.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createNetwork, describeEni, describeInstance, IMAGE_ID, type Network } from '../helpers/topology.ts';

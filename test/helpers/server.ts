@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/index.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.ts';
 import { createTestDatabase, postgresTestUrl, type TestDatabase } from './postgres.ts';
 
 export interface TestServer extends RunningServer {
