@@ -227,6 +227,16 @@ export const Errors = {
     new Ec2Error('InvalidGroup.Reserved', 'The security group name default is reserved.'),
   invalidGroupNameNotFound: (name: string) =>
     new Ec2Error('InvalidGroup.NotFound', `The security group '${name}' does not exist`),
+  /**
+   * A group of another VPC where an existing interface gets its groups (ModifyNetworkInterfaceAttribute,
+   * ModifyInstanceAttribute): AWS answers InvalidGroup.NotFound, worded so (captured in the wild);
+   * where a subnet is named (CreateNetworkInterface, RunInstances) see groupAndSubnetInDifferentNetworks.
+   */
+  groupInAnotherNetwork: () =>
+    new Ec2Error('InvalidGroup.NotFound', 'You have specified two resources that belong to different networks.'),
+  /** AWS's answer to RunInstances / CreateNetworkInterface with a group of another VPC than the subnet's. */
+  groupAndSubnetInDifferentNetworks: (groupId: string, subnetId: string) =>
+    new Ec2Error('InvalidParameter', `Security group ${groupId} and subnet ${subnetId} belong to different networks.`),
   cannotDelete: (groupId: string) =>
     new Ec2Error('CannotDelete', `the specified group: "${groupId}" name: "default" cannot be deleted by a user`),
   invalidGroupInUse: make('InvalidGroup.InUse'),

@@ -139,7 +139,7 @@ export const SERVICE_ATTACHMENT_OWNER = 'amazon-aws';
 const SERVICE_ATTACHMENT_PREFIX = 'ela-attach';
 
 /** Parses an address the caller asked for and checks it belongs to the subnet and is not reserved. */
-function requestedAddress(subnet: Row<'subnets'>, text: string): number {
+export function requestedAddress(subnet: Row<'subnets'>, text: string): number {
   const address = parseIpv4(text);
   if (address === undefined) throw Errors.invalidParameterValueFor('PrivateIpAddress', text, 'This is not a valid IPv4 address.');
   const cidr = subnetCidr(subnet);

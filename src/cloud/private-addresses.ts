@@ -21,7 +21,7 @@ import type { Row } from '../store/schema.ts';
 import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
-import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, takeAddresses, typeOf } from './network-interfaces.ts';
+import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, requestedAddress, takeAddresses, typeOf } from './network-interfaces.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
 import { inOrder } from '../store/in-order.ts';
 
@@ -60,16 +60,22 @@ const INSERT_PREFIXES = rowsText(
     `values ${rows}`,
 );
 
+/** A /28 prefix the caller asked for, in CIDR form and inside the subnet. */
+function checkRequestedPrefix(subnet: Row<'subnets'>, text: string, cidr = subnetCidr(subnet)) {
+  const prefix = parseIpv4Cidr(text);
+  if (!prefix || prefix.prefix !== 28 || formatIpv4Cidr(prefix) !== text) {
+    throw Errors.invalidParameterValueFor('Ipv4Prefix', text, 'An IPv4 prefix is a /28 block in CIDR form.');
+  }
+  if (!containsCidr(cidr, prefix)) throw Errors.invalidParameterValue(`Prefix ${text} is not within the subnet ${subnet.cidr_block}.`);
+  return prefix;
+}
+
 /** Delegates /28 prefixes to an interface: the given ones, then `count` more. */
 export async function assignIpv4Prefixes(ctx: Context, eni: InterfaceRow, subnet: Row<'subnets'>, requested: readonly string[], count: number): Promise<string[]> {
   const starts: number[] = [];
   const cidr = subnetCidr(subnet);
   for (const text of requested) {
-    const prefix = parseIpv4Cidr(text);
-    if (!prefix || prefix.prefix !== 28 || formatIpv4Cidr(prefix) !== text) {
-      throw Errors.invalidParameterValueFor('Ipv4Prefix', text, 'An IPv4 prefix is a /28 block in CIDR form.');
-    }
-    if (!containsCidr(cidr, prefix)) throw Errors.invalidParameterValue(`Prefix ${text} is not within the subnet ${subnet.cidr_block}.`);
+    const prefix = checkRequestedPrefix(subnet, text, cidr);
     if (!(await allocateSpecificBlock(ctx.tx, subnet.id, prefix.network, IPV4_PREFIX_SIZE))) {
       throw Errors.invalidParameterValue(`Prefix ${text} overlaps addresses that are in use or reserved.`);
     }
@@ -146,11 +152,15 @@ export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivat
   if (count < 0 || prefixCount < 0) throw Errors.invalidParameterValue('A count cannot be negative.');
   if (input.SecondaryPrivateIpAddressCount === 0 || input.Ipv4PrefixCount === 0) throw Errors.invalidParameterValue('A count must be at least 1.');
 
+  // AWS checks what was asked for before the limit: an address outside the subnet is
+  // InvalidParameterValue even on an interface that is already full.
+  const subnet = await getSubnet(ctx, eni.subnet_id);
+  for (const address of addresses) requestedAddress(subnet, address);
+  for (const prefix of prefixes) checkRequestedPrefix(subnet, prefix);
   const adding = addresses.length + count + prefixes.length + prefixCount;
   if ((await ipv4SlotsUsed(ctx, eni.id)) + adding > (await ipv4SlotLimit(ctx, eni))) {
     throw Errors.privateIpAddressLimitExceeded('Number of private addresses will exceed limit.');
   }
-  const subnet = await getSubnet(ctx, eni.subnet_id);
   if (prefixes.length || prefixCount) {
     const assigned = await assignIpv4Prefixes(ctx, eni, subnet, prefixes, prefixCount);
     return { NetworkInterfaceId: eni.id, AssignedPrivateIpAddresses: [], AssignedIpv4Prefixes: assigned.map((Ipv4Prefix) => ({ Ipv4Prefix })) };

@@ -441,10 +441,9 @@ export async function groupsForInterface(
     const groupVpc = vpcOf.get(id);
     if (groupVpc === undefined) throw Errors.groupId.notFound(id);
     if (groupVpc === vpcId) continue;
-    if (options.subnetId !== undefined) {
-      throw Errors.invalidParameter(`Security group ${id} and subnet ${options.subnetId} belong to different networks.`);
-    }
-    throw Errors.groupId.notFound(id);
+    // AWS: the group exists, so the answer says it is in another network, not that it is missing.
+    if (options.subnetId !== undefined) throw Errors.groupAndSubnetInDifferentNetworks(id, options.subnetId);
+    throw Errors.groupInAnotherNetwork();
   }
   return unique;
 }

@@ -258,6 +258,11 @@ describe('private IPv4 addressing', () => {
       assert.equal(added.AssignedPrivateIpAddresses!.length, 1);
       await expectRefused(ec2, [net.vpcId], () => ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, SecondaryPrivateIpAddressCount: 1 })), 'PrivateIpAddressLimitExceeded');
       await expectRefused(ec2, [net.vpcId], () => ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, PrivateIpAddresses: ['10.0.7.100'] })), 'PrivateIpAddressLimitExceeded');
+      // AWS checks the address before the limit: outside the subnet is the cause, not the count.
+      const outside = await expectRefused(ec2, [net.vpcId], () => ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, PrivateIpAddresses: ['192.168.50.5'] })), 'InvalidParameterValue');
+      assert.match(outside.message, /Address 192\.168\.50\.5 does not fall within the subnet's address range/);
+      const badPrefix = await expectRefused(ec2, [net.vpcId], () => ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eniId, Ipv4Prefixes: ['192.168.50.0/28'] })), 'InvalidParameterValue');
+      assert.match(badPrefix.message, /is not within the subnet/);
       assert.equal(addressesOf(await describeEni(ec2, eniId)).length, 2);
       const described = await describeInstance(ec2, instance.InstanceId!);
       assert.equal(addressesOf(described.NetworkInterfaces![0]).length, 2, 'DescribeInstances shows the secondary on the instance');

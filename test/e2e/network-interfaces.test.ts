@@ -208,7 +208,8 @@ describe('network interfaces', () => {
       const eni = await createEni(ec2, { SubnetId: main(), Groups: [web, db] });
       assert.deepEqual(eni.Groups, [{ GroupId: web, GroupName: 'web' }, { GroupId: db, GroupName: 'db' }]);
       const foreign = await createGroup(ec2, otherVpc.vpcId, 'foreign');
-      await expectRefused(ec2, [net.vpcId], () => ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: main(), Groups: [web, foreign] })), 'InvalidParameter');
+      const refusal = await expectRefused(ec2, [net.vpcId], () => ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: main(), Groups: [web, foreign] })), 'InvalidParameter');
+      assert.equal(refusal.message, `Security group ${foreign} and subnet ${main()} belong to different networks.`);
       await expectRefused(ec2, [net.vpcId], () => ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: main(), Groups: ['sg-0123456789abcdef0'] })), 'InvalidGroup.NotFound');
       await expectRefused(ec2, [net.vpcId], () => ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: main(), Groups: ['sg-nope'] })), 'InvalidGroupId.Malformed');
     });
@@ -672,7 +673,8 @@ describe('network interfaces', () => {
       // The SDK drops an empty list, so AWS sees a call that names no attribute at all.
       await expectRefused(ec2, [net.vpcId], () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Groups: [] })), 'MissingParameter');
       // AWS answers a group of another VPC with InvalidGroup.NotFound "You have specified two resources that belong to different networks."
-      await expectRefused(ec2, [net.vpcId], () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Groups: [g1, foreignGroup] })), 'InvalidGroup.NotFound');
+      const foreign = await expectRefused(ec2, [net.vpcId], () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Groups: [g1, foreignGroup] })), 'InvalidGroup.NotFound');
+      assert.equal(foreign.message, 'You have specified two resources that belong to different networks.', 'not "does not exist": the group exists');
       await expectRefused(ec2, [net.vpcId], () => ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, Groups: ['sg-0123456789abcdef0'] })), 'InvalidGroup.NotFound');
       assert.deepEqual((await describeEni(ec2, eni.NetworkInterfaceId!)).Groups, [{ GroupId: g2, GroupName: 'g2' }]);
     });
