@@ -63,6 +63,9 @@ const SERVED_ACTIONS = [
   // managed prefix lists
   'CreateManagedPrefixList', 'DescribeManagedPrefixLists', 'ModifyManagedPrefixList', 'DeleteManagedPrefixList',
   'GetManagedPrefixListEntries', 'GetManagedPrefixListAssociations', 'DescribePrefixLists',
+  // launch templates
+  'CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'DescribeLaunchTemplates', 'DescribeLaunchTemplateVersions',
+  'ModifyLaunchTemplate', 'DeleteLaunchTemplate', 'DeleteLaunchTemplateVersions',
 ];
 
 // Enums longer than this (instance types, resource types) are left to the rules in cloud/.

@@ -304,6 +304,22 @@ export const Errors = {
   networkAclEntryLimitExceeded: () =>
     new Ec2Error('NetworkAclEntryLimitExceeded', 'The maximum number of network acl entries has been reached.'),
 
+  // --- launch templates -----------------------------------------------------------------------
+  launchTemplateIdMalformed: (id: string) =>
+    new Ec2Error('InvalidLaunchTemplateId.Malformed', `The specified ID for the launch template (${shorten(id)}) is not valid. The ID must be in the form lt-xxxxxxxxxxxxxxxxx.`),
+  launchTemplateIdNotFound: (id: string) =>
+    new Ec2Error('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${shorten(id)}, does not exist.`),
+  launchTemplateNameNotFound: (name: string) =>
+    new Ec2Error('InvalidLaunchTemplateName.NotFoundException', `The specified launch template, with template name ${shorten(name)}, does not exist.`),
+  launchTemplateNameAlreadyExists: () =>
+    new Ec2Error('InvalidLaunchTemplateName.AlreadyExistsException', 'Launch template name already in use.'),
+  launchTemplateNameMalformed: (name: string) =>
+    new Ec2Error('InvalidLaunchTemplateName.MalformedException', `The launch template name (${shorten(name)}) is not valid: 3 to 128 characters of letters, digits and ( ) . / _ -.`),
+  launchTemplateVersionNotFound: (version: string, id: string) =>
+    new Ec2Error('InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${shorten(version)} for launch template ${shorten(id)}.`),
+  launchTemplateVersionMalformed: (version: string) =>
+    new Ec2Error('InvalidLaunchTemplateId.VersionNotFound', `The version ${shorten(version)} is not $Latest, $Default or a version number.`),
+
   // --- managed prefix lists ------------------------------------------------------------------
   /** A modification of an AWS-managed list, the removal of an entry the list lacks. */
   invalidPrefixListModification: make('InvalidPrefixListModification'),

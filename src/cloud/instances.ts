@@ -34,6 +34,7 @@ import type {
   TerminateInstancesRequest,
   TerminateInstancesResult,
 } from '@aws-sdk/client-ec2';
+import { withLaunchTemplate } from './launch-templates.ts';
 import { Errors } from './errors.ts';
 import { describeRows, type FilterField, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
@@ -355,7 +356,9 @@ function checkPlanAgainstType(plan: PlannedInterface[], typeName: string): void 
   }
 }
 
-export async function runInstances(ctx: Context, input: RunInstancesRequest): Promise<Reservation> {
+export async function runInstances(ctx: Context, request: RunInstancesRequest): Promise<Reservation> {
+  // AWS: a launch template gives what the request does not.
+  const input = await withLaunchTemplate(ctx, request);
   checkTagSpecificationTypes(input.TagSpecifications, ['instance', 'network-interface', 'volume', 'spot-instances-request']);
   if (input.ImageId === undefined) throw Errors.missingParameter('ImageId');
   checkIds('ami', Errors.imageId, [input.ImageId]);

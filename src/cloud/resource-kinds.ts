@@ -34,6 +34,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
   { prefix: 'nat', resourceType: 'natgateway', table: 'nat_gateways', idColumn: 'id', errors: Errors.natGatewayId },
   { prefix: 'vpce', resourceType: 'vpc-endpoint', table: 'vpc_endpoints', idColumn: 'id', errors: Errors.vpcEndpointId },
+  { prefix: 'lt', resourceType: 'launch-template', table: 'launch_templates', idColumn: 'id', errors: { malformed: Errors.launchTemplateIdMalformed, notFound: Errors.launchTemplateIdNotFound } },
   { prefix: 'pl', resourceType: 'prefix-list', table: 'managed_prefix_lists', idColumn: 'id', errors: Errors.prefixListId },
 ];
 

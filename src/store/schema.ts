@@ -388,6 +388,23 @@ export interface ManagedPrefixListEntryTable {
   removed_version: number | null;
 }
 
+export interface LaunchTemplateTable extends Scoped {
+  id: string;
+  name: string;
+  default_version: number;
+  latest_version: number;
+  created_at: string;
+}
+
+export interface LaunchTemplateVersionTable {
+  launch_template_id: string;
+  version_number: number;
+  description: string | null;
+  /** JSON: the version's LaunchTemplateData, as the API answers it. */
+  data: string;
+  created_at: string;
+}
+
 export interface ResourceCountTable extends Scoped {
   kind: string;
   count: number;
@@ -431,6 +448,8 @@ export interface Database {
   network_interface_permissions: NetworkInterfacePermissionTable;
   managed_prefix_lists: ManagedPrefixListTable;
   managed_prefix_list_entries: ManagedPrefixListEntryTable;
+  launch_templates: LaunchTemplateTable;
+  launch_template_versions: LaunchTemplateVersionTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

@@ -18,6 +18,7 @@ import {
   CreateNatGatewayCommand,
   CreateNetworkAclCommand,
   CreateNetworkInsightsPathCommand,
+  CreateLaunchTemplateCommand,
   CreateManagedPrefixListCommand,
   CreateNetworkInterfaceCommand,
   CreateNetworkInterfacePermissionCommand,
@@ -130,6 +131,10 @@ export async function buildTopology(ec2: EC2Client): Promise<Topology> {
   add(prefixList.PrefixList?.PrefixListId);
   // AWS's S3 list in us-east-1.
   add('pl-63a5400a');
+  const template = await ec2.send(
+    new CreateLaunchTemplateCommand({ LaunchTemplateName: 'fuzz', LaunchTemplateData: { ImageId: 'ami-12345678', InstanceType: 't3.micro', NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnetA.SubnetId }] } }),
+  );
+  add(template.LaunchTemplate?.LaunchTemplateId);
   const eni = (await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetA.SubnetId, Groups: [group.GroupId!], Description: 'fuzz <eni>' }))).NetworkInterface!;
   add(eni.NetworkInterfaceId);
   const reservation = await ec2.send(
@@ -276,6 +281,7 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^NetworkInsightsAnalysisIds?$/, ['nia']],
   [/^SecurityGroupRuleIds?$/, ['sgr']],
   [/^(PrefixListIds?|DestinationPrefixListId)$/, ['pl']],
+  [/^LaunchTemplateIds?$/, ['lt']],
   [/^NatGatewayIds?$/, ['nat']],
   [/^VpcEndpointIds?$/, ['vpce']],
   [/^NetworkInterfacePermissionIds?$/, ['eni-perm']],

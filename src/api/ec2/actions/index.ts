@@ -7,6 +7,7 @@ import { natGatewayActions } from './nat-gateways.ts';
 import { vpcEndpointActions } from './vpc-endpoints.ts';
 import { networkInterfaceActions } from './network-interfaces.ts';
 import { prefixListActions } from './prefix-lists.ts';
+import { launchTemplateActions } from './launch-templates.ts';
 import { routingActions } from './routing.ts';
 import { securityGroupActions } from './security-groups.ts';
 import { subnetActions } from './subnets.ts';
@@ -24,4 +25,5 @@ export const ACTIONS: ActionTable = {
   ...natGatewayActions,
   ...vpcEndpointActions,
   ...prefixListActions,
+  ...launchTemplateActions,
 };
