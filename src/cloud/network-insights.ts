@@ -153,8 +153,15 @@ export async function deleteNetworkInsightsPath(ctx: Context, input: DeleteNetwo
   return { NetworkInsightsPathId: path.NetworkInsightsPathId };
 }
 
-/** The flow a path describes, resolved against the current state. */
-async function flowOf(ctx: Context, path: NetworkInsightsPath): Promise<{ from: Endpoint; to: string; port: number }> {
+/**
+ * The flows a path describes, resolved against the current state: one per destination address
+ * it may mean. With a DestinationIp, that address. Without one, every address of the destination
+ * interface (its primary instance interface for an instance) that the source could use: from an
+ * internet gateway its public addresses — an Elastic IP or automatic public IPv4 on any of its
+ * private addresses, the primary's first — otherwise its private addresses, primary first. AWS:
+ * when several paths exist the analysis shows one that is reachable.
+ */
+async function flowsOf(ctx: Context, path: NetworkInsightsPath): Promise<{ from: Endpoint; to: string[]; port: number }> {
   const port = path.DestinationPort ?? path.FilterAtDestination?.DestinationPortRange?.FromPort ?? path.FilterAtSource?.DestinationPortRange?.FromPort ?? 0;
   const source = path.Source!;
   const from: Endpoint = source.startsWith('igw-')
@@ -162,19 +169,40 @@ async function flowOf(ctx: Context, path: NetworkInsightsPath): Promise<{ from: 
     : source.startsWith('eni-')
       ? { kind: 'eni', id: source }
       : { kind: 'instance', id: source };
-  if (path.DestinationIp) return { from, to: path.DestinationIp, port };
+  if (path.DestinationIp) return { from, to: [path.DestinationIp], port };
   const destination = path.Destination!;
-  if (destination.startsWith('igw-')) return { from, to: DEFAULT_INTERNET_ADDRESS, port };
+  if (destination.startsWith('igw-')) return { from, to: [DEFAULT_INTERNET_ADDRESS], port };
   const eni = await ctx.tx
     .selectFrom('network_interfaces')
     .select(['id', 'private_ip_address'])
+    .where('account_id', '=', ctx.account)
+    .where('region', '=', ctx.region)
     .where((eb) => (destination.startsWith('eni-') ? eb('id', '=', destination) : eb.and([eb('instance_id', '=', destination), eb('device_index', '=', 0)])))
     .executeTakeFirst();
-  if (!eni) return { from, to: '0.0.0.0', port };
-  if (from.kind !== 'internet') return { from, to: eni.private_ip_address, port };
-  // From the internet, a destination is reached at its public address.
-  const mapped = await ctx.tx.selectFrom('public_addresses').select('public_ip').where('network_interface_id', '=', eni.id).where('private_ip_address', '=', eni.private_ip_address).executeTakeFirst();
-  return { from, to: mapped?.public_ip ?? eni.private_ip_address, port };
+  if (!eni) return { from, to: ['0.0.0.0'], port };
+  const primaryFirst = <T extends { address: string }>(rows: T[]) => [...rows].sort((a, b) => Number(b.address === eni.private_ip_address) - Number(a.address === eni.private_ip_address));
+  if (from.kind !== 'internet') {
+    const privates = await ctx.tx.selectFrom('private_ip_addresses').select('address').where('network_interface_id', '=', eni.id).orderBy('address_int').execute();
+    return { from, to: primaryFirst(privates).map((r) => r.address), port };
+  }
+  // From the internet, a destination is reached at its public addresses.
+  const mapped = await ctx.tx.selectFrom('public_addresses').select(['public_ip', 'private_ip_address']).where('network_interface_id', '=', eni.id).orderBy('public_ip').execute();
+  const publics = primaryFirst(mapped.map((m) => ({ address: m.private_ip_address ?? '', publicIp: m.public_ip })));
+  return { from, to: publics.length ? publics.map((p) => p.publicIp) : [eni.private_ip_address], port };
+}
+
+/** The evaluation of a path: the first of its flows that is reachable, else the first one. */
+async function evaluatePath(ctx: Context, path: NetworkInsightsPath): Promise<FlowResult> {
+  const flows = await flowsOf(ctx, path);
+  let first: FlowResult | undefined;
+  for (const to of flows.to) {
+    const result = await evaluateFlow(ctx.tx, { account: ctx.account, region: ctx.region, from: flows.from, to, protocol: path.Protocol!, port: flows.port });
+    // From an internet gateway, only a path through that gateway counts.
+    const throughSource = !path.Source!.startsWith('igw-') || result.hops.some((h) => h.component === 'internet-gateway' && h.resourceId === path.Source);
+    if (result.delivered && throughSource) return result;
+    first ??= throughSource ? result : { ...result, delivered: false, reason: result.reason ?? 'no-route' };
+  }
+  return first!;
 }
 
 function componentOf(ctx: Context, id: string): AnalysisComponent {
@@ -204,8 +232,7 @@ function explanations(ctx: Context, result: FlowResult): Explanation[] {
 export async function startNetworkInsightsAnalysis(ctx: Context, input: StartNetworkInsightsAnalysisRequest): Promise<StartNetworkInsightsAnalysisResult> {
   checkTagSpecificationTypes(input.TagSpecifications, ['network-insights-analysis']);
   const path = await getPath(ctx, input.NetworkInsightsPathId);
-  const flow = await flowOf(ctx, path);
-  const result = await evaluateFlow(ctx.tx, { account: ctx.account, region: ctx.region, from: flow.from, to: flow.to, protocol: path.Protocol!, port: flow.port });
+  const result = await evaluatePath(ctx, path);
   const id = newId('nia');
   const analysis: NetworkInsightsAnalysis = {
     NetworkInsightsAnalysisId: id,

@@ -197,6 +197,28 @@ describe('Reachability Analyzer', () => {
       assert.ok(open.ForwardPathComponents!.some((c) => c.Component?.Id === igw), 'the path goes through the gateway');
     });
 
+    test('from an internet gateway to an interface with no destination IP: its Elastic IP on a secondary address is the destination, as on AWS; another VPC\'s gateway finds no path', async () => {
+      const { net, a, igw } = await world({ gateway: true });
+      await ec2.send(new CreateRouteCommand({ RouteTableId: (await mainRouteTableOf(ec2, net.vpcId)).RouteTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+      await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: net.defaultGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+      const eni = await createEni(ec2, { SubnetId: net.subnets.a.SubnetId, SecondaryPrivateIpAddressCount: 1 });
+      await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: a.InstanceId, DeviceIndex: 1 }));
+      const secondary = eni.PrivateIpAddresses!.find((p) => !p.Primary)!.PrivateIpAddress!;
+      const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddress: secondary }));
+
+      const path = await createPath({ Source: igw, Destination: eni.NetworkInterfaceId, DestinationPort: 22 });
+      const found = await analyse(path.NetworkInsightsPathId!);
+      assert.equal(found.NetworkPathFound, true, JSON.stringify(found.Explanations));
+      assert.ok(found.ForwardPathComponents!.some((c) => c.Component?.Id === eni.NetworkInterfaceId), 'the path ends at the interface');
+      // The same with the Elastic IP named: the same answer.
+      assert.equal((await analyse((await createPath({ Source: igw, Destination: eni.NetworkInterfaceId, DestinationIp: eip.PublicIp, DestinationPort: 22 })).NetworkInsightsPathId!)).NetworkPathFound, true);
+
+      const other = await world({ gateway: true });
+      const elsewhere = await analyse((await createPath({ Source: other.igw, Destination: eni.NetworkInterfaceId, DestinationPort: 22 })).NetworkInsightsPathId!);
+      assert.equal(elsewhere.NetworkPathFound, false, 'a gateway of another VPC leads to no path');
+    });
+
     test('DescribeNetworkInsightsAnalyses by path id and by the path-found filter; DeleteNetworkInsightsAnalysis', async () => {
       const { a, b } = await world();
       const reachable = await createPath({ Source: a.InstanceId, Destination: b.InstanceId, DestinationPort: 22 });
