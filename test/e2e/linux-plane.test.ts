@@ -29,6 +29,9 @@ import {
   TerminateInstancesCommand,
   AssignPrivateIpAddressesCommand,
   CreateFlowLogsCommand,
+  CreateNatGatewayCommand,
+  DescribeNatGatewaysCommand,
+  CreateManagedPrefixListCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
@@ -67,7 +70,7 @@ describe('linux data plane', { skip }, () => {
   const programs: RunningProgram[] = [];
 
   before(async () => {
-    server = await startTestServer({ dataplane: 'linux', defaultVpc: false, quotas: { vpcsPerRegion: 20, elasticIpsPerRegion: 20, internetGatewaysPerRegion: 20 } });
+    server = await startTestServer({ dataplane: 'linux', defaultVpc: false, quotas: { vpcsPerRegion: 30, elasticIpsPerRegion: 30, internetGatewaysPerRegion: 30 } });
     ec2 = server.client();
   });
   after(async () => {
@@ -355,6 +358,34 @@ describe('linux data plane', { skip }, () => {
       return accepted && rejected && reply;
     }, 10_000, 500);
     assert.ok(found, `records of the real flows (got:\n${lines.join('\n')})`);
+  });
+
+  test('a private subnet reaches the internet through a NAT gateway, seen there from the Elastic IP of the gateway; nothing comes in', async () => {
+    const net = await publicNetwork(ec2, '10.27.0.0/16', { public: { cidr: '10.27.1.0/24', zone: 'us-east-1a' }, private: { cidr: '10.27.2.0/24', zone: 'us-east-1a' } });
+    const { AllocationId, PublicIp } = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: net.subnets.public.SubnetId, AllocationId }))).NatGateway!;
+    assert.equal((await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [nat.NatGatewayId!] }))).NatGateways![0].State, 'available');
+    const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: net.vpcId }))).RouteTable!.RouteTableId!;
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: net.subnets.private.SubnetId }));
+    await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat.NatGatewayId }));
+    const worker = await launch(ec2, { SubnetId: net.subnets.private.SubnetId });
+    programs.push(await httpServer(server, 'internet', 'seen-from', { host: '203.0.113.20', tell: 'remote' }));
+    assert.equal((await curl(server, worker.InstanceId!, 'http://203.0.113.20/')).body.trim(), `seen-from ${PublicIp}`);
+    await serve(worker.InstanceId!, 'worker');
+    assert.equal((await curl(server, 'internet', `http://${PublicIp}/`, { timeoutSeconds: 1 })).ok, false, 'a NAT gateway lets nothing in');
+  });
+
+  test('a security group rule naming a prefix list allows exactly its entries', async () => {
+    const net = await publicNetwork(ec2, '10.28.0.0/16', { a: { cidr: '10.28.1.0/24', zone: 'us-east-1a' }, b: { cidr: '10.28.2.0/24', zone: 'us-east-1a' } });
+    const list = (await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: 'office', AddressFamily: 'IPv4', MaxEntries: 5, Entries: [{ Cidr: '10.28.2.0/24' }] }))).PrefixList!.PrefixListId!;
+    const group = await createGroup(ec2, net.vpcId, 'by-list');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, PrefixListIds: [{ PrefixListId: list }] }] }));
+    const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, SecurityGroupIds: [group] });
+    await serve(web.InstanceId!, 'web');
+    const inList = await launch(ec2, { SubnetId: net.subnets.b.SubnetId });
+    const outside = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    assert.equal((await curl(server, inList.InstanceId!, `http://${web.PrivateIpAddress}/`)).ok, true);
+    assert.equal((await curl(server, outside.InstanceId!, `http://${web.PrivateIpAddress}/`, { timeoutSeconds: 1 })).ok, false);
   });
 
   test('the plane is closed: no link, route or address leads from it to the host', async () => {

@@ -61,9 +61,10 @@ export interface RunningProgram {
  * An HTTP server inside an instance that answers `<name> <local address>` on every address (or
  * only `host`), a real process in the namespace until stopped.
  */
-export async function httpServer(server: TestServer, instanceId: string, name: string, options: { port?: number; host?: string } = {}): Promise<RunningProgram> {
+export async function httpServer(server: TestServer, instanceId: string, name: string, options: { port?: number; host?: string; tell?: 'local' | 'remote' } = {}): Promise<RunningProgram> {
   const port = options.port ?? 80;
-  const script = `require('node:http').createServer((q, r) => r.end(${JSON.stringify(name)} + ' ' + q.socket.localAddress.replace('::ffff:', '') + '\\n')).listen({ port: ${port}${options.host ? `, host: ${JSON.stringify(options.host)}` : ''} }, () => console.log('ready'))`;
+  const side = options.tell === 'remote' ? 'remoteAddress' : 'localAddress';
+  const script = `require('node:http').createServer((q, r) => r.end(${JSON.stringify(name)} + ' ' + q.socket.${side}.replace('::ffff:', '') + '\\n')).listen({ port: ${port}${options.host ? `, host: ${JSON.stringify(options.host)}` : ''} }, () => console.log('ready'))`;
   const child = spawn('ip', ['netns', 'exec', namespaceOf(server, instanceId), process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());

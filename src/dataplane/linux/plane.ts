@@ -96,7 +96,7 @@ export class LinuxPlane {
   private readonly uplinks = new Set<string>();
   private readonly listeners = new Map<string, net.Server[]>();
   private readonly imdsServers = new Map<string, http.Server>();
-  private topology: Topology = { vpcs: [], interfaces: [], instances: [], groupRules: {}, flowLogs: false };
+  private topology: Topology = { vpcs: [], interfaces: [], instances: [], groupRules: {}, flowLogs: false, prefixLists: {} };
   private config: PlaneConfig = { namespaces: [], links: [], uplinks: [] };
   private running: Promise<void> | undefined;
   private again = false;

@@ -71,6 +71,15 @@ export interface PlaneConfig {
   uplinks: UplinkConfig[];
 }
 
+/** What a NAT gateway does to what it forwards: the source becomes its own address (then the internet gateway's 1:1 NAT maps that to its Elastic IP). */
+const NAT_GATEWAY_NFT = `table inet eni {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    iifname "eth0" oifname "eth0" meta nfproto ipv4 masquerade
+  }
+}
+`;
+
 /** Route table numbers: the rules' tables for traffic from an ENI; 50 for traffic from the uplink or the router itself. */
 const INBOUND_TABLE = 50;
 const RULE_FROM_ENI = 1000;
@@ -150,7 +159,8 @@ export function renderPlane(topology: Topology, names: PlaneNames, guestNetwork:
         routerNamespace: router.name,
         routerName: names.routerLink(eni.id),
         home,
-        guest: plugged && subnet ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, guestNetwork) : undefined,
+        // A NAT gateway is configured by AWS, whatever the users' guests do: its address and the subnet router as gateway.
+        guest: plugged && subnet ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, instance!.natGateway ? 'primary' : guestNetwork) : undefined,
       });
     }
   }
@@ -160,10 +170,12 @@ export function renderPlane(topology: Topology, names: PlaneNames, guestNetwork:
       name: names.instance(instance.id),
       kind: 'instance',
       instanceId: instance.id,
-      sysctls: SYSCTLS_COMMON,
+      // A NAT gateway forwards, back out of its one interface, translating the source to its own address.
+      sysctls: instance.natGateway ? [...SYSCTLS_COMMON, ...SYSCTLS_FORWARDING, 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.default.send_redirects=0'] : SYSCTLS_COMMON,
       addresses: [],
       routes: [],
       rules: [],
+      nft: instance.natGateway ? NAT_GATEWAY_NFT : undefined,
     });
   }
   return { namespaces, links, uplinks };
@@ -371,6 +383,10 @@ function securityGroupRule(rule: RuleState, egress: boolean): string[] {
     const g = id(rule.referenced_group_id);
     return [`ip ${peer} @g4_${g} ${match}return`, `ip6 ${peer} @g6_${g} ${match}return`];
   }
+  if (rule.prefix_list_id) {
+    const l = id(rule.prefix_list_id);
+    return [`ip ${peer} @pl4_${l} ${match}return`, `ip6 ${peer} @pl6_${l} ${match}return`];
+  }
   if (rule.cidr_ipv4) return [`ip ${peer} ${rule.cidr_ipv4} ${match}return`];
   if (rule.cidr_ipv6) return [`ip6 ${peer} ${rule.cidr_ipv6} ${match}return`];
   return [];
@@ -487,6 +503,10 @@ function renderRouterNft(
   }
   const referenced = new Set<string>();
   for (const eni of enis) for (const g of eni.groupIds) for (const rule of topology.groupRules[g] ?? []) if (rule.referenced_group_id) referenced.add(rule.referenced_group_id);
+  for (const [list, cidrs] of Object.entries(topology.prefixLists).sort()) {
+    parts.push(setBlock(`pl4_${id(list)}`, 'ipv4_addr', cidrs.filter((c) => !c.includes(':'))));
+    parts.push(setBlock(`pl6_${id(list)}`, 'ipv6_addr', cidrs.filter((c) => c.includes(':'))));
+  }
   for (const g of [...referenced].sort()) {
     parts.push(setBlock(`g4_${id(g)}`, 'ipv4_addr', members4.get(g) ?? []));
     parts.push(setBlock(`g6_${id(g)}`, 'ipv6_addr', members6.get(g) ?? []));
@@ -530,7 +550,7 @@ function renderRouterNft(
     }
     out.push(...recordFlow('egress', 'ACCEPT'));
     chains.push(chain(`out_${e}`, out));
-    chains.push(chain(`sg_out_${e}`, [...trackingRules(rules, 'egress'), ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), ...recordFlow('egress', 'REJECT'), 'drop']));
+    chains.push(chain(`sg_out_${e}`, !eni.securityGroupsApply ? ['return'] : [...trackingRules(rules, 'egress'), ...rules.filter((r) => r.is_egress === 1).flatMap((r) => securityGroupRule(r, true)), ...recordFlow('egress', 'REJECT'), 'drop']));
 
     // Arriving at the interface: its subnet's inbound ACL when it comes from outside the subnet, its groups' ingress rules, destination check.
     const into: string[] = [];
@@ -544,7 +564,7 @@ function renderRouterNft(
     // AWS: the interface's flow log records what its groups and ACL decided, whatever the instance then does with it.
     into.push(...recordFlow('ingress', 'ACCEPT'), 'oifname @down drop');
     chains.push(chain(`in_${e}`, into));
-    chains.push(chain(`sg_in_${e}`, [...trackingRules(rules, 'ingress'), ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), ...recordFlow('ingress', 'REJECT'), 'drop']));
+    chains.push(chain(`sg_in_${e}`, !eni.securityGroupsApply ? ['return'] : [...trackingRules(rules, 'ingress'), ...rules.filter((r) => r.is_egress === 0).flatMap((r) => securityGroupRule(r, false)), ...recordFlow('ingress', 'REJECT'), 'drop']));
 
     // The metadata service answers each interface from its own addresses only, as its instance's options allow.
     const metadata = instanceOf(eni)?.metadata;

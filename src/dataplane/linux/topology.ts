@@ -5,6 +5,7 @@
  * Plain data, so that rendering it into kernel state is a pure function (render.ts).
  */
 import type { Store } from '../../store/index.ts';
+import { awsManagedList } from '../aws-prefix-lists.ts';
 import type { Row } from '../../store/schema.ts';
 
 export interface RouteState {
@@ -46,6 +47,8 @@ export interface InterfaceState {
   subnetId: string;
   mac: string;
   sourceDestCheck: boolean;
+  /** AWS: security groups do not apply to a NAT gateway's interface. */
+  securityGroupsApply: boolean;
   groupIds: string[];
   /** Primary first. */
   ipv4: string[];
@@ -66,6 +69,8 @@ export interface InstanceState {
   impaired: boolean;
   /** The instance metadata options the kernel enforces: whether IMDS answers, over IPv6 too, and the token reply's hop limit. */
   metadata: { endpoint: boolean; ipv6: boolean; hopLimit: number };
+  /** A managed host of AWS's rather than the user's instance: a NAT gateway (its interface is eth0; it translates what it forwards). */
+  natGateway?: boolean;
 }
 
 export interface Topology {
@@ -76,6 +81,8 @@ export interface Topology {
   groupRules: Record<string, RuleState[]>;
   /** Whether any flow log exists (the plane then reads the kernel's flow counters). */
   flowLogs: boolean;
+  /** The current CIDRs of every prefix list a security group rule names. */
+  prefixLists: Record<string, string[]>;
 }
 
 function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map<K, T[]> {
@@ -93,19 +100,19 @@ function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map
 export async function readTopology(store: Store): Promise<Topology> {
   return store.transaction(
     async (tx) => {
-      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, instances] =
+      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances] =
         await Promise.all([
           tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block']).orderBy('id').execute(),
           tx.selectFrom('vpc_cidr_blocks').select(['vpc_id', 'cidr_block', 'family', 'state']).execute(),
           tx.selectFrom('subnets').select(['id', 'vpc_id', 'cidr_block', 'ipv6_cidr_block']).orderBy('id').execute(),
           tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('vpc_id', 'is not', null).execute(),
           tx.selectFrom('route_tables').select(['id', 'vpc_id', 'is_main']).orderBy('id').execute(),
-          tx.selectFrom('routes').select(['route_table_id', 'destination', 'gateway_id', 'network_interface_id']).execute(),
+          tx.selectFrom('routes').select(['route_table_id', 'destination', 'gateway_id', 'network_interface_id', 'nat_gateway_id']).execute(),
           tx.selectFrom('route_table_associations').select(['route_table_id', 'subnet_id']).where('subnet_id', 'is not', null).execute(),
           tx.selectFrom('network_acls').select(['id', 'vpc_id']).orderBy('id').execute(),
           tx.selectFrom('network_acl_entries').selectAll().execute(),
           tx.selectFrom('network_acl_associations').select(['network_acl_id', 'subnet_id']).execute(),
-          tx.selectFrom('security_group_rules').select(['id', 'group_id', 'is_egress', 'ip_protocol', 'from_port', 'to_port', 'cidr_ipv4', 'cidr_ipv6', 'referenced_group_id', 'prefix_list_id']).orderBy('id').execute(),
+          tx.selectFrom('security_group_rules').select(['region', 'id', 'group_id', 'is_egress', 'ip_protocol', 'from_port', 'to_port', 'cidr_ipv4', 'cidr_ipv6', 'referenced_group_id', 'prefix_list_id']).orderBy('id').execute(),
           tx.selectFrom('network_interfaces').selectAll().orderBy('id').execute(),
           tx.selectFrom('private_ip_addresses').select(['network_interface_id', 'address', 'address_int', 'is_primary']).execute(),
           tx.selectFrom('ipv4_prefixes').select(['network_interface_id', 'prefix']).execute(),
@@ -113,6 +120,8 @@ export async function readTopology(store: Store): Promise<Topology> {
           tx.selectFrom('public_addresses').select(['network_interface_id', 'private_ip_address', 'public_ip']).where('network_interface_id', 'is not', null).execute(),
           tx.selectFrom('network_interface_groups').select(['network_interface_id', 'group_id', 'position']).orderBy('position').execute(),
           tx.selectFrom('flow_logs').select('id').limit(1).execute(),
+          tx.selectFrom('managed_prefix_list_entries').select(['prefix_list_id', 'cidr']).where('removed_version', 'is', null).execute(),
+          tx.selectFrom('nat_gateways').select(['id', 'account_id', 'region', 'vpc_id', 'state', 'network_interface_id']).where('state', '=', 'available').execute(),
           tx
             .selectFrom('instances')
             .select(['id', 'account_id', 'region', 'vpc_id', 'state', 'impaired', 'metadata_http_endpoint', 'metadata_http_ipv6', 'metadata_hop_limit'])
@@ -121,6 +130,11 @@ export async function readTopology(store: Store): Promise<Topology> {
             .execute(),
         ]);
 
+      const ownLists = new Map<string, string[]>();
+      for (const entry of listEntries) ownLists.set(entry.prefix_list_id, [...(ownLists.get(entry.prefix_list_id) ?? []), entry.cidr]);
+      const listCidrs = (id: string, region: string) => ownLists.get(id) ?? [...(awsManagedList(region, id)?.entries ?? [])];
+      const natInterface = new Map(natGateways.filter((n) => n.network_interface_id).map((n) => [n.id, n.network_interface_id!]));
+      const natOfInterface = new Map(natGateways.filter((n) => n.network_interface_id).map((n) => [n.network_interface_id!, n.id]));
       const cidrsByVpc = group(cidrs.filter((c) => c.state === 'associated'), (c) => c.vpc_id);
       const subnetsByVpc = group(subnets, (s) => s.vpc_id);
       const routesByTable = group(routes, (r) => r.route_table_id);
@@ -151,11 +165,16 @@ export async function readTopology(store: Store): Promise<Topology> {
           })),
           routeTables: (tablesByVpc.get(vpc.id) ?? []).map((t) => ({
             id: t.id,
-            routes: (routesByTable.get(t.id) ?? []).map((r) => ({
-              destination: r.destination,
-              gatewayId: r.gateway_id ?? undefined,
-              networkInterfaceId: r.network_interface_id ?? undefined,
-            })),
+            routes: (routesByTable.get(t.id) ?? []).flatMap((r) => {
+              // A route to a NAT gateway goes to its interface while it is available (a blackhole otherwise).
+              const target = {
+                gatewayId: r.gateway_id ?? undefined,
+                networkInterfaceId: r.network_interface_id ?? (r.nat_gateway_id ? natInterface.get(r.nat_gateway_id) : undefined),
+              };
+              // A route to a prefix list is a route to each of its CIDRs.
+              const destinations = r.destination.startsWith('pl-') ? listCidrs(r.destination, vpc.region) : [r.destination];
+              return destinations.map((destination) => ({ destination, ...target }));
+            }),
           })),
           networkAcls: (aclsByVpc.get(vpc.id) ?? []).map((a) => ({ id: a.id, entries: entriesByAcl.get(a.id) ?? [] })),
         };
@@ -173,26 +192,44 @@ export async function readTopology(store: Store): Promise<Topology> {
         vpcId: eni.vpc_id,
         subnetId: eni.subnet_id,
         mac: eni.mac_address,
-        sourceDestCheck: eni.source_dest_check === 1,
+        // A NAT gateway forwards what is not addressed to it.
+        sourceDestCheck: eni.source_dest_check === 1 && !natOfInterface.has(eni.id),
+        securityGroupsApply: eni.interface_type !== 'nat_gateway',
         groupIds: (groupsByEni.get(eni.id) ?? []).map((g) => g.group_id),
         ipv4: (ipv4ByEni.get(eni.id) ?? []).map((a) => a.address),
         ipv4Prefixes: (prefixesByEni.get(eni.id) ?? []).map((p) => p.prefix),
         ipv6: (ipv6ByEni.get(eni.id) ?? []).filter((a) => a.kind === 'address').map((a) => a.address),
         ipv6Prefixes: (ipv6ByEni.get(eni.id) ?? []).filter((a) => a.kind === 'prefix').map((a) => a.address),
         publicIpv4: Object.fromEntries((publicsByEni.get(eni.id) ?? []).map((p) => [p.private_ip_address!, p.public_ip])),
-        attachment:
-          eni.instance_id && eni.attachment_status
+        attachment: natOfInterface.has(eni.id)
+          ? { instanceId: natOfInterface.get(eni.id)!, deviceIndex: 0, status: 'attached' }
+          : eni.instance_id && eni.attachment_status
             ? { instanceId: eni.instance_id, deviceIndex: eni.device_index ?? 0, status: eni.attachment_status }
             : undefined,
       }));
 
       const groupRules: Record<string, RuleState[]> = {};
-      for (const rule of rules) (groupRules[rule.group_id] ??= []).push(rule);
+      const prefixLists: Record<string, string[]> = {};
+      for (const rule of rules) {
+        (groupRules[rule.group_id] ??= []).push(rule);
+        if (rule.prefix_list_id) prefixLists[rule.prefix_list_id] ??= listCidrs(rule.prefix_list_id, rule.region);
+      }
 
       return {
         vpcs: vpcStates,
         interfaces,
-        instances: instances.map((i) => ({
+        instances: [
+          ...natGateways.map((n) => ({
+            id: n.id,
+            account: n.account_id,
+            region: n.region,
+            vpcId: n.vpc_id,
+            state: 'running',
+            impaired: false,
+            metadata: { endpoint: false, ipv6: false, hopLimit: 1 },
+            natGateway: true,
+          })),
+          ...instances.map((i) => ({
           id: i.id,
           account: i.account_id,
           region: i.region,
@@ -200,9 +237,11 @@ export async function readTopology(store: Store): Promise<Topology> {
           state: i.state,
           impaired: i.impaired === 1,
           metadata: { endpoint: i.metadata_http_endpoint !== 'disabled', ipv6: i.metadata_http_ipv6 === 'enabled', hopLimit: Number(i.metadata_hop_limit) },
-        })),
+          })),
+        ],
         groupRules,
         flowLogs: flowLogs.length > 0,
+        prefixLists,
       };
     },
     { writes: false },
