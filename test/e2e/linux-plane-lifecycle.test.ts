@@ -8,6 +8,7 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   DetachNetworkInterfaceCommand,
   DescribeNetworkInterfacesCommand,
+  CreateSubnetCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
@@ -20,7 +21,7 @@ import { after, describe, test } from 'node:test';
 import { BIN, spawnServer } from '../helpers/process.ts';
 import { ec2Client, startTestServer } from '../helpers/server.ts';
 import { createEni, createNetwork, launch } from '../helpers/topology.ts';
-import { curl, httpServer, linuxPlaneSkip } from '../helpers/plane.ts';
+import { curl, execIn, httpServer, linuxPlaneSkip } from '../helpers/plane.ts';
 
 const run = promisify(execFile);
 const skip = linuxPlaneSkip();
@@ -130,5 +131,33 @@ describe('linux data plane over time', { skip }, () => {
     assert.equal(await serverProcess.stop('SIGTERM'), 0);
     const afterStop = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((n) => n.startsWith(`eni-${status.prefix}-`));
     assert.deepEqual(afterStop, []);
+  });
+});
+
+describe('linux data plane with --guest-network primary', { skip }, () => {
+  test('a second interface without policy routing answers another subnet by the wrong interface, and source/destination check drops it', async () => {
+    const server = await startTestServer({ dataplane: 'linux', defaultVpc: false, guestNetwork: 'primary' });
+    const programs: { stop(): void }[] = [];
+    try {
+      const ec2 = server.client();
+      const net = await createNetwork(ec2, '10.29.0.0/16', { a: { cidr: '10.29.1.0/24', zone: 'us-east-1a' }, b: { cidr: '10.29.2.0/24', zone: 'us-east-1a' }, c: { cidr: '10.29.3.0/24', zone: 'us-east-1a' } });
+      await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: net.defaultGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.29.0.0/16' }] }] }));
+      const host = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+      const second = await createEni(ec2, { SubnetId: net.subnets.b.SubnetId });
+      await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: second.NetworkInterfaceId, InstanceId: host.InstanceId, DeviceIndex: 1 }));
+      programs.push(await httpServer(server, host.InstanceId!, 'host'));
+      const client = await launch(ec2, { SubnetId: net.subnets.c.SubnetId });
+      assert.equal((await curl(server, client.InstanceId!, `http://${host.PrivateIpAddress}/`)).ok, true, 'the primary interface answers');
+      assert.equal((await curl(server, client.InstanceId!, `http://${second.PrivateIpAddress}/`, { timeoutSeconds: 1 })).ok, false, 'the reply leaves by eth0 with eth1\'s address: dropped');
+      // The other Availability Zone is refused by the API, and no path appears in the kernel.
+      const elsewhere = (await ec2.send(new CreateSubnetCommand({ VpcId: net.vpcId, CidrBlock: '10.29.4.0/24', AvailabilityZone: 'us-east-1b' }))).Subnet!;
+      const far = await createEni(ec2, { SubnetId: elsewhere.SubnetId });
+      await assert.rejects(ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: far.NetworkInterfaceId, InstanceId: host.InstanceId, DeviceIndex: 2 })), { name: 'InvalidParameterCombination' });
+      const links = await execIn(server, host.InstanceId!, ['ip', '-br', 'link']);
+      assert.doesNotMatch(links, /eth2/);
+    } finally {
+      for (const p of programs) p.stop();
+      await server.stop();
+    }
   });
 });
