@@ -32,10 +32,11 @@ import {
   CreateNatGatewayCommand,
   DescribeNatGatewaysCommand,
   CreateManagedPrefixListCommand,
+  ModifyInstanceMetadataOptionsCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
@@ -386,6 +387,39 @@ describe('linux data plane', { skip }, () => {
     const outside = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
     assert.equal((await curl(server, inList.InstanceId!, `http://${web.PrivateIpAddress}/`)).ok, true);
     assert.equal((await curl(server, outside.InstanceId!, `http://${web.PrivateIpAddress}/`, { timeoutSeconds: 1 })).ok, false);
+  });
+
+  test('HttpPutResponseHopLimit: a container one hop behind the instance gets no token at limit 1, and one at limit 2', async () => {
+    const net = await publicNetwork(ec2, '10.31.0.0/16', { a: { cidr: '10.31.1.0/24', zone: 'us-east-1a' } });
+    const host = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
+    // A container: a namespace behind the instance, routed and masqueraded by it as Docker does (removed with the server's namespaces).
+    const container = `eni-${server.plane!.names.prefix}-test-container`;
+    const hostNs = server.plane!.names.instance(host.InstanceId!);
+    const sh = (...args: string[]) => execFileSync(args[0], args.slice(1));
+    sh('ip', 'netns', 'add', container);
+    sh('ip', '-n', hostNs, 'link', 'add', 'ctr0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', container);
+    sh('ip', '-n', hostNs, 'address', 'add', '172.17.0.1/24', 'dev', 'ctr0');
+    sh('ip', '-n', hostNs, 'link', 'set', 'ctr0', 'up');
+    sh('ip', '-n', container, 'link', 'set', 'lo', 'up');
+    sh('ip', '-n', container, 'address', 'add', '172.17.0.2/24', 'dev', 'eth0');
+    sh('ip', '-n', container, 'link', 'set', 'eth0', 'up');
+    sh('ip', '-n', container, 'route', 'add', 'default', 'via', '172.17.0.1');
+    await execIn(server, host.InstanceId!, ['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    await execIn(server, host.InstanceId!, ['nft', 'add table ip docker; add chain ip docker post { type nat hook postrouting priority 100; }; add rule ip docker post ip saddr 172.17.0.0/24 oifname "eth0" masquerade']);
+    // Asynchronous: the server answering runs in this very process.
+    const fromContainer = (method: string, path: string, headers: string[] = []) =>
+      new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile('ip', ['netns', 'exec', container, 'curl', '-sS', '--max-time', '2', '-X', method, ...headers.flatMap((h) => ['-H', h]), `http://169.254.169.254${path}`], (error, stdout, stderr) =>
+          resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        ),
+      );
+    const tokenAsked = ['X-aws-ec2-metadata-token-ttl-seconds: 60'];
+    assert.equal((await fromContainer('GET', '/latest/meta-data/instance-id')).stdout, host.InstanceId, 'IMDSv1 reads cross the hop');
+    assert.notEqual((await fromContainer('PUT', '/latest/api/token', tokenAsked)).status, 0, 'at hop limit 1 the token reply dies on the way');
+    assert.ok((await execIn(server, host.InstanceId!, ['curl', '-sS', '--max-time', '2', '-X', 'PUT', '-H', tokenAsked[0], 'http://169.254.169.254/latest/api/token'])).length > 10, 'the instance itself gets one');
+    await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: host.InstanceId, HttpPutResponseHopLimit: 2 }));
+    const put = await fromContainer('PUT', '/latest/api/token', tokenAsked);
+    assert.equal(put.status, 0, `at hop limit 2 the container gets a token (${put.stderr})`);
   });
 
   test('the plane is closed: no link, route or address leads from it to the host', async () => {

@@ -394,6 +394,9 @@ function securityGroupRule(rule: RuleState, egress: boolean): string[] {
 
 // --- flow logs from real packets -------------------------------------------------------------------
 
+/** The mark of a metadata connection that asked for a token. */
+const PUT_MARK = '0x1';
+
 /** An ACL's deny marks the packet and returns, so that the interface's chain records the REJECT before dropping it. */
 const ACL_MARK = '0x1';
 const ACL_DENIED = `meta mark set ${ACL_MARK} return`;
@@ -571,10 +574,9 @@ function renderRouterNft(
     const imdsRules: string[] = [];
     if (metadata?.endpoint) {
       // AWS: HttpPutResponseHopLimit is the IP TTL of the token (PUT) reply: mark the connection whose request is a PUT.
-      imdsRules.push(`ip daddr ${PLANE.imdsIpv4} tcp dport 80 @ih,0,32 0x50555420 ct mark set 0x1`, `ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 @ih,0,32 0x50555420 ct mark set 0x1`);
       imdsRules.push(`ip saddr @a4_${e} ip daddr ${PLANE.imdsIpv4} tcp dport 80 accept`);
       if (metadata.ipv6) imdsRules.push(`ip6 saddr @a6_${e} ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 accept`);
-      hopLimits.push(`oifname "${dev}" ct mark 0x1 ip ttl set ${metadata.hopLimit}`, `oifname "${dev}" ct mark 0x1 ip6 hoplimit set ${metadata.hopLimit}`);
+      hopLimits.push(`oifname "${dev}" ct mark and ${PUT_MARK} == ${PUT_MARK} ip ttl set ${metadata.hopLimit}`, `oifname "${dev}" ct mark and ${PUT_MARK} == ${PUT_MARK} ip6 hoplimit set ${metadata.hopLimit}`);
     }
     chains.push(chain(`imds_${e}`, imdsRules));
   }
@@ -597,7 +599,12 @@ function renderRouterNft(
   parts.push(
     chain(
       'input',
-      ['iifname "lo" accept', 'ct state established,related accept', `iifname "${ROUTER_UPLINK}" meta l4proto ipv6-icmp accept`, `iifname "${ROUTER_UPLINK}" drop`, 'iifname @down drop', 'meta l4proto { icmp, ipv6-icmp } accept', ...vmap('iifname', imds)],
+      [
+        'iifname "lo" accept',
+        // AWS: HttpPutResponseHopLimit is the IP TTL of the token (PUT) reply: mark the connection whose request is a PUT (a packet of an established connection).
+        `ip daddr ${PLANE.imdsIpv4} tcp dport 80 @ih,0,32 0x50555420 ct mark set ct mark or ${PUT_MARK}`,
+        `ip6 daddr ${PLANE.imdsIpv6} tcp dport 80 @ih,0,32 0x50555420 ct mark set ct mark or ${PUT_MARK}`,
+        'ct state established,related accept', `iifname "${ROUTER_UPLINK}" meta l4proto ipv6-icmp accept`, `iifname "${ROUTER_UPLINK}" drop`, 'iifname @down drop', 'meta l4proto { icmp, ipv6-icmp } accept', ...vmap('iifname', imds)],
       'type filter hook input priority filter; policy drop;',
     ),
   );
