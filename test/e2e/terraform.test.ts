@@ -17,7 +17,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.ts';
 import {
   DescribeAddressesCommand,
   DescribeInstancesCommand,
