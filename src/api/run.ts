@@ -84,8 +84,18 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         due = await nextDueAt(ctx);
       }
       const result = await fn(ctx);
+      if (runner.plane && scope.writes) {
+        // With a data plane that carries the state, a transition that ends at once (timings of 0)
+        // ends in this transaction, so the sync before the answer already shows its end state
+        // (an attachment inside its instance, not still `attaching`), instead of the next request's.
+        due = await nextDueAt(ctx);
+        if (due <= now.getTime()) {
+          await settleTransitions(ctx);
+          due = await nextDueAt(ctx);
+        }
+      }
       if (useHints) {
-        if (scope.writes) due = await nextDueAt(ctx);
+        if (scope.writes && !runner.plane) due = await nextDueAt(ctx);
         // Set while this transaction still holds the (single) connection, so hints follow commit order.
         hints.set(key, due);
       }
