@@ -335,6 +335,8 @@ const EVENTS_CHANNEL = 'eni_events';
 const EVENT_BATCH = 1000;
 /** The log keeps about this many events; older ones are deleted by whichever node passes the mark. */
 const EVENTS_KEPT = 100_000;
+/** How long a request waits for its commit's notification before fetching its events itself. */
+const NOTIFICATION_GRACE_MS = 50;
 
 /**
  * The event stream shared by every node: an outbox table written in the same transaction as the
@@ -428,12 +430,14 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
 
   return {
     async append(tx, events) {
-      await tx.executeQuery(CompiledQuery.raw('select pg_advisory_xact_lock($1, 0)', [EVENT_LOG_LOCK]));
+      // One statement: every row inserted joins the lock's one row, so the lock is held before the
+      // first id is drawn (ids are drawn as rows are inserted).
       const { rows } = await tx.executeQuery<{ last: number }>(
         CompiledQuery.raw(
-          'with "added" as (insert into "events" ("body") select "b" from unnest($1::text[]) with ordinality as "t"("b", "n") order by "n" returning "id") ' +
+          'with "locked" as materialized (select pg_advisory_xact_lock($2, 0)), ' +
+            '"added" as (insert into "events" ("body") select "b" from "locked", unnest($1::text[]) with ordinality as "t"("b", "n") order by "n" returning "id") ' +
             `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', '') from "added"`,
-          [events.map((e) => JSON.stringify(e))],
+          [events.map((e) => JSON.stringify(e)), EVENT_LOG_LOCK],
         ),
       );
       return Number(rows[0].last);
@@ -447,8 +451,10 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
     delivered(id) {
       if (id <= cursor || !deliver) return Promise.resolve();
       const done = new Promise<void>((resolve) => waiters.push({ id, resolve }));
-      void fetchNew();
-      return done;
+      // The commit's own notification makes the listener fetch; only if none came soon (the
+      // listener reconnecting) is the fetch made here.
+      const fallback = setTimeout(() => void fetchNew(), NOTIFICATION_GRACE_MS);
+      return done.finally(() => clearTimeout(fallback));
     },
     async stop() {
       stopped = true;
