@@ -75,6 +75,7 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
         subnets.push(subnet);
       }
       const cpu = () => children.reduce((s, c) => s + c.cpuMicros(), 0);
+      const cpuBefore = children.map((c) => c.cpuMicros());
       const results: LoopResult[] = await Promise.all(
         clients.map((client, a) =>
           closedLoop({
@@ -97,6 +98,7 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
         serverCpuUsPerOp: results[0].serverCpuUsPerOp * (results[0].ops / Math.max(1, results.reduce((s, r) => s + r.ops, 0))),
       };
       phases.push(phase);
+      o.log(`  node CPU during the phase, ms: ${children.map((c, i) => ((c.cpuMicros() - cpuBefore[i]) / 1000).toFixed(0)).join(' / ')}`);
       o.log(`  ${num(opsPerSec)} creates/s in total (${phase.perAccount.map((x) => num(x)).join(' + ')}), ${phase.errors} errors`);
     } finally {
       for (const c of clients) c.close();
