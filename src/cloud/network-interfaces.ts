@@ -84,7 +84,8 @@ const ENI_FILTERS: FilterSpec = {
   },
   'attachment.attachment-id': { column: 'attachment_id' },
   'attachment.instance-id': { column: 'instance_id' },
-  'attachment.instance-owner-id': { column: 'account_id', whenSet: 'attachment_id' },
+  // The instance's account, or `amazon-aws` for a service's attachment (what Terraform looks for on ELB interfaces).
+  'attachment.instance-owner-id': { column: 'instance_owner_id', whenSet: 'attachment_id' },
   'attachment.device-index': { column: 'device_index', type: 'integer' },
   'attachment.network-card-index': { column: 'network_card_index', type: 'integer' },
   'attachment.status': { column: 'attachment_status' },
@@ -716,8 +717,8 @@ export async function attachInterface(
     'attaching',
     settleAt,
     'in-use',
-    // Another account's instance holding the interface (under a permission) is named as its owner.
-    eni.account_id === ctx.account ? null : ctx.account,
+    // The instance's account: the caller (the interface's own, or another under a permission).
+    ctx.account,
     eni.id,
   ]);
   if (updated !== 1) throw Errors.networkInterfaceInUse(eni.id);

@@ -14,7 +14,7 @@ import { clearAttachment, destroyInterface } from './network-interfaces.ts';
 const DUE_ATTACHMENTS = 'select "id", "attachment_status" from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
 // Another account's interface attached to the caller's instance (under an INSTANCE-ATTACH permission) settles with the instance's account.
 const DUE_HELD_ATTACHMENTS =
-  'select "id", "attachment_status" from "network_interfaces" where "attachment_transition_at" is not null and "instance_owner_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
+  'select "id", "attachment_status" from "network_interfaces" where "attachment_transition_at" is not null and "instance_owner_id" = ? and "account_id" <> ? and "region" = ? and "attachment_transition_at" <= ?';
 const ATTACHED = `update "network_interfaces" set "attachment_status" = 'attached', "attachment_transition_at" = null where "id" = ?`;
 const DUE_INSTANCES = 'select "id", "state" from "instances" where "account_id" = ? and "region" = ? and "transition_at" <= ?';
 const EXPIRED_INSTANCES = `select "id" from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated' and "terminated_at" <= ?`;
@@ -23,7 +23,7 @@ export async function settleTransitions(ctx: Context): Promise<void> {
   const now = ctx.now.toISOString();
   const attachments = [
     ...(await selectRows<{ id: string; attachment_status: string | null }>(ctx.tx, DUE_ATTACHMENTS, [ctx.account, ctx.region, now])),
-    ...(await selectRows<{ id: string; attachment_status: string | null }>(ctx.tx, DUE_HELD_ATTACHMENTS, [ctx.account, ctx.region, now])),
+    ...(await selectRows<{ id: string; attachment_status: string | null }>(ctx.tx, DUE_HELD_ATTACHMENTS, [ctx.account, ctx.account, ctx.region, now])),
   ];
   for (const eni of attachments) {
     if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni.id);
@@ -79,7 +79,7 @@ async function finishTermination(ctx: Context, instanceId: string): Promise<void
 const NEXT_DUE =
   'select (select min("transition_at") from "instances" where "account_id" = ? and "region" = ? and "transition_at" is not null) as "instance", ' +
   '(select min("attachment_transition_at") from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" is not null) as "attachment", ' +
-  '(select min("attachment_transition_at") from "network_interfaces" where "attachment_transition_at" is not null and "instance_owner_id" = ? and "region" = ?) as "held", ' +
+  '(select min("attachment_transition_at") from "network_interfaces" where "attachment_transition_at" is not null and "instance_owner_id" = ? and "account_id" <> ? and "region" = ?) as "held", ' +
   `(select min("terminated_at") from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated') as "terminated", ` +
   '(select min("transition_at") from "nat_gateways" where "account_id" = ? and "region" = ? and "transition_at" is not null) as "nat"';
 
@@ -95,6 +95,7 @@ export async function nextDueAt(ctx: Context): Promise<number> {
     region,
     account,
     region,
+    account,
     account,
     region,
     account,

@@ -121,6 +121,11 @@ describe('NAT gateways', () => {
       new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [net.vpcId] }, { Name: 'requester-managed', Values: ['true'] }, { Name: 'interface-type', Values: ['nat_gateway'] }] }),
     );
     assert.deepEqual(managed.NetworkInterfaces!.map((n) => n.NetworkInterfaceId), [eni.NetworkInterfaceId]);
+    // What Terraform looks for to find service-held interfaces.
+    const byOwner = await ec2.send(
+      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-owner-id', Values: ['amazon-aws'] }, { Name: 'attachment.attachment-id', Values: ['ela-attach-*'] }, { Name: 'vpc-id', Values: [net.vpcId] }] }),
+    );
+    assert.deepEqual(byOwner.NetworkInterfaces!.map((n) => n.NetworkInterfaceId), [eni.NetworkInterfaceId]);
     const byRequester = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'requester-id', Values: ['128792236543'] }, { Name: 'vpc-id', Values: [net.vpcId] }] }));
     assert.equal(byRequester.NetworkInterfaces!.length, 1);
   });

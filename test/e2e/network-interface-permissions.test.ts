@@ -14,6 +14,7 @@ import {
   DeleteNetworkInterfaceCommand,
   DeleteNetworkInterfacePermissionCommand,
   DescribeAddressesCommand,
+  DescribeNetworkInterfacesCommand,
   DescribeNetworkInterfacePermissionsCommand,
   DetachNetworkInterfaceCommand,
   type EC2Client,
@@ -69,6 +70,8 @@ describe('network interface permissions', () => {
     assert.equal(seen.OwnerId, OWNER);
     assert.equal(seen.Attachment!.InstanceId, inZone.InstanceId);
     assert.equal(seen.Attachment!.InstanceOwnerId, OTHER);
+    const byOwner = await owner.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-owner-id', Values: [OTHER] }] }));
+    assert.deepEqual(byOwner.NetworkInterfaces!.map((n) => n.NetworkInterfaceId), [eni.NetworkInterfaceId]);
     const instance = await describeInstance(other, inZone.InstanceId!);
     const held = instance.NetworkInterfaces!.find((n) => n.NetworkInterfaceId === eni.NetworkInterfaceId)!;
     assert.equal(held.Attachment!.DeviceIndex, 1);
