@@ -28,7 +28,8 @@ const SERVED_ACTIONS = [
   'DescribeRegions', 'DescribeAvailabilityZones', 'DescribeAccountAttributes',
   'CreateTags', 'DeleteTags', 'DescribeTags',
   // resources around the ENI
-  'CreateSubnet', 'DescribeSubnets', 'DeleteSubnet', 'ModifySubnetAttribute',
+  'CreateSubnet', 'DescribeSubnets', 'DeleteSubnet', 'ModifySubnetAttribute', 'CreateDefaultVpc', 'CreateDefaultSubnet',
+  'CreateDhcpOptions', 'DescribeDhcpOptions', 'AssociateDhcpOptions', 'DeleteDhcpOptions',
   'CreateSecurityGroup', 'DeleteSecurityGroup', 'DescribeSecurityGroups', 'DescribeSecurityGroupRules',
   'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress',
   'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress',

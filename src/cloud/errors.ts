@@ -180,6 +180,7 @@ export const Errors = {
   routeNatGatewayNotFound: (id: string) =>
     new Ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${shorten(id)}' does not exist`),
   vpcEndpointId: idErrors('InvalidVpcEndpointId.Malformed', 'InvalidVpcEndpointId.NotFound', 'vpce', 'Vpc Endpoint Id'),
+  dhcpOptionsId: idErrors('InvalidDhcpOptionsId.Malformed', 'InvalidDhcpOptionID.NotFound', 'dopt', 'dhcpOption ID'),
   prefixListId: idErrors('InvalidPrefixListId.Malformed', 'InvalidPrefixListID.NotFound', 'pl', 'prefix list ID'),
   resourceId: (id: string) => new Ec2Error('InvalidID', `The ID '${id}' is not valid`),
 
@@ -303,6 +304,13 @@ export const Errors = {
     new Ec2Error('AnalysisExistsForNetworkInsightsPath', `The network insights path ${pathId} has analyses; delete them first.`),
   networkAclEntryLimitExceeded: () =>
     new Ec2Error('NetworkAclEntryLimitExceeded', 'The maximum number of network acl entries has been reached.'),
+
+  // --- default VPC and subnets -----------------------------------------------------------------
+  defaultVpcAlreadyExists: () =>
+    new Ec2Error('DefaultVpcAlreadyExists', 'A Default VPC already exists for this account in this region.'),
+  defaultVpcDoesNotExist: () => new Ec2Error('DefaultVpcDoesNotExist', 'No default VPC exists for this account in this region.'),
+  defaultSubnetAlreadyExistsInAvailabilityZone: (zone: string) =>
+    new Ec2Error('DefaultSubnetAlreadyExistsInAvailabilityZone', `A Default Subnet already exists in availability zone ${shorten(zone)}.`),
 
   // --- launch templates -----------------------------------------------------------------------
   launchTemplateIdMalformed: (id: string) =>

@@ -35,6 +35,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'nat', resourceType: 'natgateway', table: 'nat_gateways', idColumn: 'id', errors: Errors.natGatewayId },
   { prefix: 'vpce', resourceType: 'vpc-endpoint', table: 'vpc_endpoints', idColumn: 'id', errors: Errors.vpcEndpointId },
   { prefix: 'lt', resourceType: 'launch-template', table: 'launch_templates', idColumn: 'id', errors: { malformed: Errors.launchTemplateIdMalformed, notFound: Errors.launchTemplateIdNotFound } },
+  { prefix: 'dopt', resourceType: 'dhcp-options', table: 'dhcp_options', idColumn: 'id', errors: Errors.dhcpOptionsId },
   { prefix: 'pl', resourceType: 'prefix-list', table: 'managed_prefix_lists', idColumn: 'id', errors: Errors.prefixListId },
 ];
 

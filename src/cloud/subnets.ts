@@ -146,7 +146,7 @@ export async function getSubnet(ctx: Context, id: string | undefined, parameter 
 
 const subnetArn = (row: Row<'subnets'>) => `arn:aws:ec2:${row.region}:${row.account_id}:subnet/${row.id}`;
 
-async function subnetsOf(tx: Tx, rows: Row<'subnets'>[]): Promise<Subnet[]> {
+export async function subnetsOf(tx: Tx, rows: Row<'subnets'>[]): Promise<Subnet[]> {
   const tags = await tagsOf(tx, rows.map((r) => r.id));
   return rows.map((row) => ({
     SubnetId: row.id,

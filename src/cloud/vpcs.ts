@@ -137,7 +137,7 @@ export async function getVpc(ctx: Context, id: string | undefined, parameter = '
   return getOwned(ctx, { table: 'vpcs', prefix: 'vpc', errors: Errors.vpcId }, id, parameter);
 }
 
-async function vpcsOf(tx: Tx, rows: Row<'vpcs'>[]): Promise<Vpc[]> {
+export async function vpcsOf(tx: Tx, rows: Row<'vpcs'>[]): Promise<Vpc[]> {
   if (!rows.length) return [];
   const ids = rows.map((r) => r.id);
   const [tags, blocks] = await inOrder(

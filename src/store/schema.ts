@@ -405,6 +405,18 @@ export interface LaunchTemplateVersionTable {
   created_at: string;
 }
 
+export interface DhcpOptionsTable extends Scoped {
+  id: string;
+  created_at: string;
+}
+
+export interface DhcpOptionValueTable {
+  dhcp_options_id: string;
+  key: string;
+  value: string;
+  position: number;
+}
+
 export interface ResourceCountTable extends Scoped {
   kind: string;
   count: number;
@@ -450,6 +462,8 @@ export interface Database {
   managed_prefix_list_entries: ManagedPrefixListEntryTable;
   launch_templates: LaunchTemplateTable;
   launch_template_versions: LaunchTemplateVersionTable;
+  dhcp_options: DhcpOptionsTable;
+  dhcp_option_values: DhcpOptionValueTable;
 }
 
 export type Tx = Transaction<Database> | Kysely<Database>;

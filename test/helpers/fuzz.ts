@@ -282,6 +282,7 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^SecurityGroupRuleIds?$/, ['sgr']],
   [/^(PrefixListIds?|DestinationPrefixListId)$/, ['pl']],
   [/^LaunchTemplateIds?$/, ['lt']],
+  [/^DhcpOptionsIds?$/, ['dopt']],
   [/^NatGatewayIds?$/, ['nat']],
   [/^VpcEndpointIds?$/, ['vpce']],
   [/^NetworkInterfacePermissionIds?$/, ['eni-perm']],

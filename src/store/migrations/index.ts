@@ -9,6 +9,7 @@ import * as metadataOptions from './010-metadata-options.ts';
 import * as requesterManaged from './011-requester-managed.ts';
 import * as prefixLists from './012-1-prefix-lists.ts';
 import * as launchTemplates from './012-2-launch-templates.ts';
+import * as dhcpOptions from './012-3-dhcp-options.ts';
 import * as sharedEvents from './015-shared-events.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
@@ -23,5 +24,6 @@ export const migrations: Record<string, Migration> = {
   '011-requester-managed': requesterManaged,
   '012-1-prefix-lists': prefixLists,
   '012-2-launch-templates': launchTemplates,
+  '012-3-dhcp-options': dhcpOptions,
   '015-shared-events': sharedEvents,
 };
