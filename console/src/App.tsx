@@ -61,6 +61,8 @@ export function App() {
   const [trafficForm, setTrafficForm] = useState<TrafficForm>({ from: 'internet', to: '', protocol: 'tcp', port: '80' });
   const [steady, setSteady] = useState(false);
   const [flow, setFlow] = useState<{ result: FlowResult; from: string } | null>(null);
+  // The path is drawn while probing (and for a while after a single probe), then cleared.
+  const [pathShown, setPathShown] = useState(false);
   const [flowError, setFlowError] = useState<ApiFailure | null>(null);
   const [stats, setStats] = useState<TrafficStats>({ sent: 0, delivered: 0, dropped: 0 });
   const stage = useRef<HTMLDivElement>(null);
@@ -279,6 +281,7 @@ export function App() {
     try {
       const result = await probe(at, { from: form.from, to: form.to.trim(), protocol: form.protocol, port: portless || form.port === '' ? undefined : Number(form.port) });
       setFlow({ result, from: form.from });
+      setPathShown(true);
       setFlowError(null);
       setStats((s) => ({ sent: s.sent + 1, delivered: s.delivered + Number(result.delivered), dropped: s.dropped + Number(!result.delivered) }));
     } catch (error) {
@@ -291,16 +294,31 @@ export function App() {
     setStats({ sent: 0, delivered: 0, dropped: 0 });
     void probeOnce();
     const timer = setInterval(() => void probeOnce(), 1000);
-    return () => clearInterval(timer);
+    return () => {
+      clearInterval(timer);
+      // Probing stopped: the line over the picture goes (the last verdict stays in the panel).
+      setPathShown(false);
+    };
   }, [steady, connection, probeOnce]);
+  // A single probe's line stays a few seconds.
+  useEffect(() => {
+    if (!pathShown || steady) return;
+    const timer = setTimeout(() => setPathShown(false), 8000);
+    return () => clearTimeout(timer);
+  }, [pathShown, steady, flow]);
 
   const marks: PathMarks = useMemo(() => {
-    if (!flow) return {};
+    if (!flow || !pathShown) return {};
     const d = flow.result.destination;
     const source = flow.from.startsWith('internet') ? 'internet' : flow.from;
-    const destination = d?.networkInterfaceId ?? (d?.kind === 'internet' ? 'internet' : d?.instanceId);
-    return { source, destination, delivered: flow.result.delivered };
-  }, [flow]);
+    // Dropped at an interface (its instance impaired, stopped, or the interface not attached): the
+    // line ends at the last interface that saw the flow.
+    const reached = [...(flow.result.observations ?? [])].reverse().find((o) => o.direction === 'ingress')?.networkInterfaceId;
+    const destination = d?.networkInterfaceId ?? (d?.kind === 'internet' ? 'internet' : d?.instanceId) ?? reached;
+    // The internet gateways the flow crossed: the line goes through each.
+    const via = flow.result.hops.filter((h) => h.component === 'internet-gateway' && h.resourceId.startsWith('igw-')).map((h) => h.resourceId);
+    return { source, destination, via: [...new Set(via)], delivered: flow.result.delivered };
+  }, [flow, pathShown]);
 
   useEffect(() => {
     if (!toast || toast.error) return;
@@ -317,7 +335,35 @@ export function App() {
     return () => window.removeEventListener('keydown', onKey);
   }, [menu, dialog]);
 
-  const zoomBy = useCallback((step: number) => setZoom((z) => ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, ZOOMS.indexOf(z) + step))] ?? 1), []);
+  const zoomBy = useCallback(
+    (step: number) =>
+      setZoom((z) => {
+        // From a fitted zoom (not one of the steps), the next step up or down.
+        const at = step > 0 ? ZOOMS.findIndex((v) => v > z + 0.001) : ZOOMS.length - 1 - [...ZOOMS].reverse().findIndex((v) => v < z - 0.001);
+        return ZOOMS[Math.max(0, Math.min(ZOOMS.length - 1, ZOOMS.indexOf(z) >= 0 ? ZOOMS.indexOf(z) + step : at))] ?? 1;
+      }),
+    [],
+  );
+  /** The zoom at which the whole picture's width fits the canvas (never above 100 %). */
+  const fitZoom = useCallback(() => {
+    const area = canvas.current;
+    const content = stage.current?.firstElementChild as HTMLElement | null;
+    if (!area || !content) return;
+    const natural = content.scrollWidth;
+    const room = area.clientWidth - 24;
+    if (natural > 0) setZoom(Math.max(0.25, Math.min(1, Math.floor((room / natural) * zoomRef.current * 100) / 100)));
+  }, []);
+  const zoomRef = useRef(zoom);
+  zoomRef.current = zoom;
+  // The first picture of a region is fitted to the window.
+  const fitted = useRef<string | null>(null);
+  useEffect(() => {
+    if (!index || fitted.current === settings.region) return;
+    fitted.current = settings.region;
+    requestAnimationFrame(() => fitZoom());
+  }, [index, settings.region, fitZoom]);
+  // Pan: drag the picture's background.
+  const pan = useRef<{ x: number; y: number; left: number; top: number } | null>(null);
   // Ctrl+wheel zooms the picture, not the page: a listener that may cancel (React's wheel listeners are passive).
   const canvas = useRef<HTMLElement>(null);
   useEffect(() => {
@@ -355,6 +401,9 @@ export function App() {
             <button type="button" onClick={() => zoomBy(1)} aria-label="Zoom in">
               +
             </button>
+            <button type="button" onClick={fitZoom} aria-label="Zoom to fit" data-testid="zoom-fit">
+              Fit
+            </button>
           </div>
           <button type="button" onClick={() => setCollapsed(new Set(allBoxes.filter((id) => id.startsWith('subnet-'))))}>
             Collapse subnets
@@ -363,7 +412,31 @@ export function App() {
             Expand all
           </button>
         </header>
-        <main className="canvas" ref={canvas}>
+        <main
+          className="canvas"
+          ref={canvas}
+          onPointerDown={(e) => {
+            // Only the background pans: cards, buttons and boxes keep their clicks and drags.
+            const target = e.target as HTMLElement;
+            if (e.button !== 0 || target.closest('button, [draggable="true"], input, select, a, [data-eni-id], [data-instance-id]')) return;
+            const area = canvas.current!;
+            pan.current = { x: e.clientX, y: e.clientY, left: area.scrollLeft, top: area.scrollTop };
+            area.setPointerCapture(e.pointerId);
+            area.classList.add('panning');
+          }}
+          onPointerMove={(e) => {
+            const start = pan.current;
+            if (!start) return;
+            canvas.current!.scrollLeft = start.left - (e.clientX - start.x);
+            canvas.current!.scrollTop = start.top - (e.clientY - start.y);
+          }}
+          onPointerUp={(e) => {
+            if (!pan.current) return;
+            pan.current = null;
+            canvas.current!.releasePointerCapture(e.pointerId);
+            canvas.current!.classList.remove('panning');
+          }}
+        >
           {connection === 'connecting' && <p className="status-text">Connecting to {window.location.host}…</p>}
           {connection === 'failed' && connectError && (
             <div className="notice error" role="alert" data-error-code={connectError.code}>
@@ -379,7 +452,7 @@ export function App() {
               <div className="zoomed" style={{ zoom }}>
                 <Picture index={index} selection={selection} notices={notices} collapsed={collapsed} query={query} dragging={dragging} marks={marks} />
               </div>
-              <PathOverlay stage={stage} index={index} source={marks.source} destination={marks.destination} delivered={marks.delivered} />
+              <PathOverlay stage={stage} index={index} source={marks.source} destination={marks.destination} via={marks.via} delivered={marks.delivered} />
             </div>
           )}
         </main>

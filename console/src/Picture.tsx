@@ -13,6 +13,8 @@ export const DRAG_TYPE = 'application/x-eni-id';
 export interface PathMarks {
   source?: string;
   destination?: string;
+  /** Components the path crosses between the two, in order (internet gateways). */
+  via?: string[];
   delivered?: boolean;
 }
 
@@ -82,7 +84,7 @@ function VpcBox({ vpc, ...props }: PictureProps & { vpc: Vpc }) {
           <strong>{nameOf(vpc) ?? (vpc.IsDefault ? 'default VPC' : 'VPC')}</strong> <code>{id}</code> <span className="cidr">{vpc.CidrBlock}</span>
         </button>
         {gateways.map((g) => (
-          <span key={g.InternetGatewayId} className="chip gateway" title="Internet gateway attached">
+          <span key={g.InternetGatewayId} className={`chip gateway${props.marks.via?.includes(g.InternetGatewayId!) ? ' path-via' : ''}`} data-igw-id={g.InternetGatewayId} title="Internet gateway attached">
             ⇅ {g.InternetGatewayId}
           </span>
         ))}
@@ -365,9 +367,10 @@ export const EniCard = memo(function EniCard({ eni, groups, otherSubnet, selecte
         {secondary > 0 && <span className="more"> +{secondary}</span>}
         {(eni.Ipv6Addresses?.length ?? 0) > 0 && <span className="more"> · {eni.Ipv6Addresses!.length} IPv6</span>}
       </div>
+      {/* Each public address beside the private address it maps to (an EIP may be on a secondary one). */}
       {publics.map((p) => (
-        <div key={p.PrivateIpAddress} className="eni-line public" title={p.Association?.AllocationId ? 'Elastic IP' : 'public IPv4'}>
-          {p.Association?.AllocationId ? 'EIP ' : 'public '}
+        <div key={p.PrivateIpAddress} className="eni-line public" data-private-address={p.PrivateIpAddress} title={`${p.Association?.AllocationId ? 'Elastic IP' : 'public IPv4'} of ${p.PrivateIpAddress}${p.Primary ? ' (primary)' : ' (secondary)'}`}>
+          <span className="private">{p.PrivateIpAddress}</span> → {p.Association?.AllocationId ? 'EIP ' : 'public '}
           {p.Association?.PublicIp}
         </div>
       ))}

@@ -244,8 +244,7 @@ interface Point {
 }
 
 interface Line {
-  from: Point;
-  to: Point;
+  points: Point[];
   width: number;
   height: number;
 }
@@ -253,12 +252,18 @@ interface Line {
 const near = (a: number, b: number) => Math.abs(a - b) < 0.5;
 const sameLine = (a: Line | null, b: Line | null) =>
   a === b ||
-  (a !== null && b !== null && near(a.from.x, b.from.x) && near(a.from.y, b.from.y) && near(a.to.x, b.to.x) && near(a.to.y, b.to.y) && near(a.width, b.width) && near(a.height, b.height));
+  (a !== null &&
+    b !== null &&
+    near(a.width, b.width) &&
+    near(a.height, b.height) &&
+    a.points.length === b.points.length &&
+    a.points.every((p, i) => near(p.x, b.points[i].x) && near(p.y, b.points[i].y)));
 
 /** The element of the picture that stands for an id, or its nearest visible container (a collapsed subnet or VPC). */
 function elementFor(stage: HTMLElement, index: TopologyIndex, id: string | undefined): HTMLElement | null {
   if (!id) return null;
   if (id === 'internet') return stage.querySelector('[data-node="internet"]');
+  if (id.startsWith('igw-')) return stage.querySelector(`[data-igw-id="${CSS.escape(id)}"]`);
   const direct = stage.querySelector<HTMLElement>(`[data-eni-id="${CSS.escape(id)}"], [data-instance-id="${CSS.escape(id)}"]`);
   if (direct) return direct;
   const subnetId = index.interfaces.get(id)?.SubnetId ?? index.instances.get(id)?.SubnetId;
@@ -268,8 +273,12 @@ function elementFor(stage: HTMLElement, index: TopologyIndex, id: string | undef
   return vpcId ? stage.querySelector<HTMLElement>(`[data-vpc-id="${CSS.escape(vpcId)}"]`) : null;
 }
 
-/** The line from source to destination, drawn over the picture (an SVG above the stage, not catching the pointer). */
-export function PathOverlay({ stage, index, source, destination, delivered }: { stage: RefObject<HTMLDivElement | null>; index: TopologyIndex; source?: string; destination?: string; delivered?: boolean }) {
+/**
+ * The path from source to destination, drawn over the picture (an SVG above the stage, not
+ * catching the pointer) through the components it crosses (`via`: the internet gateway of the
+ * VPC it enters or leaves by), from edge to facing edge of each.
+ */
+export function PathOverlay({ stage, index, source, destination, via = [], delivered }: { stage: RefObject<HTMLDivElement | null>; index: TopologyIndex; source?: string; destination?: string; via?: string[]; delivered?: boolean }) {
   const [line, setLine] = useState<Line | null>(null);
   const update = (next: Line | null) => setLine((current) => (sameLine(current, next) ? current : next));
   // After every render: cards grow and shrink (notices, moves), zoom and collapse move them.
@@ -280,25 +289,26 @@ export function PathOverlay({ stage, index, source, destination, delivered }: { 
       return;
     }
     const measure = () => {
-      const a = elementFor(root, index, source);
-      const b = elementFor(root, index, destination);
-      if (!a || !b) return update(null);
+      const ids = [source, ...via, destination];
+      const elements = ids.map((id) => elementFor(root, index, id));
+      const ends = [elements[0], elements[elements.length - 1]];
+      if (!ends[0] || !ends[1]) return update(null);
       const base = root.getBoundingClientRect();
-      const ra = a.getBoundingClientRect();
-      const rb = b.getBoundingClientRect();
-      // From the edge of the source that faces the destination to the facing edge of the destination.
-      const down = rb.top >= ra.bottom;
-      const up = rb.bottom <= ra.top;
-      const edge = (r: DOMRect, side: 'top' | 'bottom' | 'middle') => ({
-        x: r.left - base.left + r.width / 2,
-        y: (side === 'top' ? r.top : side === 'bottom' ? r.bottom : r.top + r.height / 2) - base.top,
-      });
-      update({
-        from: edge(ra, down ? 'bottom' : up ? 'top' : 'middle'),
-        to: edge(rb, down ? 'top' : up ? 'bottom' : 'middle'),
-        width: root.scrollWidth,
-        height: root.scrollHeight,
-      });
+      const rects = elements.filter((e): e is HTMLElement => e !== null).map((e) => e.getBoundingClientRect());
+      const points: Point[] = [];
+      for (let i = 0; i < rects.length - 1; i++) {
+        const ra = rects[i];
+        const rb = rects[i + 1];
+        // From the edge of one that faces the next to the facing edge of the next.
+        const down = rb.top >= ra.bottom;
+        const up = rb.bottom <= ra.top;
+        const edge = (r: DOMRect, side: 'top' | 'bottom' | 'middle') => ({
+          x: r.left - base.left + r.width / 2,
+          y: (side === 'top' ? r.top : side === 'bottom' ? r.bottom : r.top + r.height / 2) - base.top,
+        });
+        points.push(edge(ra, down ? 'bottom' : up ? 'top' : 'middle'), edge(rb, down ? 'top' : up ? 'bottom' : 'middle'));
+      }
+      update({ points, width: root.scrollWidth, height: root.scrollHeight });
     };
     measure();
     const observer = new ResizeObserver(measure);
@@ -306,14 +316,22 @@ export function PathOverlay({ stage, index, source, destination, delivered }: { 
     return () => observer.disconnect();
   });
   if (!line) return null;
-  const { from, to } = line;
-  const bend = Math.max(40, Math.abs(to.y - from.y) / 2);
-  const d = `M ${from.x} ${from.y} C ${from.x} ${from.y + bend}, ${to.x} ${to.y - bend}, ${to.x} ${to.y}`;
+  const segments: string[] = [];
+  for (let i = 0; i + 1 < line.points.length; i += 2) {
+    const from = line.points[i];
+    const to = line.points[i + 1];
+    const bend = Math.max(20, Math.abs(to.y - from.y) / 2);
+    segments.push(`M ${from.x} ${from.y} C ${from.x} ${from.y + (to.y >= from.y ? bend : -bend)}, ${to.x} ${to.y - (to.y >= from.y ? bend : -bend)}, ${to.x} ${to.y}`);
+  }
+  const first = line.points[0];
+  const last = line.points[line.points.length - 1];
   return (
-    <svg className={`path-overlay ${delivered ? 'delivered' : 'dropped'}`} width={line.width} height={line.height} aria-hidden="true" data-from={source} data-to={destination}>
-      <path d={d} className="path-line" />
-      <circle cx={from.x} cy={from.y} r={6} className="path-dot" />
-      <circle cx={to.x} cy={to.y} r={8} className="path-dot end" />
+    <svg className={`path-overlay ${delivered ? 'delivered' : 'dropped'}`} width={line.width} height={line.height} aria-hidden="true" data-from={source} data-to={destination} data-via={via.join(' ')}>
+      {segments.map((d, i) => (
+        <path key={i} d={d} className="path-line" />
+      ))}
+      <circle cx={first.x} cy={first.y} r={6} className="path-dot" />
+      <circle cx={last.x} cy={last.y} r={8} className="path-dot end" />
     </svg>
   );
 }

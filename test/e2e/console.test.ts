@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { openAuthenticator } from '../../src/api/ec2/auth.ts';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from '../helpers/suite.ts';
@@ -18,12 +18,14 @@ import {
   AssociateAddressCommand,
   AttachInternetGatewayCommand,
   AttachNetworkInterfaceCommand,
+  AssignPrivateIpAddressesCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateFlowLogsCommand,
   CreateInternetGatewayCommand,
   CreateRouteCommand,
   CreateTagsCommand,
   DescribeAddressesCommand,
+  DescribeInternetGatewaysCommand,
   DescribeNetworkInterfacesCommand,
   DescribeRouteTablesCommand,
   RunInstancesCommand,
@@ -47,7 +49,7 @@ const notBuilt = existsSync(path.join(CONSOLE_DIST, 'index.html')) ? false : 'th
 const skip = existsSync(CHROMIUM) ? notBuilt : `${CHROMIUM} is missing: install Debian's chromium (.ci/install-chromium)`;
 
 /** One region per test: regions are separate clouds, so the tests share a server and not their state. */
-const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2', 'ca-central-1'];
+const REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2', 'ca-central-1', 'ap-northeast-1', 'eu-north-1'];
 
 interface Lab {
   region: string;
@@ -344,6 +346,124 @@ describe('web console', { skip }, () => {
     await page.getByTestId('probe-steady').uncheck();
   });
 
+  test('the layout at 1400×900 and 1920×1080: fitted to the window, nothing under the side panel, no word cut, flow-log actions in sight, notices holding their text, each EIP beside its address, the path through the right gateway and gone when probing stops', async (t) => {
+    const lab = await newLab();
+    // A second VPC with its own gateway, drawn beside the lab's: the path must not go through it.
+    const other = await createNetwork(lab.ec2, '10.9.0.0/16', { side: { cidr: '10.9.1.0/24', zone: `${lab.region}b` } });
+    const otherIgw = (await lab.ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await lab.ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: otherIgw, VpcId: other.vpcId }));
+    await run(lab.ec2, other.subnets.side.SubnetId!, 'elsewhere');
+    // An Elastic IP on a secondary address of the floating interface.
+    const assigned = await lab.ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: lab.floating, SecondaryPrivateIpAddressCount: 1 }));
+    const secondary = assigned.AssignedPrivateIpAddresses![0].PrivateIpAddress!;
+    const second = await lab.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await lab.ec2.send(new AssociateAddressCommand({ AllocationId: second.AllocationId, NetworkInterfaceId: lab.floating, PrivateIpAddress: secondary }));
+    await lab.ec2.send(new CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [lab.net.vpcId], TrafficType: 'ALL', LogGroupName: 'layout', DeliverLogsPermissionArn: 'arn:aws:iam::000000000000:role/flow-logs' }));
+    const { InternetGateways } = await lab.ec2.send(new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [lab.net.vpcId] }] }));
+    const labIgw = InternetGateways![0].InternetGatewayId!;
+
+    type Box = { x: number; y: number; width: number; height: number };
+    const boxOf = async (locator: Locator): Promise<Box> => (await locator.boundingBox())!;
+    const inside = (inner: Box, outer: Box, what: string) =>
+      assert.ok(
+        inner.x >= outer.x - 1 && inner.y >= outer.y - 1 && inner.x + inner.width <= outer.x + outer.width + 1 && inner.y + inner.height <= outer.y + outer.height + 1,
+        `${what}: ${JSON.stringify(inner)} inside ${JSON.stringify(outer)}`,
+      );
+    /** An element whose content is wider than its box is clipped (or spills). */
+    const unclipped = async (locator: Locator, what: string) => {
+      const { scrollWidth, clientWidth } = await locator.evaluate((e) => ({ scrollWidth: e.scrollWidth, clientWidth: e.clientWidth }));
+      assert.ok(scrollWidth <= clientWidth + 1, `${what}: content ${scrollWidth} px in a box of ${clientWidth} px`);
+    };
+
+    for (const viewport of [{ width: 1400, height: 900 }, { width: 1920, height: 1080 }]) {
+      const size = `${viewport.width}x${viewport.height}`;
+      const page = await open(t, lab.region, viewport);
+      await instanceBox(page, lab.c).waitFor();
+      // Fitted: every zone column of every VPC is left of the side panel, inside the canvas.
+      await page.waitForFunction(() => {
+        const side = document.querySelector('.side')!.getBoundingClientRect();
+        return [...document.querySelectorAll('[data-zone]')].every((z) => z.getBoundingClientRect().right <= side.left + 1);
+      }, undefined, { timeout: 5_000 });
+      const side = await boxOf(page.locator('.side'));
+      for (const zone of await page.locator('[data-zone]').all()) {
+        const box = await boxOf(zone);
+        assert.ok(box.x + box.width <= side.x + 1, `${size}: a zone column ends at ${box.x + box.width}, under the side panel at ${side.x}`);
+      }
+      // Pan: dragging the background scrolls the canvas when the picture is larger (zoomed in).
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      await page.getByRole('button', { name: 'Zoom in' }).click();
+      const canvasBox = await boxOf(page.locator('.canvas'));
+      const before = await page.locator('.canvas').evaluate((e) => e.scrollLeft);
+      await page.mouse.move(canvasBox.x + canvasBox.width - 8, canvasBox.y + canvasBox.height - 8);
+      await page.mouse.down();
+      await page.mouse.move(canvasBox.x + 40, canvasBox.y + canvasBox.height - 8, { steps: 5 });
+      await page.mouse.up();
+      const { scrollLeft, scrollWidth, clientWidth } = await page.locator('.canvas').evaluate((e) => ({ scrollLeft: e.scrollLeft, scrollWidth: e.scrollWidth, clientWidth: e.clientWidth }));
+      if (scrollWidth > clientWidth) assert.ok(scrollLeft > before, `${size}: dragging the background pans (scrollLeft ${before} → ${scrollLeft})`);
+      await page.getByTestId('zoom-fit').click();
+
+      // Each public address beside its own private address.
+      const floatingCard = card(page, lab.floating);
+      const publicLine = floatingCard.locator(`.eni-line.public[data-private-address="${secondary}"]`);
+      assert.match(await publicLine.innerText(), new RegExp(`${secondary.replaceAll('.', '\\.')}\\s*→\\s*EIP ${second.PublicIp!.replaceAll('.', '\\.')}`));
+      await unclipped(publicLine, `${size}: the EIP line`);
+
+      // Details: no name and no identifier broken across lines.
+      await floatingCard.locator('.eni-id').click();
+      const details = page.locator('.details');
+      await details.locator('.field').first().waitFor();
+      const broken = await details.evaluate((root) => {
+        const ids = /^(eni|eni-attach|sg|subnet|vpc|i|igw|eipalloc|eipassoc)-[0-9a-f]+$/;
+        const out: string[] = [];
+        for (const dt of root.querySelectorAll('.field dt')) if (dt.getClientRects().length > 1 || dt.scrollWidth > dt.clientWidth + 1) out.push(`name ${dt.textContent}`);
+        for (const scalar of root.querySelectorAll('.scalar')) {
+          const text = scalar.firstChild?.textContent ?? '';
+          if (!ids.test(text)) continue;
+          const range = document.createRange();
+          range.selectNodeContents(scalar.firstChild!);
+          const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+          if (lines.size > 1) out.push(`id ${text}`);
+        }
+        return out;
+      });
+      assert.deepEqual(broken, [], `${size}: words broken in the details panel`);
+
+      // Traffic from the internet to the secondary's EIP: drawn through the lab's gateway, not the other VPC's.
+      await page.getByTestId('traffic-tab').click();
+      await page.getByTestId('traffic-from').selectOption('internet');
+      await page.getByTestId('traffic-to').fill(second.PublicIp!);
+      await page.getByTestId('probe-steady').check();
+      await page.locator(`[data-testid="flow-result"][data-delivered="true"]`).waitFor({ timeout: 10_000 });
+      const overlay = page.locator('svg.path-overlay');
+      await overlay.waitFor();
+      assert.equal(await overlay.getAttribute('data-via'), labIgw);
+      const cut = await page.locator('[data-testid="flow-result"]').evaluate((root) =>
+        [...root.querySelectorAll('code, .link')].filter((c) => new Set([...c.getClientRects()].map((r) => Math.round(r.top))).size > 1).map((c) => c.textContent),
+      );
+      assert.deepEqual(cut, [], `${size}: identifiers cut across lines in the hops`);
+      assert.equal(await page.locator(`[data-igw-id="${labIgw}"].path-via`).count(), 1);
+      assert.equal(await page.locator(`[data-igw-id="${otherIgw}"].path-via`).count(), 0);
+      // Flow-log records: wrapped between fields, the action in sight, nothing clipped.
+      const lines = page.locator('.flow-log-lines', { hasText: 'ACCEPT' }).first();
+      await lines.waitFor({ timeout: 10_000 });
+      await unclipped(lines, `${size}: flow-log records`);
+      inside(await boxOf(lines), await boxOf(page.locator('.side')), `${size}: flow-log records in the side panel`);
+      await shot(page, size);
+      copyFileSync(path.join(ARTIFACTS, `console-${size}.png`), path.join('docs', `console-${size}.png`));
+      await page.getByTestId('probe-steady').uncheck();
+      await overlay.waitFor({ state: 'detached', timeout: 5_000 });
+
+      // A refusal's notice holds its text.
+      await card(page, lab.floating).dragTo(instanceBox(page, lab.c));
+      const refusal = card(page, lab.floating).locator('[data-error-code="InvalidParameterCombination"]');
+      await refusal.waitFor({ timeout: 10_000 });
+      await unclipped(refusal, `${size}: the refusal notice`);
+      inside(await boxOf(refusal), await boxOf(card(page, lab.floating)), `${size}: the notice inside its card`);
+      await page.context().close();
+    }
+  });
+
   test('from the menus: create an interface in a subnet, associate a new Elastic IP, edit its groups, detach and delete', async (t) => {
     const lab = await newLab();
     const extra = await createGroup(lab.ec2, lab.net.vpcId, 'admin');
@@ -494,6 +614,8 @@ describe('web console', { skip }, () => {
     await page.getByRole('button', { name: `Collapse subnet ${subnetId}` }).click();
     assert.match(await page.locator(`[data-subnet-id="${subnetId}"] .collapsed-summary`).innerText(), /2 instances · 502 interfaces \(499 available\)/);
     await page.getByRole('button', { name: `Expand subnet ${subnetId}` }).click();
+    // The picture opened fitted to the window; from 100 %, three steps out are 67 %.
+    await page.getByRole('button', { name: 'Zoom to 100%' }).click();
     await page.getByRole('button', { name: 'Zoom out' }).click();
     await page.getByRole('button', { name: 'Zoom out' }).click();
     await page.getByRole('button', { name: 'Zoom out' }).click();
