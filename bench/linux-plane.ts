@@ -88,6 +88,8 @@ function percentile(values: number[], q: number): number {
 }
 const summary = (values: number[]) => ({ count: values.length, p50Ms: percentile(values, 0.5), p99Ms: percentile(values, 0.99), minMs: Math.min(...values), maxMs: Math.max(...values) });
 const f1 = (v: number) => v.toFixed(1);
+/** Progress on stderr (the report goes to stdout). */
+const progress = (text: string) => process.stderr.write(`[bench:plane ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
 
 /** A program inside a namespace whose stdout lines go to `onLine`. */
 function inNamespace(namespace: string, script: string, args: string[], onLine: (line: string) => void): ChildProcess {
@@ -169,6 +171,7 @@ async function main(): Promise<void> {
     const attach = (instanceId: string) => ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: instanceId, DeviceIndex: 1 }));
 
     // --- attach → first packet
+    progress(`attach → packet: ${moves} moves`);
     const firsts = new Map<string, Map<string, number>>();
     for (const id of pair) {
       const seen = new Map<string, number>();
@@ -207,6 +210,7 @@ async function main(): Promise<void> {
     record('attach-to-packet', attachToPacket);
 
     // --- failover seen by an HTTP client on the internet side
+    progress(`failover: ${failovers} failovers, the client every ${intervalMs} ms`);
     for (const [i, id] of pair.entries()) {
       const lines: string[] = [];
       const web = inNamespace(ns(id), WEB, [`instance-${i}`], (line) => lines.push(line));
@@ -246,6 +250,7 @@ async function main(): Promise<void> {
     record('failover', failover);
 
     // --- RunInstances: N instances × 3 interfaces
+    progress(`RunInstances of ${instanceCount} × 3 interfaces`);
     const rssBefore = server.memory().rss;
     const t0 = clock();
     const big = await ec2.send(
@@ -277,6 +282,7 @@ async function main(): Promise<void> {
     ec2.destroy();
     const rebuild: Record<string, unknown>[] = [];
     for (const how of ['clean stop', 'kill -9'] as const) {
+      progress(`restart after ${how} with ${total} instances`);
       if (how === 'clean stop') await server.stop();
       else {
         server.process.kill('SIGKILL');
