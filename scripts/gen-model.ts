@@ -60,6 +60,7 @@ const SERVED_ACTIONS = [
   'CreateFlowLogs', 'DescribeFlowLogs', 'DeleteFlowLogs',
   // requester-managed interfaces: NAT gateways, VPC endpoints
   'CreateNatGateway', 'DescribeNatGateways', 'DeleteNatGateway',
+  'AssociateNatGatewayAddress', 'DisassociateNatGatewayAddress', 'AssignPrivateNatGatewayAddress', 'UnassignPrivateNatGatewayAddress',
   'CreateVpcEndpoint', 'DescribeVpcEndpoints', 'ModifyVpcEndpoint', 'DeleteVpcEndpoints', 'DescribeVpcEndpointServices',
   // managed prefix lists
   'CreateManagedPrefixList', 'DescribeManagedPrefixLists', 'ModifyManagedPrefixList', 'DeleteManagedPrefixList',

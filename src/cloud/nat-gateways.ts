@@ -12,6 +12,14 @@
  * blackhole. At most 5 gateways (pending, available or deleting) per Availability Zone.
  */
 import type {
+  AssignPrivateNatGatewayAddressRequest,
+  AssignPrivateNatGatewayAddressResult,
+  AssociateNatGatewayAddressRequest,
+  AssociateNatGatewayAddressResult,
+  DisassociateNatGatewayAddressRequest,
+  DisassociateNatGatewayAddressResult,
+  UnassignPrivateNatGatewayAddressRequest,
+  UnassignPrivateNatGatewayAddressResult,
   CreateNatGatewayRequest,
   CreateNatGatewayResult,
   DeleteNatGatewayRequest,
@@ -28,7 +36,10 @@ import { selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { idempotent } from './idempotency.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
-import { createInterface, destroyInterface } from './network-interfaces.ts';
+import { unmap } from './addresses.ts';
+import { createInterface, destroyInterface, recordAddresses, takeAddresses } from './network-interfaces.ts';
+import { release } from '../ipam/allocator.ts';
+import { formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { getOwned } from './owned.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { getSubnet } from './subnets.ts';
@@ -369,4 +380,150 @@ export async function describeNatGateways(ctx: Context, input: DescribeNatGatewa
     nextToken: input.NextToken,
   });
   return { NatGateways: await natGatewaysOf(ctx.tx, page.rows), NextToken: page.nextToken };
+}
+
+// --- changing a gateway's addresses -----------------------------------------------------------------
+
+interface LiveGateway {
+  gateway: NatGatewayRow;
+  eni: Row<'network_interfaces'>;
+  subnet: Row<'subnets'>;
+  addresses: NatAddress[];
+}
+
+/** AWS: a gateway's addresses change only while it is available. */
+async function liveGateway(ctx: Context, id: string | undefined): Promise<LiveGateway> {
+  const gateway = await getNatGateway(ctx, id);
+  if (gateway.state !== 'available' || !gateway.network_interface_id) {
+    throw Errors.invalidParameter(`The NAT gateway ${gateway.id} is ${gateway.state}; its addresses can change only while it is available.`);
+  }
+  const eni = await ctx.tx.selectFrom('network_interfaces').selectAll().where('id', '=', gateway.network_interface_id).executeTakeFirstOrThrow();
+  const subnet = await ctx.tx.selectFrom('subnets').selectAll().where('id', '=', gateway.subnet_id).executeTakeFirstOrThrow();
+  return { gateway, eni, subnet, addresses: JSON.parse(gateway.addresses) as NatAddress[] };
+}
+
+async function saveAddresses(ctx: Context, gatewayId: string, addresses: NatAddress[]): Promise<void> {
+  await ctx.tx.updateTable('nat_gateways').set({ addresses: JSON.stringify(addresses) }).where('id', '=', gatewayId).execute();
+}
+
+/** New secondary private addresses on the gateway's interface (named ones first, then `count` more). */
+async function addPrivateAddresses(ctx: Context, live: LiveGateway, named: readonly string[], count: number): Promise<string[]> {
+  if (live.addresses.length + named.length + count > ctx.config.quotas.privateIpsPerNatGateway) {
+    throw Errors.invalidParameterValue(`A NAT gateway can hold at most ${ctx.config.quotas.privateIpsPerNatGateway} private IPv4 addresses.`);
+  }
+  const taken = await takeAddresses(ctx, live.subnet, named, count);
+  await recordAddresses(ctx, live.eni, live.subnet.id, taken.map((address) => ({ address, primary: false })));
+  return taken.map(formatIpv4);
+}
+
+const addressesResult = (gatewayId: string, addresses: NatAddress[], eniId: string, status: NatGatewayAddress['Status']) => ({
+  NatGatewayId: gatewayId,
+  NatGatewayAddresses: addresses.map((a) => ({
+    AllocationId: a.allocationId,
+    AssociationId: a.associationId,
+    NetworkInterfaceId: eniId,
+    PrivateIp: a.privateIp,
+    PublicIp: a.publicIp,
+    IsPrimary: a.isPrimary,
+    Status: status,
+  })),
+});
+
+export async function assignPrivateNatGatewayAddress(ctx: Context, input: AssignPrivateNatGatewayAddressRequest): Promise<AssignPrivateNatGatewayAddressResult> {
+  const named = input.PrivateIpAddresses ?? [];
+  if (named.length && input.PrivateIpAddressCount !== undefined) {
+    throw Errors.invalidParameterCombination('PrivateIpAddresses and PrivateIpAddressCount cannot be combined.');
+  }
+  if (!named.length && input.PrivateIpAddressCount === undefined) throw Errors.missingParameter('PrivateIpAddresses or PrivateIpAddressCount');
+  const live = await liveGateway(ctx, input.NatGatewayId);
+  const ips = await addPrivateAddresses(ctx, live, named, input.PrivateIpAddressCount ?? 0);
+  const added = ips.map((privateIp): NatAddress => ({ privateIp, isPrimary: false }));
+  await saveAddresses(ctx, live.gateway.id, [...live.addresses, ...added]);
+  return addressesResult(live.gateway.id, added, live.eni.id, 'assigning');
+}
+
+export async function unassignPrivateNatGatewayAddress(ctx: Context, input: UnassignPrivateNatGatewayAddressRequest): Promise<UnassignPrivateNatGatewayAddressResult> {
+  const ips = input.PrivateIpAddresses ?? [];
+  if (!ips.length) throw Errors.missingParameter('PrivateIpAddresses');
+  const live = await liveGateway(ctx, input.NatGatewayId);
+  const removed: NatAddress[] = [];
+  for (const ip of new Set(ips)) {
+    const address = live.addresses.find((a) => a.privateIp === ip);
+    if (!address) throw Errors.invalidParameterValue(`The private IP address ${ip} is not assigned to the NAT gateway ${live.gateway.id}.`);
+    // AWS: the primary address stays; one holding an Elastic IP is disassociated first.
+    if (address.isPrimary) throw Errors.invalidParameterValue(`The primary private IP address ${ip} of the NAT gateway ${live.gateway.id} cannot be unassigned.`);
+    if (address.allocationId) throw Errors.invalidParameterValue(`The private IP address ${ip} is associated with ${address.allocationId}; disassociate it first.`);
+    const value = parseIpv4(ip)!;
+    await ctx.tx.deleteFrom('private_ip_addresses').where('network_interface_id', '=', live.eni.id).where('address_int', '=', value).execute();
+    await release(ctx.tx, live.subnet.id, value);
+    removed.push(address);
+  }
+  await saveAddresses(ctx, live.gateway.id, live.addresses.filter((a) => !removed.includes(a)));
+  return addressesResult(live.gateway.id, removed, live.eni.id, 'unassigning');
+}
+
+export async function associateNatGatewayAddress(ctx: Context, input: AssociateNatGatewayAddressRequest): Promise<AssociateNatGatewayAddressResult> {
+  const allocationIds = input.AllocationIds ?? [];
+  if (!allocationIds.length) throw Errors.missingParameter('AllocationIds');
+  checkIds('eipalloc', Errors.allocationId, allocationIds);
+  const named = input.PrivateIpAddresses ?? [];
+  if (named.length && named.length !== allocationIds.length) {
+    throw Errors.invalidParameterCombination('PrivateIpAddresses must name one address for each of the AllocationIds.');
+  }
+  const live = await liveGateway(ctx, input.NatGatewayId);
+  if (live.gateway.connectivity_type !== 'public') throw Errors.invalidParameterCombination('Elastic IP addresses cannot be associated with a private NAT gateway.');
+  const eips = await elasticIpsOf(ctx, allocationIds);
+  for (const eip of eips) {
+    if (eip.association_id) throw Errors.resourceAlreadyAssociated(`Elastic IP address [${eip.allocation_id}] is already associated`);
+  }
+  if (live.addresses.filter((a) => a.allocationId).length + eips.length > ctx.config.quotas.elasticIpsPerNatGateway) {
+    throw Errors.invalidParameterValue(`A NAT gateway can hold at most ${ctx.config.quotas.elasticIpsPerNatGateway} Elastic IP addresses.`);
+  }
+  // Named addresses must be the gateway's secondary addresses without an Elastic IP; otherwise new ones are assigned.
+  for (const ip of named) {
+    const address = live.addresses.find((a) => a.privateIp === ip);
+    if (!address || address.isPrimary || address.allocationId) {
+      throw Errors.invalidParameterValue(`The private IP address ${ip} is not a free secondary address of the NAT gateway ${live.gateway.id}.`);
+    }
+  }
+  const targets = named.length ? [...named] : await addPrivateAddresses(ctx, live, [], eips.length);
+  if (!named.length) live.addresses.push(...targets.map((privateIp): NatAddress => ({ privateIp, isPrimary: false })));
+  const changed: NatAddress[] = [];
+  for (let i = 0; i < eips.length; i++) {
+    const associationId = newId('eipassoc');
+    await ctx.tx
+      .updateTable('public_addresses')
+      .set({ association_id: associationId, network_interface_id: live.eni.id, private_ip_address: targets[i], vpc_id: live.eni.vpc_id })
+      .where('public_ip', '=', eips[i].public_ip)
+      .execute();
+    ctx.emit({ type: 'address.associated', publicIp: eips[i].public_ip, allocationId: eips[i].allocation_id, associationId, networkInterfaceId: live.eni.id, privateIpAddress: targets[i] });
+    const address = live.addresses.find((a) => a.privateIp === targets[i])!;
+    Object.assign(address, { allocationId: eips[i].allocation_id!, publicIp: eips[i].public_ip, associationId });
+    changed.push(address);
+  }
+  await saveAddresses(ctx, live.gateway.id, live.addresses);
+  return addressesResult(live.gateway.id, changed, live.eni.id, 'associating');
+}
+
+export async function disassociateNatGatewayAddress(ctx: Context, input: DisassociateNatGatewayAddressRequest): Promise<DisassociateNatGatewayAddressResult> {
+  const associationIds = input.AssociationIds ?? [];
+  if (!associationIds.length) throw Errors.missingParameter('AssociationIds');
+  checkIds('eipassoc', Errors.associationId, associationIds);
+  const live = await liveGateway(ctx, input.NatGatewayId);
+  const changed: NatAddress[] = [];
+  for (const id of new Set(associationIds)) {
+    const address = live.addresses.find((a) => a.associationId === id);
+    if (!address) throw Errors.associationId.notFound(id);
+    // AWS: the primary Elastic IP stays with the gateway for its life.
+    if (address.isPrimary) throw Errors.invalidParameterValue(`The association ${id} is the NAT gateway's primary address and cannot be disassociated.`);
+    const row = await ctx.tx.selectFrom('public_addresses').selectAll().where('association_id', '=', id).executeTakeFirst();
+    if (row) await unmap(ctx, row);
+    changed.push({ ...address });
+    // The private address stays on the gateway.
+    delete address.allocationId;
+    delete address.publicIp;
+    delete address.associationId;
+  }
+  await saveAddresses(ctx, live.gateway.id, live.addresses);
+  return addressesResult(live.gateway.id, changed, live.eni.id, 'disassociating');
 }

@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   AllocateAddressCommand,
+  AssignPrivateNatGatewayAddressCommand,
+  AssociateNatGatewayAddressCommand,
+  DisassociateNatGatewayAddressCommand,
+  UnassignPrivateNatGatewayAddressCommand,
   AssignIpv6AddressesCommand,
   AssignPrivateIpAddressesCommand,
   AssociateAddressCommand,
@@ -355,6 +359,48 @@ describe('NAT gateways', () => {
     assert.equal(addr.PrivateIpAddress, `10.${net.n}.1.77`);
   });
 
+
+  test('addresses change on an available gateway: private ones assigned and unassigned, Elastic IPs associated and disassociated', async () => {
+    const net = await network();
+    const [a, b] = [await allocate(), await allocate()];
+    const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: net.subnets.public.SubnetId, AllocationId: a.AllocationId }))).NatGateway!;
+    const id = nat.NatGatewayId!;
+    const eniId = (await describeNat(id)).NatGatewayAddresses![0].NetworkInterfaceId!;
+    const free = await freeAddresses(ec2, net.subnets.public.SubnetId!);
+
+    const assigned = await ec2.send(new AssignPrivateNatGatewayAddressCommand({ NatGatewayId: id, PrivateIpAddresses: [`10.${net.n}.1.90`] }));
+    assert.equal(assigned.NatGatewayAddresses![0].PrivateIp, `10.${net.n}.1.90`);
+    assert.equal(assigned.NatGatewayAddresses![0].Status, 'assigning');
+    assert.equal(await freeAddresses(ec2, net.subnets.public.SubnetId!), free - 1);
+    assert.ok((await describeEni(ec2, eniId)).PrivateIpAddresses!.some((p) => p.PrivateIpAddress === `10.${net.n}.1.90`));
+
+    const associated = await ec2.send(new AssociateNatGatewayAddressCommand({ NatGatewayId: id, AllocationIds: [b.AllocationId!], PrivateIpAddresses: [`10.${net.n}.1.90`] }));
+    const association = associated.NatGatewayAddresses![0].AssociationId!;
+    assert.equal(associated.NatGatewayAddresses![0].PublicIp, b.PublicIp);
+    const [bRow] = (await ec2.send(new DescribeAddressesCommand({ AllocationIds: [b.AllocationId!] }))).Addresses!;
+    assert.equal(bRow.PrivateIpAddress, `10.${net.n}.1.90`);
+    assert.equal(bRow.NetworkInterfaceId, eniId);
+    // An address holding an Elastic IP cannot be unassigned; the primary association cannot go.
+    await expectEc2Error(ec2.send(new UnassignPrivateNatGatewayAddressCommand({ NatGatewayId: id, PrivateIpAddresses: [`10.${net.n}.1.90`] })), 'InvalidParameterValue');
+    const primaryAssociation = (await describeNat(id)).NatGatewayAddresses!.find((x) => x.IsPrimary)!.AssociationId;
+    await expectEc2Error(ec2.send(new DisassociateNatGatewayAddressCommand({ NatGatewayId: id, AssociationIds: [primaryAssociation!] })), 'InvalidParameterValue');
+    // An Elastic IP that is taken is refused.
+    await expectEc2Error(ec2.send(new AssociateNatGatewayAddressCommand({ NatGatewayId: id, AllocationIds: [b.AllocationId!] })), 'Resource.AlreadyAssociated');
+
+    await ec2.send(new DisassociateNatGatewayAddressCommand({ NatGatewayId: id, AssociationIds: [association] }));
+    assert.equal((await ec2.send(new DescribeAddressesCommand({ AllocationIds: [b.AllocationId!] }))).Addresses![0].AssociationId, undefined);
+    const secondary = (await describeNat(id)).NatGatewayAddresses!.find((x) => !x.IsPrimary)!;
+    assert.equal(secondary.PrivateIp, `10.${net.n}.1.90`);
+    assert.equal(secondary.AllocationId, undefined);
+    await ec2.send(new UnassignPrivateNatGatewayAddressCommand({ NatGatewayId: id, PrivateIpAddresses: [`10.${net.n}.1.90`] }));
+    assert.equal((await describeNat(id)).NatGatewayAddresses!.length, 1);
+    assert.equal(await freeAddresses(ec2, net.subnets.public.SubnetId!), free);
+    // Without named addresses, associating assigns a new secondary address.
+    const auto = await ec2.send(new AssociateNatGatewayAddressCommand({ NatGatewayId: id, AllocationIds: [b.AllocationId!] }));
+    assert.ok(inIpv4Cidr(auto.NatGatewayAddresses![0].PrivateIp!, net.subnets.public.CidrBlock!));
+    assert.equal((await describeNat(id)).NatGatewayAddresses!.length, 2);
+    await expectEc2Error(ec2.send(new AssignPrivateNatGatewayAddressCommand({ NatGatewayId: 'nat-12345678901234567', PrivateIpAddressCount: 1 })), 'NatGatewayNotFound');
+  });
 });
 
 describe('NAT gateway quotas and timings', () => {

@@ -6,4 +6,8 @@ export const natGatewayActions: ActionTable = {
   CreateNatGateway: natGateways.createNatGateway,
   DescribeNatGateways: natGateways.describeNatGateways,
   DeleteNatGateway: natGateways.deleteNatGateway,
+  AssociateNatGatewayAddress: natGateways.associateNatGatewayAddress,
+  DisassociateNatGatewayAddress: natGateways.disassociateNatGatewayAddress,
+  AssignPrivateNatGatewayAddress: natGateways.assignPrivateNatGatewayAddress,
+  UnassignPrivateNatGatewayAddress: natGateways.unassignPrivateNatGatewayAddress,
 };
