@@ -35,6 +35,7 @@ import type {
   TerminateInstancesResult,
 } from '@aws-sdk/client-ec2';
 import { withLaunchTemplate } from './launch-templates.ts';
+import { wildcardRegex } from './catalogue-filter.ts';
 import { Errors } from './errors.ts';
 import { describeRows, type FilterField, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
@@ -130,7 +131,61 @@ const INSTANCE_FILTERS: FilterSpec = {
   'network-interface.group-id': viaInterfaces('network_interface_groups', 'group_id'),
   'instance.group-id': viaInterfaces('network_interface_groups', 'group_id'),
   'group-id': viaInterfaces('network_interface_groups', 'group_id'),
+  // AWS: the instance's own source/destination check is its primary interface's.
+  'source-dest-check': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'source_dest_check', type: 'boolean', where: { device_index: 0 } },
+  'network-interface.addresses.primary': {
+    table: 'network_interfaces',
+    foreignKey: 'instance_id',
+    column: 'id',
+    in: { table: 'private_ip_addresses', key: 'network_interface_id', column: 'is_primary', type: 'boolean' },
+  },
+  'network-interface.addresses.association.public-ip': viaInterfaces('public_addresses', 'public_ip'),
+  'network-interface.addresses.association.ip-owner-id': viaInterfaces('public_addresses', 'account_id'),
+  'network-interface.association.ip-owner-id': viaInterfaces('public_addresses', 'account_id'),
+  'network-interface.association.allocation-id': viaInterfaces('public_addresses', 'allocation_id'),
+  'network-interface.association.association-id': viaInterfaces('public_addresses', 'association_id'),
+  'network-interface.attachment.instance-id': onInterfaces('instance_id'),
+  'network-interface.attachment.instance-owner-id': onInterfaces('account_id'),
+  'network-interface.owner-id': onInterfaces('account_id'),
+  'network-interface.requester-id': onInterfaces('requester_id'),
+  'network-interface.availability-zone': onInterfaces('availability_zone'),
+  // Rewritten before they get here (see instanceFilters): names to ids, DNS names to addresses.
+  'network-interface.group-name': viaInterfaces('network_interface_groups', 'group_id'),
+  'instance.group-name': viaInterfaces('network_interface_groups', 'group_id'),
+  'group-name': viaInterfaces('network_interface_groups', 'group_id'),
+  'private-dns-name': { column: 'private_ip_address' },
+  'dns-name': viaInterfaces('public_addresses', 'public_ip'),
 };
+
+/** Group names as the ids of the caller's groups of those names (wildcards honoured). */
+async function groupIdsNamed(ctx: Context, names: readonly string[]): Promise<string[]> {
+  const patterns = names.map(wildcardRegex);
+  const rows = await ctx.tx.selectFrom('security_groups').select(['id', 'group_name']).where('account_id', '=', ctx.account).where('region', '=', ctx.region).execute();
+  const ids = rows.filter((r) => patterns.some((p) => p.test(r.group_name))).map((r) => r.id);
+  // A value no id has: the filter then matches nothing.
+  return ids.length ? ids : [' '];
+}
+
+/** `ip-10-0-1-5.ec2.internal` or `ec2-198-18-0-1.compute-1.amazonaws.com` as the address it names. */
+function addressOfDnsName(name: string): string {
+  const m = /^(?:ip|ec2)-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\./.exec(name);
+  return m ? `${m[1]}.${m[2]}.${m[3]}.${m[4]}` : ' ';
+}
+
+/** The filters of DescribeInstances that name what the tables do not hold as such, rewritten onto what they do. */
+async function instanceFilters(ctx: Context, filters: DescribeInstancesRequest['Filters']): Promise<DescribeInstancesRequest['Filters']> {
+  if (!filters) return filters;
+  const out: NonNullable<DescribeInstancesRequest['Filters']> = [];
+  for (const f of filters) {
+    const values = f.Values ?? [];
+    if (f.Name === 'group-name' || f.Name === 'instance.group-name' || f.Name === 'network-interface.group-name') {
+      out.push({ Name: f.Name, Values: values.length ? await groupIdsNamed(ctx, values) : values });
+    } else if (f.Name === 'private-dns-name' || f.Name === 'dns-name') {
+      out.push({ Name: f.Name, Values: values.map(addressOfDnsName) });
+    } else out.push(f);
+  }
+  return stateCodeFilters(out);
+}
 
 // --- launching -------------------------------------------------------------------------------------
 
@@ -594,7 +649,7 @@ export async function describeInstances(ctx: Context, input: DescribeInstancesRe
     region: ctx.region,
     ids,
     idErrors: Errors.instanceId,
-    filters: stateCodeFilters(input.Filters),
+    filters: await instanceFilters(ctx, input.Filters),
     spec: INSTANCE_FILTERS,
     taggable: true,
     maxResults: input.MaxResults,
@@ -887,6 +942,20 @@ export async function describeInstanceAttribute(ctx: Context, input: DescribeIns
       break;
     case 'enaSupport':
       out.EnaSupport = { Value: true };
+      break;
+    // AWS: HVM images name no kernel or RAM disk, and the value is then absent.
+    case 'kernel':
+      out.KernelId = {};
+      break;
+    case 'ramdisk':
+      out.RamdiskId = {};
+      break;
+    // Intel 82599 VF networking is not enabled unless asked for (ENA is what the types use).
+    case 'sriovNetSupport':
+      out.SriovNetSupport = {};
+      break;
+    case 'enclaveOptions':
+      out.EnclaveOptions = { Enabled: false };
       break;
     case 'sourceDestCheck':
       out.SourceDestCheck = { Value: (await primary())?.source_dest_check !== 0 };
