@@ -134,6 +134,7 @@ async function main(): Promise<void> {
   let server: Child = await spawnListening(BIN, serverArgs);
   const { prefix } = (await (await fetch(`${server.url}/_eni/dataplane`)).json()) as { prefix: string };
   record('plane', { prefix });
+  progress(`server at ${server.url}, plane namespaces eni-${prefix}-…`);
   const ns = (target: string) => `eni-${prefix}-${target}`;
   const helpers: ChildProcess[] = [];
   let ec2 = new EC2Client({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'secret' }, maxAttempts: 1 });
