@@ -98,7 +98,7 @@ export function conclude(text: string): void {
 
 async function answers(endpoint: string): Promise<boolean> {
   try {
-    const response = await fetch(`${endpoint}/_eni/health`, { signal: AbortSignal.timeout(1500) });
+    const response = await fetch(`${endpoint}/_eni/health`, { signal: AbortSignal.timeout(10_000) });
     return response.ok;
   } catch {
     return false;
@@ -107,7 +107,7 @@ async function answers(endpoint: string): Promise<boolean> {
 
 /** The data plane a server runs (`simulated` for servers older than the linux plane). */
 async function dataplaneOf(endpoint: string): Promise<string> {
-  const response = await fetch(`${endpoint}/_eni/dataplane`, { signal: AbortSignal.timeout(1500) }).catch(() => undefined);
+  const response = await fetch(`${endpoint}/_eni/dataplane`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
   if (!response?.ok) return 'simulated';
   return ((await response.json()) as { mode?: string }).mode ?? 'simulated';
 }
