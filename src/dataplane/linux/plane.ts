@@ -63,6 +63,7 @@ interface Applied {
   addresses: Set<string>;
   routes: Set<string>;
   rules: Set<string>;
+  neighbours?: Set<string>;
   nft?: string;
 }
 
@@ -340,13 +341,19 @@ export class LinuxPlane {
     for (const route of applied.routes) if (!wantRoutes.has(route)) lines.push(`route del ${route}`);
     for (const [key, rule] of [...applied.rules].map((k) => [k, k] as const)) if (!wantRules.has(key)) lines.push(`${rule.slice(0, 3)}rule del ${rule.slice(3)}`);
     for (const address of applied.addresses) if (!wantAddresses.has(address)) lines.push(`address del ${address.replace(/ nodad$/, '')}`);
+    const wantNeighbours = new Set(ns.neighbours ?? []);
+    for (const neighbour of applied.neighbours ?? []) {
+      if (!wantNeighbours.has(neighbour)) lines.push(`${neighbour.slice(0, 3)}neigh del ${neighbour.slice(3).replace(/ lladdr \S+/, '').replace(/ nud permanent$/, '')}`);
+    }
     for (const address of ns.addresses) if (!applied.addresses.has(address)) lines.push(`address replace ${address}`);
     for (const route of ns.routes) if (!applied.routes.has(route)) lines.push(`route replace ${route}`);
     for (const [key, rule] of wantRules) if (!applied.rules.has(key)) lines.push(`-${rule.family} rule add ${rule.text}`);
+    for (const neighbour of wantNeighbours) if (!applied.neighbours?.has(neighbour)) lines.push(`${neighbour.slice(0, 3)}neigh replace ${neighbour.slice(3)}`);
     if (lines.length) this.record(await ipBatch(ns.name, lines));
     applied.addresses = wantAddresses;
     applied.routes = wantRoutes;
     applied.rules = new Set(wantRules.keys());
+    applied.neighbours = wantNeighbours;
     if (ns.nft !== undefined && applied.nft !== ns.nft) {
       const errors = await applyNft(ns.name, ns.nft);
       this.record(errors);

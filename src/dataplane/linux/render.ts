@@ -35,6 +35,8 @@ export interface NamespaceConfig {
   /** `ip route replace` arguments, each with its table. */
   routes: string[];
   rules: IpRule[];
+  /** `ip neigh replace` arguments, each starting with its family (`-4 `, `-6 `). */
+  neighbours?: string[];
   nft?: string;
   /** Router: the VPC it routes. Instance: the instance. */
   vpcId?: string;
@@ -205,6 +207,14 @@ function renderRouter(
 
   // Traffic from the internet (after the gateway's NAT) and from the router itself goes straight to the interface.
   for (const eni of plugged) for (const route of hostRoutes(eni, names)) routes.push(`${route} table ${INBOUND_TABLE}`);
+  // The router knows each interface's MAC address, as AWS's does: no ARP or neighbour discovery to wait for after a move
+  // (a failed lookup while the interface was parked would otherwise hold the first packets back for a second).
+  const neighbours: string[] = [];
+  for (const eni of plugged) {
+    const dev = names.routerLink(eni.id);
+    for (const address of eni.ipv4) neighbours.push(`-4 ${address} lladdr ${eni.mac} dev ${dev} nud permanent`);
+    for (const address of eni.ipv6) neighbours.push(`-6 ${address} lladdr ${eni.mac} dev ${dev} nud permanent`);
+  }
 
   const tableNumbers = routeTableNumbers(vpc.routeTables.map((t) => t.id));
   const enisById = new Map(topology.interfaces.map((e) => [e.id, e]));
@@ -233,6 +243,7 @@ function renderRouter(
     addresses,
     routes,
     rules,
+    neighbours,
     nft: renderRouterNft(vpc, enis, topology, names, instanceOf),
   };
 }
