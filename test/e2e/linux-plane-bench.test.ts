@@ -13,12 +13,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import { linuxPlaneSkip } from '../helpers/plane.ts';
+import { linuxPlaneSkip, onlyOnceSkip } from '../helpers/plane.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const namespaces = () => spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
 
-test('npm run bench:plane measures attach → packet, failover, RunInstances and the rebuild, and leaves nothing behind', { skip: linuxPlaneSkip(), timeout: 300_000 }, async () => {
+test('npm run bench:plane measures attach → packet, failover, RunInstances and the rebuild, and leaves nothing behind', { skip: linuxPlaneSkip() || onlyOnceSkip(), timeout: 300_000 }, async () => {
   const out = mkdtempSync(path.join(tmpdir(), 'eni-local-bench-plane-test-'));
   try {
     const { stdout } = await promisify(execFile)(

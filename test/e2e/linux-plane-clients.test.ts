@@ -22,12 +22,12 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
-import { execIn, linuxPlaneSkip, namespaceOf, namespacesOf } from '../helpers/plane.ts';
+import { execIn, linuxPlaneSkip, onlyOnceSkip, namespaceOf, namespacesOf } from '../helpers/plane.ts';
 import { awsCliArgs, awsCliEnvironment, awsCliSkip } from '../helpers/aws-cli.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const skip = linuxPlaneSkip() || awsCliSkip();
+const skip = linuxPlaneSkip() || awsCliSkip() || onlyOnceSkip();
 const keepalivedSkip = skip || (spawnSync('keepalived', ['--version']).status === 0 ? false : 'keepalived is not installed (Debian: keepalived)');
 
 /** A VPC whose main route table sends 0.0.0.0/0 to an internet gateway. */

@@ -21,10 +21,10 @@ import { after, describe, test } from 'node:test';
 import { BIN, spawnServer } from '../helpers/process.ts';
 import { ec2Client, startTestServer } from '../helpers/server.ts';
 import { createEni, createNetwork, launch } from '../helpers/topology.ts';
-import { curl, execIn, httpServer, linuxPlaneSkip } from '../helpers/plane.ts';
+import { curl, execIn, httpServer, linuxPlaneSkip, onlyOnceSkip } from '../helpers/plane.ts';
 
 const run = promisify(execFile);
-const skip = linuxPlaneSkip();
+const skip = linuxPlaneSkip() || onlyOnceSkip();
 
 /** Where each interface's kernel link is, by MAC address, read off the kernel alone: namespace → ethN. */
 function kernelHomes(prefix: string): Map<string, string> {

@@ -30,9 +30,9 @@ import { after, before, describe, test } from 'node:test';
 import { probe, type DropReason } from '../helpers/dataplane.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, defaultGroupOf, launch } from '../helpers/topology.ts';
-import { curl, httpServer, linuxPlaneSkip, type RunningProgram } from '../helpers/plane.ts';
+import { curl, httpServer, linuxPlaneSkip, onlyOnceSkip, type RunningProgram } from '../helpers/plane.ts';
 
-const skip = linuxPlaneSkip();
+const skip = linuxPlaneSkip() || onlyOnceSkip();
 
 interface Case {
   name: string;

@@ -9,6 +9,17 @@ import type { TestServer } from './server.ts';
 
 const run = promisify(execFile);
 
+/**
+ * Why a heavy linux-plane suite does not run again on PostgreSQL (`npm run test:postgres`), or
+ * false: what it checks is the kernel's side, the same whatever the store; linux-plane.test.ts
+ * still runs there, so the plane's reading of a PostgreSQL store is covered.
+ */
+export function onlyOnceSkip(): string | false {
+  return (process.env.ENI_LOCAL_TEST_DATABASE ?? '').startsWith('postgres')
+    ? 'the kernel side does not depend on the store: run by npm test, not again on PostgreSQL (linux-plane.test.ts is)'
+    : false;
+}
+
 /** Why the linux plane's tests cannot run here, or false. */
 export function linuxPlaneSkip(): string | false {
   if (process.platform !== 'linux') return 'the linux data plane needs Linux';
