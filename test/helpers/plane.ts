@@ -54,7 +54,7 @@ export interface Curl {
 
 /** One HTTP request with curl from inside `from`; a refused, dropped or timed-out connection is `ok: false`. */
 export async function curl(server: TestServer, from: string, url: string, options: { timeoutSeconds?: number; source?: string } = {}): Promise<Curl> {
-  const args = ['curl', '-sS', '--max-time', String(options.timeoutSeconds ?? 2), '--connect-timeout', String(options.timeoutSeconds ?? 2)];
+  const args = ['curl', '-sS', '--max-time', String(options.timeoutSeconds ?? 5), '--connect-timeout', String(options.timeoutSeconds ?? 5)];
   if (options.source) args.push('--interface', options.source);
   try {
     return { ok: true, body: await execIn(server, from, [...args, url], 15_000) };
