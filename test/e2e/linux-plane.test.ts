@@ -33,6 +33,7 @@ import {
   DescribeNatGatewaysCommand,
   CreateManagedPrefixListCommand,
   ModifyInstanceMetadataOptionsCommand,
+  DisassociateAddressCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
@@ -420,6 +421,37 @@ describe('linux data plane', { skip }, () => {
     await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: host.InstanceId, HttpPutResponseHopLimit: 2 }));
     const put = await fromContainer('PUT', '/latest/api/token', tokenAsked);
     assert.equal(put.status, 0, `at hop limit 2 the container gets a token (${put.stderr})`);
+  });
+
+  test('changes land live: the groups of an interface replaced, an Elastic IP reassociated and disassociated, a private address reassigned', async () => {
+    const net = await publicNetwork(ec2, '10.32.0.0/16', { a: { cidr: '10.32.1.0/24', zone: 'us-east-1a' } });
+    const closed = await createGroup(ec2, net.vpcId, 'closed');
+    const a = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, InstanceType: 'm5.large' });
+    const b = await launch(ec2, { SubnetId: net.subnets.a.SubnetId, InstanceType: 'm5.large' });
+    await serve(a.InstanceId!, 'a');
+    await serve(b.InstanceId!, 'b');
+    const aEni = a.NetworkInterfaces![0].NetworkInterfaceId!;
+    const bEni = b.NetworkInterfaces![0].NetworkInterfaceId!;
+    // Groups belong to the interface: replacing them changes what reaches it at once.
+    assert.equal((await curl(server, 'internet', `http://${await elasticIp(ec2, { NetworkInterfaceId: bEni })}/`)).ok, true);
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: aEni, Groups: [closed] }));
+    assert.equal((await curl(server, b.InstanceId!, `http://${a.PrivateIpAddress}/`, { timeoutSeconds: 1 })).ok, false, 'the closed group lets nothing in');
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: aEni, Groups: [net.defaultGroupId] }));
+    assert.equal((await curl(server, b.InstanceId!, `http://${a.PrivateIpAddress}/`)).body.trim(), `a ${a.PrivateIpAddress}`);
+    // An Elastic IP moved from a to b (AllowReassociation), then disassociated.
+    const { AllocationId, PublicIp } = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    await ec2.send(new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: aEni }));
+    assert.equal((await curl(server, 'internet', `http://${PublicIp}/`)).body.trim(), `a ${a.PrivateIpAddress}`);
+    const { AssociationId } = await ec2.send(new AssociateAddressCommand({ AllocationId, NetworkInterfaceId: bEni, AllowReassociation: true }));
+    assert.equal((await curl(server, 'internet', `http://${PublicIp}/`)).body.trim(), `b ${b.PrivateIpAddress}`);
+    await ec2.send(new DisassociateAddressCommand({ AssociationId }));
+    assert.equal((await curl(server, 'internet', `http://${PublicIp}/`, { timeoutSeconds: 1 })).ok, false, 'no longer mapped');
+    // A secondary address reassigned from a to b: its traffic follows to b.
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: aEni, SecondaryPrivateIpAddressCount: 1 }));
+    const floating = (await describeEni(ec2, aEni)).PrivateIpAddresses!.find((p) => !p.Primary)!.PrivateIpAddress!;
+    assert.equal((await curl(server, b.InstanceId!, `http://${floating}/`)).body.trim(), `a ${floating}`);
+    await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: bEni, PrivateIpAddresses: [floating], AllowReassignment: true }));
+    assert.equal((await curl(server, a.InstanceId!, `http://${floating}/`)).body.trim(), `b ${floating}`, 'the address answers from b now');
   });
 
   test('the plane is closed: no link, route or address leads from it to the host', async () => {
