@@ -13,15 +13,14 @@
  * joins the plane to the host's network namespace.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Store } from '../../store/index.ts';
 import { addNamespace, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, runCommand, setSysctls } from './kernel.ts';
-import { PLANE, PlaneNames, ROUTER_UPLINK } from './names.ts';
-import { guestFlush, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
+import { PLANE, PLANE_NAMESPACE, PlaneNames, ROUTER_UPLINK } from './names.ts';
+import { FLOW_SETS, guestFlush, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
 import { readTopology, type InterfaceState, type Topology } from './topology.ts';
-import { FLOW_SETS } from './render.ts';
 import type { Observation } from '../evaluate.ts';
 import { cidrContains } from '../rules.ts';
 
@@ -339,7 +338,8 @@ export class LinuxPlane {
     const wantRoutes = new Set(ns.routes);
     const wantRules = new Map(ns.rules.map((r) => [ruleKey(r), r]));
     for (const route of applied.routes) if (!wantRoutes.has(route)) lines.push(`route del ${route}`);
-    for (const [key, rule] of [...applied.rules].map((k) => [k, k] as const)) if (!wantRules.has(key)) lines.push(`${rule.slice(0, 3)}rule del ${rule.slice(3)}`);
+    // A rule's key is `-4 TEXT` / `-6 TEXT`: its family, then what `ip rule` takes.
+    for (const key of applied.rules) if (!wantRules.has(key)) lines.push(`${key.slice(0, 3)}rule del ${key.slice(3)}`);
     for (const address of applied.addresses) if (!wantAddresses.has(address)) lines.push(`address del ${address.replace(/ nodad$/, '')}`);
     const wantNeighbours = new Set(ns.neighbours ?? []);
     for (const neighbour of applied.neighbours ?? []) {
@@ -560,53 +560,43 @@ async function removeNamespaces(names: PlaneNames, record: (errors: string[]) =>
   for (const ns of mine.sort((a, b) => order(a) - order(b))) record(await deleteNamespace(ns));
 }
 
-/** Namespaces of servers that are no longer running (their pid file names a dead process, or is gone). */
+/** Whether the server of a prefix still runs (its pid file names a live process other than this one). */
+function serverAlive(prefix: string): boolean {
+  try {
+    const pid = Number(readFileSync(pidFile(prefix), 'utf8').trim());
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every plane namespace on the machine, by server prefix. */
+function namespacesByPrefix(): Map<string, string[]> {
+  const byPrefix = new Map<string, string[]>();
+  for (const ns of listNamespaces()) {
+    const prefix = PLANE_NAMESPACE.exec(ns)?.[1];
+    if (prefix) byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), ns]);
+  }
+  return byPrefix;
+}
+
+/** Removes the namespaces of servers that are no longer running; answers what it removed. */
 export async function cleanupDeadPlanes(options: { prefix?: string } = {}): Promise<string[]> {
-  const { PLANE_NAMESPACE } = await import('./names.ts');
-  const { readFileSync } = await import('node:fs');
   const removed: string[] = [];
-  const prefixes = new Set(listNamespaces().map((ns) => PLANE_NAMESPACE.exec(ns)?.[1]).filter((p): p is string => !!p));
-  for (const prefix of prefixes) {
-    if (options.prefix && prefix !== options.prefix) continue;
-    let alive = false;
-    try {
-      const pid = Number(readFileSync(pidFile(prefix), 'utf8').trim());
-      process.kill(pid, 0);
-      alive = pid !== process.pid;
-    } catch {
-      alive = false;
-    }
-    if (alive) continue;
-    const names = new PlaneNames(prefix);
-    const before = listNamespaces().filter((ns) => names.owns(ns));
-    await removeNamespaces(names, () => {});
+  for (const [prefix, namespaces] of namespacesByPrefix()) {
+    if ((options.prefix && prefix !== options.prefix) || serverAlive(prefix)) continue;
+    await removeNamespaces(new PlaneNames(prefix), () => {});
     rmSync(pidFile(prefix), { force: true });
-    removed.push(...before);
+    removed.push(...namespaces);
   }
   return removed;
 }
 
 /** Every plane namespace on the machine, by server prefix, and whether its server runs. */
 export async function planeNamespaces(): Promise<{ prefix: string; alive: boolean; namespaces: string[] }[]> {
-  const { PLANE_NAMESPACE } = await import('./names.ts');
-  const { readFileSync } = await import('node:fs');
-  const byPrefix = new Map<string, string[]>();
-  for (const ns of listNamespaces()) {
-    const prefix = PLANE_NAMESPACE.exec(ns)?.[1];
-    if (prefix) byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), ns]);
-  }
-  return [...byPrefix].map(([prefix, namespaces]) => {
-    let alive = false;
-    try {
-      process.kill(Number(readFileSync(pidFile(prefix), 'utf8').trim()), 0);
-      alive = true;
-    } catch {
-      alive = false;
-    }
-    return { prefix, alive, namespaces: namespaces.sort() };
-  });
+  return [...namespacesByPrefix()].map(([prefix, namespaces]) => ({ prefix, alive: serverAlive(prefix), namespaces: namespaces.sort() }));
 }
-
 /** The interface of a VPC that holds an address (as a private address or inside a delegated prefix). */
 function ownerOf(enis: readonly InterfaceState[], address: string): InterfaceState | undefined {
   return enis.find((e) => e.ipv4.includes(address) || e.ipv6.includes(address) || [...e.ipv4Prefixes, ...e.ipv6Prefixes].some((p) => cidrContains(p, address)));
