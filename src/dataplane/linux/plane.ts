@@ -22,7 +22,7 @@ import { PLANE, PLANE_NAMESPACE, PlaneNames, ROUTER_UPLINK } from './names.ts';
 import { FLOW_SETS, guestFlush, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
 import { readTopology, type InterfaceState, type Topology } from './topology.ts';
 import type { Observation } from '../evaluate.ts';
-import { cidrContains } from '../rules.ts';
+import { cidrContains, protocolNumber } from '../rules.ts';
 
 export interface PlaneLog {
   warn(detail: object, message: string): void;
@@ -602,5 +602,5 @@ function ownerOf(enis: readonly InterfaceState[], address: string): InterfaceSta
   return enis.find((e) => e.ipv4.includes(address) || e.ipv6.includes(address) || [...e.ipv4Prefixes, ...e.ipv6Prefixes].some((p) => cidrContains(p, address)));
 }
 
-const PROTOCOLS: Record<string, number> = { icmp: 1, tcp: 6, udp: 17, 'ipv6-icmp': 58 };
-const protocolNumberOf = (value: string | number) => (typeof value === 'number' ? value : (PROTOCOLS[value] ?? Number(value)));
+/** nftables names a protocol as /etc/protocols does (`ipv6-icmp`), or by number when it has no name. */
+const protocolNumberOf = (value: string | number) => protocolNumber(value === 'ipv6-icmp' ? 'icmpv6' : String(value));
