@@ -340,7 +340,7 @@ describe('linux data plane', { skip }, () => {
     assert.equal((await curl(server, web.InstanceId!, url, { source: web.PrivateIpAddress, timeoutSeconds: 1 })).ok, false, 'the front interface is not in the referenced group');
   });
 
-  test('flow logs from real packets: ACCEPT with the packets and bytes of a real connection, REJECT for what the group refused', async () => {
+  test('flow logs from real packets: ACCEPT with the packets and bytes of a real connection, REJECT for what the group or the ACL refused', async () => {
     const net = await publicNetwork(ec2, '10.26.0.0/16', { a: { cidr: '10.26.1.0/24', zone: 'us-east-1a' } });
     const web = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
     const eniId = web.NetworkInterfaces![0].NetworkInterfaceId!;
@@ -350,14 +350,20 @@ describe('linux data plane', { skip }, () => {
     const publicIp = await elasticIp(ec2, { InstanceId: web.InstanceId });
     assert.equal((await curl(server, 'internet', `http://${publicIp}/`)).ok, true);
     assert.equal((await curl(server, 'internet', `http://${publicIp}:81/`, { timeoutSeconds: 1 })).ok, false);
+    // The subnet's ACL refuses port 82 although the group would allow it: REJECT too.
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: net.defaultGroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 82, ToPort: 82, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const { NetworkAcls } = await ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [net.vpcId] }] }));
+    await ec2.send(new CreateNetworkAclEntryCommand({ NetworkAclId: NetworkAcls![0].NetworkAclId, RuleNumber: 40, Protocol: '6', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0', PortRange: { From: 82, To: 82 } }));
+    assert.equal((await curl(server, 'internet', `http://${publicIp}:82/`, { timeoutSeconds: 1 })).ok, false);
     const fields = (line: string) => line.split(' ');
     let lines: string[] = [];
     const found = await eventually(async () => {
       lines = (await (await fetch(`${server.url}/_eni/flow-logs/${FlowLogIds![0]}`)).text()).split('\n').filter(Boolean);
       const accepted = lines.some((l) => { const f = fields(l); return f[2] === eniId && f[3] === '203.0.113.10' && f[4] === web.PrivateIpAddress && f[6] === '80' && f[12] === 'ACCEPT' && Number(f[8]) >= 3; });
       const rejected = lines.some((l) => { const f = fields(l); return f[3] === '203.0.113.10' && f[6] === '81' && f[12] === 'REJECT'; });
+      const deniedByAcl = lines.some((l) => { const f = fields(l); return f[3] === '203.0.113.10' && f[6] === '82' && f[12] === 'REJECT'; });
       const reply = lines.some((l) => { const f = fields(l); return f[3] === web.PrivateIpAddress && f[5] === '80' && f[12] === 'ACCEPT'; });
-      return accepted && rejected && reply;
+      return accepted && rejected && deniedByAcl && reply;
     }, 10_000, 500);
     assert.ok(found, `records of the real flows (got:\n${lines.join('\n')})`);
   });

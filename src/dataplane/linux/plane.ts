@@ -249,7 +249,10 @@ export class LinuxPlane {
     // 3. Interfaces: create pairs, move the interface's own end where it belongs, configure the guest.
     await this.reconcileLinks(config.links, wanted);
 
-    // 4. Addresses, routes, rules and nftables of every namespace.
+    // 4. Addresses, routes, rules and nftables of every namespace. A router's ruleset replaced
+    // loses its flow counters: what they counted since the last read is recorded first.
+    const replacing = config.namespaces.some((ns) => ns.kind === 'router' && ns.nft !== undefined && this.applied.get(ns.name)?.nft !== undefined && this.applied.get(ns.name)?.nft !== ns.nft);
+    if (replacing && this.topology.flowLogs) await this.collectFlows().catch((error: unknown) => this.record([`reading flow counters: ${String(error)}`]));
     for (const ns of config.namespaces) await this.reconcileNamespace(ns);
 
     // 5. Namespaces that must go (a terminated instance, a deleted VPC), and their listeners.
@@ -358,6 +361,8 @@ export class LinuxPlane {
       const errors = await applyNft(ns.name, ns.nft);
       this.record(errors);
       applied.nft = errors.length ? undefined : ns.nft;
+      // The new ruleset's sets start empty: forget what the old one had counted.
+      for (const key of this.flowCounters.keys()) if (key.startsWith(`${ns.name} `)) this.flowCounters.delete(key);
     }
   }
 
