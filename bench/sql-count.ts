@@ -3,7 +3,8 @@
  * process with the driver's statements wrapped (better-sqlite3's statement runs; on PostgreSQL
  * pg's `Client.query`, i.e. round trips to the server, `begin` and `commit` included), builds a
  * small fixture, sends one request of each workload, and prints the count, the time, and with
- * --sql the statements themselves. A diagnostic companion of the benchmark: it changes nothing in src/.
+ * --sql the statements themselves (`+`: sent while an earlier one was in flight, in its round trip).
+ * On PostgreSQL it also counts round trips: statements the store pipelines share one. A diagnostic companion of the benchmark: it changes nothing in src/.
  *
  *   npx tsx bench/sql-count.ts [--n 1000] [--sql] [--database memory|sqlite:PATH|postgres://…]
  */
@@ -17,7 +18,7 @@ import { table } from './lib/report.ts';
 
 const { values: argv } = parseArgs({ options: { n: { type: 'string', default: '1000' }, sql: { type: 'boolean', default: false }, database: { type: 'string', default: 'memory' } } });
 
-const statements: { sql: string; us: number }[] = [];
+const statements: { sql: string; us: number; joined?: boolean }[] = [];
 let statementUs = 0;
 let prepareUs = 0;
 // The store keeps prepared statements, so count runs (on the statement class) rather than prepares.
@@ -50,24 +51,40 @@ for (const method of ['all', 'run', 'get'] as const) {
   };
 }
 
-// PostgreSQL: every query a client sends is one round trip (pg sends the next only when the last has answered).
+// PostgreSQL: a query a client sends while none of its queries is in flight starts a round trip;
+// one sent while another is still in flight (the store pipelines) travels with it.
+let roundTrips = 0;
+const inFlight = new WeakMap<object, number>();
 const pgQuery = pg.Client.prototype.query as (this: pg.Client, ...a: unknown[]) => unknown;
 (pg.Client.prototype as unknown as { query: (...a: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]) {
   const first = args[0] as string | { text?: string } | undefined;
   const text = typeof first === 'string' ? first : (first?.text ?? String(first));
-  const entry = { sql: text, us: 0 };
+  const client = this;
+  const entry = { sql: text, us: 0, joined: (inFlight.get(client) ?? 0) > 0 };
   statements.push(entry);
+  if (!entry.joined) roundTrips++;
+  inFlight.set(client, (inFlight.get(client) ?? 0) + 1);
   const t0 = process.hrtime.bigint();
+  const last = args.length - 1;
+  const callback = args[last];
+  if (typeof callback === 'function') {
+    args[last] = (...a: unknown[]) => {
+      done();
+      return (callback as (...b: unknown[]) => unknown)(...a);
+    };
+  }
   const result = pgQuery.apply(this, args);
-  const done = () => {
+  function done() {
+    inFlight.set(client, (inFlight.get(client) ?? 1) - 1);
     const us = Number(process.hrtime.bigint() - t0) / 1000;
     statementUs += us;
     entry.us += us;
-  };
+  }
   if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(done, done);
   return result;
 };
 
+const onPostgres = argv.database.startsWith('postgres');
 const server = await startServer({
   port: 0,
   database: argv.database,
@@ -87,15 +104,16 @@ try {
   const measure = async (label: string, body: string) => {
     // Once to warm up (and to settle anything pending), then the counted request.
     statements.length = 0;
+    roundTrips = 0;
     const t0 = performance.now();
     statementUs = 0;
     prepareUs = 0;
     const response = expectOk(await client.send(body), label);
     const ms = performance.now() - t0;
     const distinct = new Set(statements.map((s) => s.sql)).size;
-    rows.push([label, String(statements.length), String(distinct), (prepareUs / 1000).toFixed(2), (statementUs / 1000).toFixed(2), ms.toFixed(2)]);
+    rows.push([label, String(statements.length), onPostgres ? String(roundTrips) : '-', String(distinct), (prepareUs / 1000).toFixed(2), (statementUs / 1000).toFixed(2), ms.toFixed(2)]);
     if (argv.sql) {
-      const list = statements.map((s, i) => `${String(i + 1).padStart(3)}. ${(s.us / 1000).toFixed(3).padStart(8)} ms  ${s.sql}`);
+      const list = statements.map((s, i) => `${String(i + 1).padStart(3)}.${s.joined ? '+' : ' '}${(s.us / 1000).toFixed(3).padStart(8)} ms  ${s.sql}`);
       shown.push(`-- ${label}: ${statements.length} statements\n${list.join('\n')}`);
     }
     return response;
@@ -114,7 +132,7 @@ try {
   await measure('create', fixture.createRequest().body);
 
   process.stdout.write(`SQL statements per request, N=${n.toLocaleString('en-US')} interfaces (${argv.database} store, in-process; times include the wrapping)\n`);
-  process.stdout.write(table(['request', 'statements', 'distinct', 'preparing ms', 'running ms', 'request ms'], rows) + '\n');
+  process.stdout.write(table(['request', 'statements', 'round trips', 'distinct', 'preparing ms', 'running ms', 'request ms'], rows) + '\n');
   if (shown.length) process.stdout.write('\n' + shown.join('\n\n') + '\n');
 } finally {
   client.close();

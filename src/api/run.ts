@@ -56,12 +56,12 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   let emitted: Omit<CloudEvent, 'id'>[] = [];
   // A shared store logs the events in the transaction (every node streams them from the log).
   const log = runner.events ? runner.store.eventLog : undefined;
-  let lastEventId = 0;
+  let appended: Promise<number> = Promise.resolve(0);
   const result = await runner.store.transaction(
     async (tx) => {
       pending = [];
       emitted = [];
-      lastEventId = 0;
+      appended = Promise.resolve(0);
       const now = new Date();
       const ctx: Context = {
         tx,
@@ -99,7 +99,11 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         // Set while this transaction still holds the (single) connection, so hints follow commit order.
         hints.set(key, due);
       }
-      if (log && emitted.length) lastEventId = await log.append(tx, emitted);
+      // Not awaited: the append travels with the commit (its failure fails the commit).
+      if (log && emitted.length) {
+        appended = log.append(tx, emitted);
+        appended.catch(() => {});
+      }
       return result;
     },
     { writes: scope.writes, scope: { account: scope.account, region: scope.region } },
@@ -110,7 +114,7 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   });
   for (const f of pending) f();
   // The caller's own events are on this node's stream before it gets its answer.
-  if (log) await log.delivered(lastEventId);
+  if (log) await log.delivered(await appended);
   else for (const event of emitted) runner.events?.publish(event);
   // The change shows in the kernel before the answer, so the caller's next request sees it there.
   if (runner.plane && (scope.writes || pending.length || emitted.length)) await runner.plane.sync();

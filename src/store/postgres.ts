@@ -179,6 +179,86 @@ export function scopeLock(scope: WriteScope | undefined): { text: string; values
   return { text: 'select pg_advisory_xact_lock_shared($1, 0), pg_advisory_xact_lock($2, hashtext($3))', values: [ALL_SCOPES_LOCK, SCOPE_LOCK, scopeKey(scope)] };
 }
 
+/** A statement as pg takes it. */
+interface Statement {
+  text: string;
+  values?: unknown[];
+}
+
+/** What a transaction's statements went through: the first failure, whoever awaited it or not. */
+interface TransactionState {
+  failure?: unknown;
+}
+
+const states = new WeakMap<pg.PoolClient, TransactionState>();
+const bound = new WeakMap<pg.PoolClient, Kysely<Database>>();
+
+/**
+ * A Kysely over one pooled connection: every query runs on it (its `release` does nothing: the
+ * transaction that holds the connection gives it back), and every failure is noted for the
+ * transaction. One per connection, made on first use.
+ */
+function kyselyOn(client: pg.PoolClient): Kysely<Database> {
+  let db = bound.get(client);
+  if (!db) {
+    const handle = {
+      query: (text: string, values: unknown[]) => run(client, { text, values }),
+      release: () => {},
+    };
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => handle as never, end: async () => {} } }) });
+    bound.set(client, db);
+  }
+  return db;
+}
+
+function run(client: pg.PoolClient, statement: Statement): Promise<pg.QueryResult> {
+  const result = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
+  result.catch((error: unknown) => {
+    const state = states.get(client);
+    if (state && state.failure === undefined) state.failure = error;
+  });
+  return result;
+}
+
+const IN_FAILED_TRANSACTION = '25P02';
+
+/**
+ * One transaction on one connection of a pipelining pool: the opening statements (begin, the
+ * scope's lock) are sent and fn starts at once, so its first query travels with them (one round
+ * trip, not three); the opening's answer is read before the commit. A query fn sends without
+ * awaiting it (the event log's append) travels with the commit. The error thrown is the first
+ * statement's that failed (later ones only say the transaction was aborted), and a COMMIT that
+ * PostgreSQL answers with ROLLBACK (an earlier statement failed unseen) is that failure too.
+ */
+async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[]): Promise<T> {
+  const client = await pool.connect();
+  const state: TransactionState = {};
+  states.set(client, state);
+  const cause = (error: unknown) => (state.failure !== undefined && sqlState(error) === IN_FAILED_TRANSACTION ? state.failure : error);
+  let broken = false;
+  try {
+    const opened = Promise.all(opening.map((statement) => run(client, statement)));
+    opened.catch(() => {});
+    let result: T;
+    try {
+      result = await fn(kyselyOn(client) as unknown as Transaction<Database>);
+    } finally {
+      await opened;
+    }
+    const { command } = await run(client, { text: 'commit' });
+    if (command !== 'COMMIT') throw state.failure ?? new Error(`commit answered ${command}`);
+    return result;
+  } catch (error) {
+    await run(client, { text: 'rollback' }).catch(() => {
+      broken = true;
+    });
+    throw cause(error);
+  } finally {
+    states.delete(client);
+    client.release(broken);
+  }
+}
+
 function sqlState(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
@@ -215,6 +295,8 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     application_name: 'eni-local',
     // A node that stalls inside a transaction (paused, wedged) must not hold the write lock for long.
     idle_in_transaction_session_timeout: 60_000,
+    // A query is sent without waiting for the one before it to answer (see pipelined).
+    pipeline: true,
   });
   // An idle connection the server closes (restart, admin) must not take the process down;
   // the pool replaces it, and the next query on a broken one fails and is answered as an error.
@@ -260,16 +342,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
    * a state every scope went through.
    */
   const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, writes: boolean) =>
-    writes
-      ? db
-          .transaction()
-          .setIsolationLevel('read committed')
-          .execute(async (tx) => {
-            const lock = scopeLock(scope);
-            await tx.executeQuery(CompiledQuery.raw(lock.text, lock.values));
-            return fn(tx);
-          })
-      : db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(fn);
+    pipelined(pool, fn, writes ? [{ text: 'begin isolation level read committed' }, scopeLock(scope)] : [{ text: 'begin isolation level repeatable read read only' }]);
 
   /**
    * A database that cannot be reached is the store's refusal (StoreUnavailableError, answered
@@ -328,27 +401,48 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   };
 }
 
-/** The lock that orders appends to the event log: held from an append to its commit. */
-const EVENT_LOG_LOCK = 0x656e6902;
 const EVENTS_CHANNEL = 'eni_events';
 /** Events fetched per query when a node catches up. */
 const EVENT_BATCH = 1000;
-/** The log keeps about this many events; older ones are deleted by whichever node passes the mark. */
+/** The log keeps about this many events; whichever node delivers the next this many deletes the older ones. */
 const EVENTS_KEPT = 100_000;
 /** How long a request waits for its commit's notification before fetching its events itself. */
 const NOTIFICATION_GRACE_MS = 50;
+/** How soon a node looks again when committed events wait behind a transaction still in flight. */
+const HORIZON_POLL_MS = 5;
+/**
+ * An event's id: its transaction's id (xid8) times this, plus its place in the transaction
+ * (1, 2, …). JavaScript numbers hold it exactly up to transaction id 2^33.
+ */
+const EVENTS_PER_TRANSACTION = 2 ** 20;
+
+/**
+ * The first id that may still be committed: every transaction whose id is below the oldest one
+ * in flight (pg_snapshot_xmin) has ended, so the events below the horizon are final.
+ */
+const HORIZON = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${EVENTS_PER_TRANSACTION}`;
 
 /**
  * The event stream shared by every node: an outbox table written in the same transaction as the
- * change it reports, numbered in commit order, plus LISTEN/NOTIFY to wake the nodes up.
+ * change it reports, plus LISTEN/NOTIFY to wake the nodes up.
  *
  * Why an outbox and not NOTIFY alone: a notification is lost when no connection is listening (a
  * node restarting, a broken connection) and carries no id a client could resume from; the table
- * is the record, a notification only says "look". Commit order: an append takes a lock
- * (EVENT_LOG_LOCK) that it holds until its transaction commits, so ids are drawn and made visible
- * one transaction at a time — a reader that has seen id n has seen every id below it (the lock is
- * released only after the commit is visible). Only that last step of a writing transaction is
- * serialised across scopes: the insert and the commit, never the action's own work.
+ * is the record, a notification only says "look".
+ *
+ * Order, without a lock: an event's id is its transaction's id (xid8) and its place in the
+ * transaction (see EVENTS_PER_TRANSACTION), and a node delivers, in id order, only the events
+ * below the horizon — the ids of transactions older than the oldest one still in flight
+ * (pg_snapshot_xmin), which can gain no event any more. So every node delivers the same
+ * sequence, ids only increase, and a client resumes from any id on any node. Within one scope
+ * this is commit order: a writer takes its scope's lock before its first write (which gives it
+ * its transaction id) and holds it until its commit, so the writers of one scope get increasing
+ * transaction ids in the order they commit. Writers of different scopes touch different rows, so
+ * the order among them is one they could have committed in. Nothing is serialised: appends of
+ * different scopes commit side by side. The cost is delivery latency: an event waits until every
+ * transaction older than its own has ended, whatever it touches (bounded by the pool's
+ * idle-in-transaction timeout for a stalled one); a node that finds committed events behind the
+ * horizon looks again every HORIZON_POLL_MS until they pass.
  */
 function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): Promise<void> } {
   let cursor = 0;
@@ -359,6 +453,8 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
   let again = false;
   let waiters: { id: number; resolve: () => void }[] = [];
   let reconnect: NodeJS.Timeout | undefined;
+  let poll: NodeJS.Timeout | undefined;
+  let sincePrune = 0;
 
   const wake = (all: boolean) => {
     const ready = waiters.filter((w) => all || w.id <= cursor);
@@ -368,20 +464,32 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
 
   async function fetchOnce(): Promise<void> {
     for (;;) {
-      const { rows } = await pool.query<{ id: number; body: string }>('select "id", "body" from "events" where "id" > $1 order by "id" limit $2', [cursor, EVENT_BATCH]);
+      const { rows } = await pool.query<{ id: number; body: string; horizon: number }>(
+        `select "id", "body", ${HORIZON} as "horizon" from "events" where "id" > $1 order by "id" limit $2`,
+        [cursor, EVENT_BATCH],
+      );
+      let held = false;
       for (const row of rows) {
-        const before = cursor;
+        if (row.id >= row.horizon) {
+          held = true;
+          break;
+        }
         cursor = row.id;
         deliver?.({ ...(JSON.parse(row.body) as Record<string, unknown>), id: row.id });
-        if (Math.floor(before / EVENTS_KEPT) !== Math.floor(cursor / EVENTS_KEPT)) {
-          void pool.query('delete from "events" where "id" < $1', [cursor - EVENTS_KEPT]).catch(() => {});
+        if (++sincePrune >= EVENTS_KEPT) {
+          sincePrune = 0;
+          void pool.query('delete from "events" where "id" < (select "id" from "events" order by "id" desc offset $1 limit 1)', [EVENTS_KEPT]).catch(() => {});
         }
       }
       wake(false);
+      if (held) {
+        clearTimeout(poll);
+        if (!stopped) poll = setTimeout(() => void fetchNew(), HORIZON_POLL_MS);
+        return;
+      }
       if (rows.length < EVENT_BATCH) return;
     }
   }
-
   /** Fetches what is new; calls that come while a fetch runs get one more pass after it. */
   function fetchNew(): Promise<void> {
     if (fetching) {
@@ -429,23 +537,28 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
   }
 
   return {
-    async append(tx, events) {
-      // One statement: every row inserted joins the lock's one row, so the lock is held before the
-      // first id is drawn (ids are drawn as rows are inserted).
-      const { rows } = await tx.executeQuery<{ last: number }>(
+    append(tx, events) {
+      if (events.length >= EVENTS_PER_TRANSACTION) throw new Error(`${events.length} events in one transaction: the log numbers at most ${EVENTS_PER_TRANSACTION - 1}`);
+      // The transaction's ids start after any it appended before.
+      const append = tx.executeQuery<{ last: number }>(
         CompiledQuery.raw(
-          'with "locked" as materialized (select pg_advisory_xact_lock($2, 0)), ' +
-            '"added" as (insert into "events" ("body") select "b" from "locked", unnest($1::text[]) with ordinality as "t"("b", "n") order by "n" returning "id") ' +
+          `with "base" as materialized (select pg_current_xact_id()::text::bigint * ${EVENTS_PER_TRANSACTION} as "base"), ` +
+            `"first" as materialized (select coalesce((select max("id") from "events" where "id" > "base" and "id" < "base" + ${EVENTS_PER_TRANSACTION}), "base") as "after" from "base"), ` +
+            '"added" as (insert into "events" ("id", "body") select "after" + "n", "b" from "first", unnest($1::text[]) with ordinality as "t"("b", "n") returning "id") ' +
             `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', '') from "added"`,
-          [events.map((e) => JSON.stringify(e)), EVENT_LOG_LOCK],
+          [events.map((e) => JSON.stringify(e))],
         ),
       );
-      return Number(rows[0].last);
+      return append.then(({ rows }) => Number(rows[0].last));
     },
     async follow(fn, recent) {
       deliver = fn;
-      const { rows } = await pool.query<{ last: number | null }>('select max("id") as "last" from "events"');
-      cursor = Math.max(0, (rows[0].last ?? 0) - recent);
+      // After the last `recent` events, and before any that may still be committed.
+      const { rows } = await pool.query<{ after: number; horizon: number }>(
+        `select coalesce((select "id" from "events" order by "id" desc offset $1 limit 1), 0) as "after", ${HORIZON} as "horizon"`,
+        [recent],
+      );
+      cursor = Math.max(0, Math.min(rows[0].after, rows[0].horizon - 1));
       await listen();
     },
     delivered(id) {
@@ -459,6 +572,7 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
     async stop() {
       stopped = true;
       clearTimeout(reconnect);
+      clearTimeout(poll);
       const client = listener;
       listener = undefined;
       wake(true);

@@ -54,8 +54,10 @@ export type LoggedEvent = { id: number } & Record<string, unknown>;
 
 export interface EventLog {
   /**
-   * Appends events inside tx (they exist if and only if tx commits), numbered in commit order
-   * across every node; returns the last event's id.
+   * Appends events inside tx (they exist if and only if tx commits), numbered in an order every
+   * node delivers alike (within one account and region, commit order); resolves to the last
+   * event's id. The statement is sent at once; the caller may leave it unawaited until tx has
+   * committed, so that it travels with the commit (a failed append fails the commit).
    */
   append(tx: Transaction<Database>, events: readonly Record<string, unknown>[]): Promise<number>;
   /**

@@ -23,6 +23,7 @@ import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatab
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createGateway } from '../helpers/addressing.ts';
 import { createNetwork } from '../helpers/topology.ts';
+import { EventStream } from '../helpers/dataplane.ts';
 
 const skip = postgresSkipReason();
 
@@ -85,6 +86,57 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
       assert.equal(answered.NetworkInterface!.Description, 'A, behind the lock');
     } finally {
       await holder.end();
+    }
+  });
+
+  test("events need no lock: B commits beside A's open transaction that appended one, and both nodes stream A's event before B's", async () => {
+    const b = client(1, 'AKIDB');
+    const netB = await createNetwork(b, '10.2.0.0/16', { s: { cidr: '10.2.1.0/24', zone: 'us-east-1a' } });
+    const streams = await Promise.all(nodes.map((n) => EventStream.open(n.url)));
+    // A transaction of our own, as a writer of A between its event append and its commit: it holds
+    // A's scope lock, has its transaction id, and has appended one event (numbered as the log does).
+    const holder = new pg.Client({ connectionString: database.url });
+    const observer = new pg.Client({ connectionString: database.url });
+    await Promise.all([holder.connect(), observer.connect()]);
+    try {
+      await holder.query('begin');
+      const lock = scopeLock({ account: ACCOUNTS.AKIDA, region: 'us-east-1' });
+      await holder.query(lock.text, lock.values);
+      const body = JSON.stringify({ type: 'test.held', time: new Date().toISOString(), account: ACCOUNTS.AKIDA, region: 'us-east-1' });
+      await holder.query(`insert into "events" ("id", "body") values (pg_current_xact_id()::text::bigint * ${2 ** 20} + 1, $1)`, [body]);
+
+      const writeOfB = b.send(new CreateNetworkInterfaceCommand({ SubnetId: netB.subnets.s.SubnetId!, Description: 'B, beside the open append' }));
+      let bAnswered = false;
+      void writeOfB.then(
+        () => (bAnswered = true),
+        () => (bAnswered = true),
+      );
+      // B's change and its event are committed while A's transaction is still open (no log lock)…
+      for (;;) {
+        const { rows } = await observer.query<{ n: number }>(`select count(*)::int as n from "network_interfaces" where "description" = 'B, beside the open append'`);
+        if (rows[0].n === 1) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // …but not yet delivered: A's transaction is older, and its event could still come before B's.
+      assert.equal(bAnswered, false, "B's answer waits until its events are delivered, after A's");
+
+      await holder.query('commit');
+      const made = (await writeOfB).NetworkInterface!.NetworkInterfaceId!;
+      for (const s of streams) {
+        await s.waitFor(() => s.events.some((e) => e.type === 'network-interface.created' && e.networkInterfaceId === made), { timeoutMs: 10_000 });
+        const held = s.events.findIndex((e) => e.type === 'test.held');
+        const created = s.events.findIndex((e) => e.type === 'network-interface.created' && e.networkInterfaceId === made);
+        assert.ok(held >= 0 && held < created, 'A (older transaction) before B');
+        assert.ok(s.events[held].id < s.events[created].id);
+      }
+      assert.deepEqual(
+        streams[0].events.map((e) => e.id),
+        streams[1].events.map((e) => e.id),
+      );
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      await Promise.all([holder.end(), observer.end()]);
+      await Promise.all(streams.map((s) => s.close()));
     }
   });
 

@@ -11,6 +11,7 @@ import * as prefixLists from './012-1-prefix-lists.ts';
 import * as launchTemplates from './012-2-launch-templates.ts';
 import * as dhcpOptions from './012-3-dhcp-options.ts';
 import * as sharedEvents from './015-shared-events.ts';
+import * as eventIds from './018-event-ids.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '012-2-launch-templates': launchTemplates,
   '012-3-dhcp-options': dhcpOptions,
   '015-shared-events': sharedEvents,
+  '018-event-ids': eventIds,
 };
