@@ -50,6 +50,8 @@ const SERVED_ACTIONS = [
   'AllocateAddress', 'DescribeAddresses', 'AssociateAddress', 'DisassociateAddress', 'ReleaseAddress',
   'CreateInternetGateway', 'AttachInternetGateway', 'DetachInternetGateway', 'DeleteInternetGateway',
   'DescribeInternetGateways',
+  'CreateEgressOnlyInternetGateway', 'DescribeEgressOnlyInternetGateways', 'DeleteEgressOnlyInternetGateway',
+  'DescribeAddressesAttribute', 'ModifyAddressAttribute', 'ResetAddressAttribute',
   // data plane
   'CreateRouteTable', 'DeleteRouteTable', 'CreateRoute', 'ReplaceRoute', 'DeleteRoute',
   'AssociateRouteTable', 'DisassociateRouteTable', 'ReplaceRouteTableAssociation', 'DescribeRouteTables',

@@ -198,7 +198,7 @@ export async function restoreAutoPublicIp(ctx: Context, instanceId: string): Pro
 
 // --- Elastic IPs -----------------------------------------------------------------------------------
 
-async function getAddress(ctx: Context, by: { allocationId?: string; publicIp?: string }): Promise<AddressRow> {
+export async function getAddress(ctx: Context, by: { allocationId?: string; publicIp?: string }): Promise<AddressRow> {
   let query = ctx.tx
     .selectFrom('public_addresses')
     .selectAll()

@@ -11,6 +11,8 @@ export interface Quotas {
   networkInterfacesPerRegion: number;
   elasticIpsPerRegion: number;
   internetGatewaysPerRegion: number;
+  /** AWS: egress-only internet gateways per Region (one per VPC). */
+  egressOnlyInternetGatewaysPerRegion: number;
   tagsPerResource: number;
   /** AWS: NAT gateways per Availability Zone (pending, available or deleting). */
   natGatewaysPerAvailabilityZone: number;
@@ -48,6 +50,8 @@ export interface Timings {
    * propagation"). 0: no lag.
    */
   imdsPropagationMs: number;
+  /** How long an Elastic IP's PTR record update stays `PENDING` before it takes effect (AWS: minutes). */
+  ptrRecordUpdateMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = {
@@ -61,6 +65,7 @@ export const DEFAULT_TIMINGS: Timings = {
   natGatewayDeletingMs: 0,
   natGatewayDeletedVisibleMs: 60 * 60 * 1000,
   imdsPropagationMs: 0,
+  ptrRecordUpdateMs: 0,
 };
 
 export interface CloudConfig {
@@ -85,6 +90,7 @@ export const AWS_DEFAULT_QUOTAS: Quotas = {
   networkInterfacesPerRegion: 5000,
   elasticIpsPerRegion: 5,
   internetGatewaysPerRegion: 5,
+  egressOnlyInternetGatewaysPerRegion: 5,
   tagsPerResource: 50,
   natGatewaysPerAvailabilityZone: 5,
   privateIpsPerNatGateway: 8,

@@ -148,6 +148,12 @@ export const Errors = {
     'igw',
     'internet gateway ID',
   ),
+  egressOnlyInternetGatewayId: idErrors(
+    'InvalidEgressOnlyInternetGatewayId.Malformed',
+    'InvalidEgressOnlyInternetGatewayId.NotFound',
+    'eigw',
+    'egress-only internet gateway ID',
+  ),
   routeTableId: idErrors('InvalidRouteTableId.Malformed', 'InvalidRouteTableID.NotFound', 'rtb', 'route table ID'),
   networkAclId: idErrors('InvalidNetworkAclId.Malformed', 'InvalidNetworkAclID.NotFound', 'acl', 'network ACL ID'),
   imageId: idErrors('InvalidAMIID.Malformed', 'InvalidAMIID.NotFound', 'ami', 'image ID'),
@@ -266,12 +272,21 @@ export const Errors = {
   // --- gateways and public addresses -----------------------------------------------------------
   resourceAlreadyAssociated: make('Resource.AlreadyAssociated'),
   gatewayNotAttached: make('Gateway.NotAttached'),
+  /** A route to an egress-only internet gateway with an IPv4 destination (wording of AWS's message not verified). */
+  egressOnlyGatewayIpv4Route: (gatewayId: string) =>
+    new Ec2Error('InvalidParameterValue', `Egress-only internet gateway ${shorten(gatewayId)} can only be the target of an IPv6 route.`),
+  /** The code follows AWS's pattern for gateway quotas (InternetGatewayLimitExceeded); not verified against AWS. */
+  egressOnlyInternetGatewayLimitExceeded: () =>
+    new Ec2Error('EgressOnlyInternetGatewayLimitExceeded', 'The maximum number of egress-only internet gateways has been reached.'),
   internetGatewayLimitExceeded: () =>
     new Ec2Error('InternetGatewayLimitExceeded', 'The maximum number of internet gateways has been reached.'),
   addressLimitExceeded: () => new Ec2Error('AddressLimitExceeded', 'The maximum number of addresses has been reached.'),
   insufficientAddressCapacity: () =>
     new Ec2Error('InsufficientAddressCapacity', 'There are not enough free addresses in the public IPv4 pool.'),
   invalidAddressNotFound: (ip: string) => new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`),
+  /** ModifyAddressAttribute's DomainName (wording of AWS's message not verified). */
+  invalidDomainName: (name: string) =>
+    new Ec2Error('InvalidParameterValue', `Value (${shorten(name)}) for parameter domainName is invalid. It is not a valid domain name.`),
   releaseVpcAddressByIp: () =>
     new Ec2Error('InvalidParameterValue', 'You must specify an allocation id when releasing a VPC elastic IP address'),
   releaseByIpAndAllocationId: () =>

@@ -14,6 +14,7 @@ type OwnedTable =
   | 'instances'
   | 'network_interfaces'
   | 'internet_gateways'
+  | 'egress_only_internet_gateways'
   | 'route_tables'
   | 'network_acls'
   | 'security_groups'
@@ -28,6 +29,7 @@ const BY_ID: Record<OwnedTable, string> = {
   instances: byId('instances'),
   network_interfaces: byId('network_interfaces'),
   internet_gateways: byId('internet_gateways'),
+  egress_only_internet_gateways: byId('egress_only_internet_gateways'),
   route_tables: byId('route_tables'),
   network_acls: byId('network_acls'),
   security_groups: byId('security_groups'),

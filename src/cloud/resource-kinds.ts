@@ -32,6 +32,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'nip', resourceType: 'network-insights-path', table: 'network_insights_paths', idColumn: 'id', errors: Errors.networkInsightsPathId },
   { prefix: 'nia', resourceType: 'network-insights-analysis', table: 'network_insights_analyses', idColumn: 'id', errors: Errors.networkInsightsAnalysisId },
   { prefix: 'igw', resourceType: 'internet-gateway', table: 'internet_gateways', idColumn: 'id', errors: Errors.internetGatewayId },
+  { prefix: 'eigw', resourceType: 'egress-only-internet-gateway', table: 'egress_only_internet_gateways', idColumn: 'id', errors: Errors.egressOnlyInternetGatewayId },
   { prefix: 'nat', resourceType: 'natgateway', table: 'nat_gateways', idColumn: 'id', errors: Errors.natGatewayId },
   { prefix: 'vpce', resourceType: 'vpc-endpoint', table: 'vpc_endpoints', idColumn: 'id', errors: Errors.vpcEndpointId },
   { prefix: 'lt', resourceType: 'launch-template', table: 'launch_templates', idColumn: 'id', errors: { malformed: Errors.launchTemplateIdMalformed, notFound: Errors.launchTemplateIdNotFound } },

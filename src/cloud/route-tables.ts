@@ -36,6 +36,7 @@ import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { inOrder } from '../store/in-order.ts';
 import { getInstance } from './instances.ts';
+import { getEgressOnlyInternetGateway } from './egress-only-internet-gateways.ts';
 import { getInternetGateway } from './internet-gateways.ts';
 import { getInterface } from './network-interfaces.ts';
 import { findOwned, getOwned } from './owned.ts';
@@ -60,6 +61,7 @@ const ROUTE_TABLE_FILTERS: FilterSpec = {
   'route.gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'gateway_id' },
   'route.network-interface-id': { table: 'routes', foreignKey: 'route_table_id', column: 'network_interface_id' },
   'route.nat-gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'nat_gateway_id' },
+  'route.egress-only-internet-gateway-id': { table: 'routes', foreignKey: 'route_table_id', column: 'egress_only_internet_gateway_id' },
   'route.origin': { table: 'routes', foreignKey: 'route_table_id', column: 'origin' },
   'route.destination-prefix-list-id': { table: 'routes', foreignKey: 'route_table_id', column: 'destination', where: { family: 0 } },
   'route.instance-id': {
@@ -212,14 +214,32 @@ async function checkRouteQuota(ctx: Context, tableId: string, adding: string): P
   if (weight > ROUTES_PER_TABLE) throw Errors.routeLimitExceeded();
 }
 
-type RouteTarget = Pick<RouteRow, 'gateway_id' | 'network_interface_id' | 'nat_gateway_id'>;
+type RouteTarget = Pick<RouteRow, 'gateway_id' | 'network_interface_id' | 'nat_gateway_id' | 'egress_only_internet_gateway_id'>;
 
-/** The target of a route: an internet gateway or a NAT gateway of the VPC, an interface, or an instance's only interface. */
+const NO_TARGET: RouteTarget = { gateway_id: null, network_interface_id: null, nat_gateway_id: null, egress_only_internet_gateway_id: null };
+
+/**
+ * The target of a route: an internet gateway, an egress-only internet gateway or a NAT gateway
+ * of the VPC, an interface, or an instance's only interface.
+ */
 async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRequest): Promise<RouteTarget> {
-  const unsupported = [input.TransitGatewayId, input.VpcPeeringConnectionId, input.VpcEndpointId, input.EgressOnlyInternetGatewayId, input.LocalGatewayId, input.CarrierGatewayId, input.CoreNetworkArn];
-  if (unsupported.some((v) => v !== undefined)) throw Errors.unsupported('eni-local routes to internet gateways, network interfaces and instances only.');
-  const targets = [input.GatewayId, input.NetworkInterfaceId, input.InstanceId, input.NatGatewayId].filter((v) => v !== undefined);
-  if (targets.length !== 1) throw Errors.invalidParameterCombination('A route needs exactly one target: GatewayId, NatGatewayId, NetworkInterfaceId or InstanceId.');
+  const unsupported = [input.TransitGatewayId, input.VpcPeeringConnectionId, input.VpcEndpointId, input.LocalGatewayId, input.CarrierGatewayId, input.CoreNetworkArn];
+  if (unsupported.some((v) => v !== undefined)) {
+    throw Errors.unsupported('eni-local routes to internet gateways, egress-only internet gateways, NAT gateways, network interfaces and instances only.');
+  }
+  const targets = [input.GatewayId, input.NetworkInterfaceId, input.InstanceId, input.NatGatewayId, input.EgressOnlyInternetGatewayId].filter((v) => v !== undefined);
+  if (targets.length !== 1) {
+    throw Errors.invalidParameterCombination('A route needs exactly one target: GatewayId, EgressOnlyInternetGatewayId, NatGatewayId, NetworkInterfaceId or InstanceId.');
+  }
+  if (input.EgressOnlyInternetGatewayId !== undefined) {
+    const gateway = await getEgressOnlyInternetGateway(ctx, input.EgressOnlyInternetGatewayId);
+    if (gateway.vpc_id !== table.vpc_id) {
+      throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${gateway.id} belong to different networks`);
+    }
+    // AWS: an egress-only internet gateway carries IPv6 only.
+    if (input.DestinationIpv6CidrBlock === undefined) throw Errors.egressOnlyGatewayIpv4Route(gateway.id);
+    return { ...NO_TARGET, egress_only_internet_gateway_id: gateway.id };
+  }
   if (input.NatGatewayId !== undefined) {
     checkIds('nat', Errors.natGatewayId, [input.NatGatewayId]);
     const gateway = await findOwned(ctx, 'nat_gateways', input.NatGatewayId);
@@ -231,14 +251,14 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
     if (input.DestinationIpv6CidrBlock !== undefined && input.DestinationCidrBlock === undefined) {
       throw Errors.invalidParameterValue(`NAT gateway ${gateway.id} cannot be the target of an IPv6 route.`);
     }
-    return { gateway_id: null, network_interface_id: null, nat_gateway_id: gateway.id };
+    return { ...NO_TARGET, nat_gateway_id: gateway.id };
   }
   if (input.GatewayId !== undefined) {
     const igw = await getInternetGateway(ctx, input.GatewayId);
     if (igw.vpc_id !== table.vpc_id) {
       throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${igw.id} belong to different networks`);
     }
-    return { gateway_id: igw.id, network_interface_id: null, nat_gateway_id: null };
+    return { ...NO_TARGET, gateway_id: igw.id };
   }
   let eniId = input.NetworkInterfaceId;
   if (input.InstanceId !== undefined) {
@@ -250,7 +270,7 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
   }
   const eni = await getInterface(ctx, eniId);
   if (eni.vpc_id !== table.vpc_id) throw Errors.invalidParameterValue(`route table ${table.id} and interface ${eni.id} belong to different networks`);
-  return { gateway_id: null, network_interface_id: eni.id, nat_gateway_id: null };
+  return { ...NO_TARGET, network_interface_id: eni.id };
 }
 
 export async function createRoute(ctx: Context, input: CreateRouteRequest): Promise<CreateRouteResult> {
@@ -284,7 +304,7 @@ export async function replaceRoute(ctx: Context, input: ReplaceRouteRequest): Pr
   if (await isLocalRoute(ctx, table, route)) {
     // AWS: a local route's target may become an interface (a middlebox), and LocalTarget restores it.
     if (input.LocalTarget) {
-      await ctx.tx.updateTable('routes').set({ gateway_id: 'local', network_interface_id: null, nat_gateway_id: null }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
+      await ctx.tx.updateTable('routes').set({ ...NO_TARGET, gateway_id: 'local' }).where('route_table_id', '=', table.id).where('destination', '=', destination).execute();
       return {};
     }
     if (input.NetworkInterfaceId === undefined) {
@@ -369,9 +389,13 @@ export async function forgetSubnet(ctx: Context, subnetId: string): Promise<void
 
 // --- describing ----------------------------------------------------------------------------------
 
-/** The state of a route: blackhole when its interface is detached, its gateway is not attached or its NAT gateway is gone. */
-function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string, string | null>, vpcId: string, liveNats: Set<string>): 'active' | 'blackhole' {
-  if (route.nat_gateway_id) return liveNats.has(route.nat_gateway_id) ? 'active' : 'blackhole';
+/**
+ * The state of a route: blackhole when its interface is detached, its gateway is not attached,
+ * or its NAT gateway or egress-only internet gateway is gone.
+ */
+function routeState(route: RouteRow, attached: Set<string>, gateways: Map<string, string | null>, vpcId: string, liveGateways: Set<string>): 'active' | 'blackhole' {
+  if (route.nat_gateway_id) return liveGateways.has(route.nat_gateway_id) ? 'active' : 'blackhole';
+  if (route.egress_only_internet_gateway_id) return liveGateways.has(route.egress_only_internet_gateway_id) ? 'active' : 'blackhole';
   if (route.network_interface_id) return attached.has(route.network_interface_id) ? 'active' : 'blackhole';
   // A Gateway endpoint's route (to its service's prefix list) is active while the endpoint lives.
   if (route.gateway_id?.startsWith('vpce-')) return 'active';
@@ -395,9 +419,11 @@ async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[
     (gatewayIds.length ? await tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('id', 'in', gatewayIds).execute() : []).map((g) => [g.id, g.vpc_id]),
   );
   const natIds = [...new Set(routes.map((r) => r.nat_gateway_id).filter((x): x is string => x !== null))];
-  const liveNats = new Set(
-    (natIds.length ? await tx.selectFrom('nat_gateways').select('id').where('id', 'in', natIds).where('state', 'in', ['pending', 'available']).execute() : []).map((n) => n.id),
-  );
+  const eigwIds = [...new Set(routes.map((r) => r.egress_only_internet_gateway_id).filter((x): x is string => x !== null))];
+  const liveGateways = new Set([
+    ...(natIds.length ? await tx.selectFrom('nat_gateways').select('id').where('id', 'in', natIds).where('state', 'in', ['pending', 'available']).execute() : []).map((n) => n.id),
+    ...(eigwIds.length ? await tx.selectFrom('egress_only_internet_gateways').select('id').where('id', 'in', eigwIds).execute() : []).map((g) => g.id),
+  ]);
   return rows.map((row) => ({
     RouteTableId: row.id,
     VpcId: row.vpc_id,
@@ -413,9 +439,10 @@ async function routeTablesOf(tx: Tx, rows: RouteTableRow[]): Promise<RouteTable[
           GatewayId: r.gateway_id ?? undefined,
           NetworkInterfaceId: r.network_interface_id ?? undefined,
           NatGatewayId: r.nat_gateway_id ?? undefined,
+          EgressOnlyInternetGatewayId: r.egress_only_internet_gateway_id ?? undefined,
           InstanceId: eni?.instance_id ?? undefined,
           InstanceOwnerId: eni?.instance_id ? eni.account_id : undefined,
-          State: routeState(r, attached, gateways, row.vpc_id, liveNats),
+          State: routeState(r, attached, gateways, row.vpc_id, liveGateways),
           Origin: r.origin as Route['Origin'],
         };
       }),

@@ -257,6 +257,7 @@ export const VPC_DEPENDENTS: { table: string; column: string; noun: string; wher
   { table: 'network_interfaces', column: 'vpc_id', noun: 'network interfaces' },
   { table: 'security_groups', column: 'vpc_id', noun: 'security groups', where: { is_vpc_default: 0 } },
   { table: 'internet_gateways', column: 'vpc_id', noun: 'an internet gateway' },
+  { table: 'egress_only_internet_gateways', column: 'vpc_id', noun: 'an egress-only internet gateway' },
   { table: 'route_tables', column: 'vpc_id', noun: 'route tables', where: { is_main: 0 } },
   { table: 'network_acls', column: 'vpc_id', noun: 'network ACLs', where: { is_default: 0 } },
   { table: 'vpc_endpoints', column: 'vpc_id', noun: 'VPC endpoints' },

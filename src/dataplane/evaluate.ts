@@ -51,6 +51,7 @@ export type HopKind =
   | 'network-acl-egress'
   | 'route-table'
   | 'internet-gateway'
+  | 'egress-only-internet-gateway'
   | 'nat-gateway'
   | 'vpc-endpoint'
   | 'network-acl-ingress'
@@ -122,6 +123,9 @@ export interface FlowResult {
 type Eni = Row<'network_interfaces'>;
 /** A route as the lookup sees it: a route to a prefix list appears once per entry, naming its list. */
 type RouteOfTable = Row<'routes'> & { prefixListId?: string };
+
+/** What a route sends its traffic to, as a route table lists it. */
+const targetOfRoute = (route: Row<'routes'>) => route.gateway_id ?? route.network_interface_id ?? route.nat_gateway_id ?? route.egress_only_internet_gateway_id;
 
 /** The default address of "somewhere on the internet" (TEST-NET-3, never a real host). */
 export const DEFAULT_INTERNET_ADDRESS = '203.0.113.10';
@@ -367,7 +371,11 @@ class Evaluation {
     this.observe(eni, 'egress', 'ACCEPT', address, to);
 
     if (!route) this.drop('route-table', tableId, 'no-route', undefined, `no route to ${to}`);
-    const routeText = `${route.prefixListId ? `${route.prefixListId} (${route.destination})` : route.destination} → ${route.gateway_id ?? route.network_interface_id ?? route.nat_gateway_id}`;
+    const routeText = `${route.prefixListId ? `${route.prefixListId} (${route.destination})` : route.destination} → ${targetOfRoute(route)}`;
+    if (route.egress_only_internet_gateway_id) {
+      await this.throughEgressOnlyGateway(eni, address, tableId, route, routeText);
+      return;
+    }
     if (route.nat_gateway_id) {
       await this.throughNatGateway(eni, address, tableId, route, routeText);
       return;
@@ -430,7 +438,8 @@ class Evaluation {
     const onward = await this.routesOfSubnet({ id: nat.subnet_id, vpc_id: nat.vpc_id });
     const next = longestPrefixMatch(onward.routes, to);
     if (!next) this.drop('route-table', onward.tableId, 'no-route', undefined, `no route to ${to} from the NAT gateway's subnet`);
-    const nextText = `${next.destination} → ${next.gateway_id ?? next.network_interface_id ?? next.nat_gateway_id}`;
+    const nextText = `${next.destination} → ${targetOfRoute(next)}`;
+    if (next.egress_only_internet_gateway_id) this.drop('route-table', onward.tableId, 'no-route', nextText, 'a NAT gateway translates IPv4 only');
     if (next.nat_gateway_id) this.drop('route-table', onward.tableId, 'no-route', nextText, 'a NAT gateway does not send traffic to another NAT gateway');
     if (next.gateway_id?.startsWith('vpce-')) {
       // The gateway's subnet reaches the AWS service through its Gateway endpoint, from the gateway's address.
@@ -475,6 +484,28 @@ class Evaluation {
       return;
     }
     this.result.destination = { kind: 'internet', address: to };
+  }
+
+  /**
+   * AWS: an egress-only internet gateway sends the VPC's IPv6 traffic to the internet untranslated
+   * and lets the answers back in (it is stateful); nothing from the internet gets in through it
+   * otherwise (see intoVpc).
+   */
+  async throughEgressOnlyGateway(eni: Eni, address: string, tableId: string, route: RouteOfTable, routeText: string): Promise<void> {
+    const id = route.egress_only_internet_gateway_id!;
+    const gateway = await this.tx.selectFrom('egress_only_internet_gateways').select(['id', 'vpc_id']).where('id', '=', id).executeTakeFirst();
+    if (!gateway || gateway.vpc_id !== eni.vpc_id) this.drop('route-table', tableId, 'no-route', routeText, `the egress-only internet gateway ${id} is gone (blackhole)`);
+    if (!isIpv6(this.request.to)) this.drop('route-table', tableId, 'no-route', routeText, 'an egress-only internet gateway carries IPv6 only');
+    this.pass('route-table', tableId, routeText);
+    this.result.source!.publicAddress = address;
+    this.pass('egress-only-internet-gateway', gateway.id, undefined, 'IPv6, no translation; answers come back');
+    await this.checkAcl(eni.subnet_id, false, this.request.to, 'reply', eni);
+    const inbound = await this.publicTarget(this.request.to);
+    if (inbound) {
+      await this.intoVpc(inbound, address);
+      return;
+    }
+    this.result.destination = { kind: 'internet', address: this.request.to };
   }
 
   async toInternet(eni: Eni, address: string, tableId: string, route: RouteOfTable): Promise<void> {
@@ -523,15 +554,19 @@ class Evaluation {
   /** From the internet, through the VPC's gateway, to the interface behind a public address. */
   async intoVpc(target: { eni: Eni; privateAddress: string }, from: string): Promise<void> {
     const { eni, privateAddress } = target;
+    const { tableId, routes } = await this.routesOfSubnet({ id: eni.subnet_id, vpc_id: eni.vpc_id });
+    const back = longestPrefixMatch(routes, from);
+    if (back?.egress_only_internet_gateway_id) {
+      // AWS: an egress-only internet gateway refuses connections initiated from the internet.
+      this.drop('egress-only-internet-gateway', back.egress_only_internet_gateway_id, 'no-route', undefined, `a connection from the internet to ${privateAddress} is refused: its subnet reaches the internet through an egress-only internet gateway`);
+    }
     const gateway = await this.tx.selectFrom('internet_gateways').select('id').where('vpc_id', '=', eni.vpc_id).executeTakeFirst();
     if (!gateway) this.drop('internet-gateway', eni.vpc_id, 'no-route', undefined, `${eni.vpc_id} has no internet gateway attached`);
     this.pass('internet-gateway', gateway.id, undefined, `${this.request.to} → ${privateAddress}`);
     this.result.destination = { kind: 'instance', address: this.request.to, privateAddress };
     // The answer must find its way back: the destination subnet needs a route to the internet gateway.
-    const { tableId, routes } = await this.routesOfSubnet({ id: eni.subnet_id, vpc_id: eni.vpc_id });
-    const back = longestPrefixMatch(routes, from);
     if (!back || back.gateway_id !== gateway.id) {
-      this.drop('route-table', tableId, 'no-route', back ? `${back.destination} → ${back.gateway_id ?? back.network_interface_id}` : undefined, `no route back to ${from} through ${gateway.id}`);
+      this.drop('route-table', tableId, 'no-route', back ? `${back.destination} → ${targetOfRoute(back)}` : undefined, `no route back to ${from} through ${gateway.id}`);
     }
     this.pass('route-table', tableId, `${back.destination} → ${back.gateway_id}`, 'return path');
     await this.arriveAt(eni, { address: from, groupIds: [] }, 'instance');

@@ -194,6 +194,12 @@ export interface KeyPairTable extends Scoped {
   created_at: string;
 }
 
+export interface EgressOnlyInternetGatewayTable extends Scoped {
+  id: string;
+  vpc_id: string;
+  created_at: string;
+}
+
 export interface InternetGatewayTable extends Scoped {
   id: string;
   vpc_id: string | null;
@@ -213,6 +219,11 @@ export interface PublicAddressTable extends Scoped {
   private_ip_address: string | null;
   vpc_id: string | null;
   created_at: string;
+  /** The PTR record's domain name in effect (with its final dot); null: AWS's own name for the address. */
+  ptr_domain_name: string | null;
+  /** A PTR update in progress: the domain name ('' for a reset to AWS's name) and when it takes effect. */
+  ptr_update_value: string | null;
+  ptr_update_at: string | null;
 }
 
 export interface Ipv4PrefixTable extends Scoped {
@@ -247,6 +258,7 @@ export interface RouteTableRouteTable {
   gateway_id: string | null;
   network_interface_id: string | null;
   nat_gateway_id: string | null;
+  egress_only_internet_gateway_id: string | null;
   origin: string;
 }
 
@@ -438,6 +450,7 @@ export interface Database {
   network_interface_groups: NetworkInterfaceGroupTable;
   key_pairs: KeyPairTable;
   internet_gateways: InternetGatewayTable;
+  egress_only_internet_gateways: EgressOnlyInternetGatewayTable;
   public_addresses: PublicAddressTable;
   ipv4_prefixes: Ipv4PrefixTable;
   ipv6_addresses: Ipv6AddressTable;

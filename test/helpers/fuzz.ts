@@ -14,6 +14,8 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateFlowLogsCommand,
   CreateInternetGatewayCommand,
+  CreateEgressOnlyInternetGatewayCommand,
+  ModifyAddressAttributeCommand,
   CreateKeyPairCommand,
   CreateNatGatewayCommand,
   CreateNetworkAclCommand,
@@ -151,11 +153,16 @@ export async function buildTopology(ec2: EC2Client): Promise<Topology> {
   await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw.InternetGatewayId, VpcId: vpc.VpcId }));
   const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
   add(eip.AllocationId);
+  await ec2.send(new ModifyAddressAttributeCommand({ AllocationId: eip.AllocationId, DomainName: 'fuzz.example.com' }));
+  const eigw = (await ec2.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: vpc.VpcId, TagSpecifications: [{ ResourceType: 'egress-only-internet-gateway', Tags: [{ Key: 'Name', Value: 'fuzz' }] }] })))
+    .EgressOnlyInternetGateway!;
+  add(eigw.EgressOnlyInternetGatewayId);
   const association = await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: eni.NetworkInterfaceId }));
   add(association.AssociationId);
   const routeTable = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpc.VpcId }))).RouteTable!;
   add(routeTable.RouteTableId);
   await ec2.send(new CreateRouteCommand({ RouteTableId: routeTable.RouteTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw.InternetGatewayId }));
+  await ec2.send(new CreateRouteCommand({ RouteTableId: routeTable.RouteTableId, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: eigw.EgressOnlyInternetGatewayId }));
   add((await ec2.send(new AssociateRouteTableCommand({ RouteTableId: routeTable.RouteTableId, SubnetId: subnetB.SubnetId }))).AssociationId);
   add((await ec2.send(new CreateNetworkAclCommand({ VpcId: vpc.VpcId }))).NetworkAcl?.NetworkAclId);
   const key = await ec2.send(new CreateKeyPairCommand({ KeyName: 'fuzz-key', KeyType: 'ed25519' }));
@@ -259,7 +266,7 @@ const anyString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
   { weight: 1, arbitrary: pick(...LONG_LENGTHS).map((n) => 'l'.repeat(n)) },
 );
-const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'nat', 'vpce', 'ela-attach', 'pl'];
+const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'nat', 'vpce', 'ela-attach', 'pl', 'eigw'];
 
 /** Member names that hold ids, and the prefixes those ids have. */
 const ID_FIELDS: [RegExp, string[]][] = [
@@ -272,6 +279,7 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^AllocationIds?$/, ['eipalloc']],
   [/^AssociationIds?$/, ['eipassoc', 'rtbassoc', 'aclassoc', 'vpc-cidr-assoc', 'subnet-cidr-assoc']],
   [/^(InternetGatewayIds?|GatewayId)$/, ['igw']],
+  [/^EgressOnlyInternetGatewayIds?$/, ['eigw']],
   [/^RouteTableIds?$/, ['rtb']],
   [/^NetworkAclIds?$/, ['acl']],
   [/^ImageIds?$/, ['ami']],
@@ -295,7 +303,7 @@ const FILTER_NAMES = [
   'vpc-id', 'subnet-id', 'group-id', 'instance-id', 'network-interface-id', 'tag:Name', 'tag:env', 'tag-key', 'tag-value',
   'state', 'status', 'availability-zone', 'description', 'cidr-block', 'private-ip-address', 'attachment.instance-id',
   'instance-state-name', 'key', 'value', 'resource-id', 'resource-type', 'domain', 'public-ip', 'ip-permission.from-port',
-  'owner-id', 'is-default', 'association.main', 'route.gateway-id', 'entry.rule-number', 'bogus', '', 'tag:',
+  'owner-id', 'is-default', 'association.main', 'route.gateway-id', 'route.egress-only-internet-gateway-id', 'entry.rule-number', 'bogus', '', 'tag:',
 ];
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6', '-1', '6', '17', '1', '58', '0', '256', 'all', 'TCP'];
 

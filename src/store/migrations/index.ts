@@ -11,6 +11,7 @@ import * as prefixLists from './012-1-prefix-lists.ts';
 import * as launchTemplates from './012-2-launch-templates.ts';
 import * as dhcpOptions from './012-3-dhcp-options.ts';
 import * as sharedEvents from './015-shared-events.ts';
+import * as egressOnlyGateways from './017-egress-only-gateways.ts';
 import * as eventIds from './018-event-ids.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
@@ -27,5 +28,6 @@ export const migrations: Record<string, Migration> = {
   '012-2-launch-templates': launchTemplates,
   '012-3-dhcp-options': dhcpOptions,
   '015-shared-events': sharedEvents,
+  '017-egress-only-gateways': egressOnlyGateways,
   '018-event-ids': eventIds,
 };

@@ -1,5 +1,7 @@
-/** Public addresses and internet gateways. */
+/** Public addresses, internet gateways and egress-only internet gateways. */
+import * as addressAttributes from '../../../cloud/address-attributes.ts';
 import * as addresses from '../../../cloud/addresses.ts';
+import * as egressOnlyGateways from '../../../cloud/egress-only-internet-gateways.ts';
 import * as gateways from '../../../cloud/internet-gateways.ts';
 import type { ActionTable } from './types.ts';
 
@@ -9,9 +11,15 @@ export const addressingActions: ActionTable = {
   DisassociateAddress: addresses.disassociateAddress,
   ReleaseAddress: addresses.releaseAddress,
   DescribeAddresses: addresses.describeAddresses,
+  DescribeAddressesAttribute: addressAttributes.describeAddressesAttribute,
+  ModifyAddressAttribute: addressAttributes.modifyAddressAttribute,
+  ResetAddressAttribute: addressAttributes.resetAddressAttribute,
   CreateInternetGateway: gateways.createInternetGateway,
   AttachInternetGateway: gateways.attachInternetGateway,
   DetachInternetGateway: gateways.detachInternetGateway,
   DeleteInternetGateway: gateways.deleteInternetGateway,
   DescribeInternetGateways: gateways.describeInternetGateways,
+  CreateEgressOnlyInternetGateway: egressOnlyGateways.createEgressOnlyInternetGateway,
+  DeleteEgressOnlyInternetGateway: egressOnlyGateways.deleteEgressOnlyInternetGateway,
+  DescribeEgressOnlyInternetGateways: egressOnlyGateways.describeEgressOnlyInternetGateways,
 };
