@@ -67,7 +67,7 @@ interface ServeOptions {
   defaultVpc: boolean;
   publicIpv4Pool?: string;
   dataplane: 'simulated' | 'linux';
-  guestNetwork: 'aws' | 'primary' | 'none';
+  guestNetwork: 'aws' | 'primary' | 'none' | 'ec2-net-utils';
 }
 
 /** sigv4 verifies against --credentials; open mode maps keys to accounts from --accounts and/or --credentials. */
@@ -168,9 +168,12 @@ program
       .default('simulated'),
   )
   .addOption(
-    new Option('--guest-network <mode>', 'linux plane: what the guest configures on an interface: aws (as Amazon Linux 2023), primary (its primary address only), none')
+    new Option(
+      '--guest-network <mode>',
+      "linux plane: how the guest configures an interface: aws (the result of Amazon Linux 2023's configuration), primary (its primary address only), none, ec2-net-utils (the real systemd-networkd and amazon-ec2-net-utils in every instance)",
+    )
       .env('ENI_LOCAL_GUEST_NETWORK')
-      .choices(['aws', 'primary', 'none'])
+      .choices(['aws', 'primary', 'none', 'ec2-net-utils'])
       .default('aws'),
   )
   .action(async (opts: ServeOptions, command: Command) => {

@@ -55,7 +55,7 @@ export interface ServerOptions {
   /** `simulated` (default) or `linux` (network namespaces; needs root). */
   dataplane?: 'simulated' | 'linux';
   /** Linux plane: how much of an interface the guest has configured. */
-  guestNetwork?: 'aws' | 'primary' | 'none';
+  guestNetwork?: 'aws' | 'primary' | 'none' | 'ec2-net-utils';
   /** Linux plane: six hex digits every namespace of this server starts with. */
   dataplanePrefix?: string;
 }

@@ -275,7 +275,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
 /** The linux plane of a server: its namespaces' prefix comes from the database, so a restart finds them again. */
 async function linuxPlaneFor(options: ServerOptions, store: Store, app: () => FastifyInstance): Promise<LinuxPlane> {
-  await LinuxPlane.checkHost();
+  await LinuxPlane.checkHost(options.guestNetwork);
   const prefix = options.dataplanePrefix ?? (store.kind === 'memory' ? randomBytes(3).toString('hex') : createHash('sha256').update(store.location).digest('hex').slice(0, 6));
   if (!/^[0-9a-f]{6}$/.test(prefix)) throw new Error(`dataplanePrefix must be six lowercase hex digits, not '${prefix}'`);
   const config = cloudConfigFor(options);

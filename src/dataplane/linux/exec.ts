@@ -1,9 +1,11 @@
 /**
  * `eni-local exec i-… -- CMD…`: runs a real process inside an instance's network namespace (or
  * the internet's), as the user who runs the command (root), with the instance's view of AWS:
- * the EC2 API at its address on the internet side.
+ * the EC2 API at its address on the internet side; in an ec2-net-utils guest, in its mount
+ * namespace too (its /run: `networkctl` works).
  */
 import { spawn } from 'node:child_process';
+import { guestPid, inGuest } from './guest.ts';
 import { listNamespaces } from './kernel.ts';
 import { PLANE, PLANE_NAMESPACE } from './names.ts';
 
@@ -32,8 +34,11 @@ export async function execInPlane(target: string, command: readonly string[], op
   if (!command.length) throw new Error('nothing to run: eni-local exec TARGET -- COMMAND [ARGS…]');
   const namespace = await namespaceFor(target, options.endpoint);
   const env = { ...process.env, AWS_ENDPOINT_URL_EC2: `http://${PLANE.apiIpv4}`, AWS_ENDPOINT_URL: `http://${PLANE.apiIpv4}` };
+  // An ec2-net-utils guest has its own /run (networkd, D-Bus): run the command in its mount namespace too.
+  const pid = await guestPid(namespace);
+  const [program, ...args] = pid ? inGuest(pid, command) : ['ip', 'netns', 'exec', namespace, ...command];
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', namespace, ...command], { stdio: 'inherit', env });
+    const child = spawn(program, args, { stdio: 'inherit', env });
     child.on('error', reject);
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
   });

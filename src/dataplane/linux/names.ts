@@ -22,6 +22,8 @@ export const PLANE = {
   internetUplinkIpv4: '169.254.0.2',
   routerLinkLocal: 'fe80::1',
   internetLinkLocal: 'fe80::2',
+  /** AWS: inside a VPC, jumbo frames (its DHCP server says so too); through the internet gateway 1500. */
+  interfaceMtu: 9001,
 } as const;
 
 /** The last 14 hex digits of an id: unique enough inside one namespace, and short. */

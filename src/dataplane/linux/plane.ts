@@ -7,20 +7,23 @@
  * On start it adopts what a previous process of the same server left (after a crash) and
  * rebuilds the rest; on stop it removes every namespace it made.
  *
- * The server reaches into the plane only through listening sockets that a short-lived helper
- * opens inside a namespace and hands over (Node's IPC, SCM_RIGHTS on a unix socket): the
- * metadata service on each VPC router, the EC2 API on the internet side. No route, link or NAT
+ * The server reaches into the plane only through sockets that a short-lived helper opens inside
+ * a namespace and hands over (Node's IPC, SCM_RIGHTS on a unix socket): the metadata service and
+ * the DHCP server on each VPC router, the EC2 API on the internet side. No route, link or NAT
  * joins the plane to the host's network namespace.
  */
 import { spawn } from 'node:child_process';
+import type dgram from 'node:dgram';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Store } from '../../store/index.ts';
 import { addNamespace, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, runCommand, setSysctls } from './kernel.ts';
 import { PLANE, PLANE_NAMESPACE, PlaneNames, ROUTER_UPLINK } from './names.ts';
-import { FLOW_SETS, guestFlush, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
+import { FLOW_SETS, guestFlush, isDelivering, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
 import { readTopology, type InterfaceState, type Topology } from './topology.ts';
+import { answer as answerDhcp, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from './dhcp.ts';
+import { Ec2NetUtilsGuests, missingGuestCommands } from './guest.ts';
 import type { Observation } from '../evaluate.ts';
 import { cidrContains, protocolNumber } from '../rules.ts';
 
@@ -79,9 +82,18 @@ const ruleKey = (rule: IpRule) => `-${rule.family} ${rule.text}`;
 /** Opens listening sockets inside a namespace and hands them to this process. */
 const LISTEN_HELPER = `
 const net = require('node:net');
+const dgram = require('node:dgram');
 const specs = JSON.parse(process.argv[1]);
 let sent = 0;
 for (const spec of specs) {
+  if (spec.udp) {
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    socket.on('error', (error) => { process.send({ error: String(error), spec }, () => process.exit(1)); });
+    socket.bind(spec.port, spec.host, () => {
+      process.send({ spec }, socket, () => { if (++sent === specs.length) process.exit(0); });
+    });
+    continue;
+  }
   const server = net.createServer();
   server.on('error', (error) => { process.send({ error: String(error), spec }, () => process.exit(1)); });
   server.listen({ host: spec.host, port: spec.port, ipv6Only: spec.host.includes(':') }, () => {
@@ -96,6 +108,9 @@ export class LinuxPlane {
   private readonly uplinks = new Set<string>();
   private readonly listeners = new Map<string, net.Server[]>();
   private readonly imdsServers = new Map<string, http.Server>();
+  private readonly dhcpSockets = new Map<string, dgram.Socket>();
+  /** With `--guest-network ec2-net-utils`: each instance's systemd-networkd and ec2-net-utils. */
+  private readonly guests: Ec2NetUtilsGuests | undefined;
   private topology: Topology = { vpcs: [], interfaces: [], instances: [], groupRules: {}, flowLogs: false, prefixLists: {} };
   private config: PlaneConfig = { namespaces: [], links: [], uplinks: [] };
   private running: Promise<void> | undefined;
@@ -109,10 +124,11 @@ export class LinuxPlane {
 
   constructor(private readonly options: LinuxPlaneOptions) {
     this.names = new PlaneNames(options.prefix);
+    this.guests = options.guestNetwork === 'ec2-net-utils' ? new Ec2NetUtilsGuests(options.log) : undefined;
   }
 
   /** Refuses to start without the privileges and commands it needs, with what to do about it. */
-  static async checkHost(): Promise<void> {
+  static async checkHost(guestNetwork?: GuestNetwork): Promise<void> {
     const privileges = missingPrivileges();
     if (privileges.length) {
       throw new PlaneUnavailableError(
@@ -121,10 +137,14 @@ export class LinuxPlane {
     }
     const commands = await missingCommands();
     if (commands.length) throw new PlaneUnavailableError(`--dataplane linux needs ${commands.join(' and ')} (Debian: apt-get install iproute2 nftables)`);
+    if (guestNetwork === 'ec2-net-utils') {
+      const missing = await missingGuestCommands();
+      if (missing.length) throw new PlaneUnavailableError(`--guest-network ec2-net-utils needs ${missing.join(', ')}`);
+    }
   }
 
   async start(): Promise<void> {
-    await LinuxPlane.checkHost();
+    await LinuxPlane.checkHost(this.options.guestNetwork);
     mkdirSync(RUN_DIR, { recursive: true });
     writeFileSync(pidFile(this.options.prefix), `${process.pid}\n`);
     await this.adopt();
@@ -229,6 +249,7 @@ export class LinuxPlane {
         this.applied.set(ns.name, { addresses: new Set(), routes: new Set(), rules: new Set() });
       }
       const applied = this.applied.get(ns.name)!;
+      if (this.guests && ns.kind === 'instance' && !this.topology.instances.find((i) => i.id === ns.instanceId)?.natGateway) await this.guests.boot(ns.name);
       const sysctls = ns.sysctls.join(' ');
       if (applied.sysctls !== sysctls) {
         this.record(await setSysctls(ns.name, ns.sysctls));
@@ -248,6 +269,7 @@ export class LinuxPlane {
 
     // 3. Interfaces: create pairs, move the interface's own end where it belongs, configure the guest.
     await this.reconcileLinks(config.links, wanted);
+    this.hotplug(config);
 
     // 4. Addresses, routes, rules and nftables of every namespace. A router's ruleset replaced
     // loses its flow counters: what they counted since the last read is recorded first.
@@ -259,6 +281,7 @@ export class LinuxPlane {
     for (const name of [...this.applied.keys()]) {
       if (wanted.has(name)) continue;
       this.closeListeners(name);
+      this.guests?.forget(name);
       this.record(await deleteNamespace(name));
       this.applied.delete(name);
       this.uplinks.delete(name);
@@ -290,7 +313,11 @@ export class LinuxPlane {
     for (const link of links) {
       if (this.links.has(link.eniId)) continue;
       const parked = this.names.parkedLink(link.eniId);
-      add(link.routerNamespace, `link add ${link.routerName} type veth peer name ${parked} address ${link.mac} netns ${this.names.parking}`, `link set ${link.routerName} up`);
+      add(
+        link.routerNamespace,
+        `link add ${link.routerName} mtu ${PLANE.interfaceMtu} type veth peer name ${parked} mtu ${PLANE.interfaceMtu} address ${link.mac} netns ${this.names.parking}`,
+        `link set ${link.routerName} up`,
+      );
       this.links.set(link.eniId, { routerNamespace: link.routerNamespace, routerName: link.routerName, home: { namespace: this.names.parking, name: parked, up: false } });
     }
     await flush();
@@ -334,6 +361,24 @@ export class LinuxPlane {
     await flush();
   }
 
+  /**
+   * Plays udev for the ec2-net-utils guests: a device that came up in an instance is `add`ed, one
+   * that left it (detached, moved, or down with its stopped instance) is `remove`d.
+   */
+  private hotplug(config: PlaneConfig): void {
+    const guests = this.guests;
+    if (!guests) return;
+    const managed = new Set(this.topology.instances.filter((i) => i.natGateway).map((i) => this.names.instance(i.id)));
+    const present = new Set<string>();
+    for (const link of config.links) {
+      const { namespace, name, up } = link.home;
+      if (!up || namespace === this.names.parking || managed.has(namespace)) continue;
+      present.add(`${namespace} ${name}`);
+      if (!guests.has(namespace, name)) guests.plug(namespace, name);
+    }
+    for (const key of guests.devicesPlugged()) if (!present.has(key)) guests.unplug(...(key.split(' ') as [string, string]));
+  }
+
   private async reconcileNamespace(ns: NamespaceConfig): Promise<void> {
     const applied = this.applied.get(ns.name)!;
     const lines: string[] = [];
@@ -375,7 +420,12 @@ export class LinuxPlane {
         const vpcId = ns.vpcId;
         const server = http.createServer((request, response) => this.answerMetadata(vpcId, request, response));
         this.imdsServers.set(ns.name, server);
-        await this.listen(ns.name, [{ host: PLANE.imdsIpv4, port: 80 }, { host: PLANE.imdsIpv6, port: 80 }], (socket) => server.emit('connection', socket));
+        await this.listen(ns.name, [{ host: PLANE.imdsIpv4, port: 80 }, { host: PLANE.imdsIpv6, port: 80 }, { host: '0.0.0.0', port: DHCP_SERVER_PORT, udp: true }], (socket) =>
+          server.emit('connection', socket),
+        (socket) => {
+          this.dhcpSockets.set(ns.name, socket);
+          socket.on('message', (message) => this.serveDhcp(vpcId, socket, message));
+        });
       } else if (ns.kind === 'internet' && this.options.apiConnection) {
         const accept = this.options.apiConnection;
         await this.listen(ns.name, [{ host: PLANE.apiIpv4, port: 80 }], (socket) => accept(socket));
@@ -383,16 +433,20 @@ export class LinuxPlane {
     }
   }
 
-  private listen(namespace: string, specs: { host: string; port: number }[], onConnection: (socket: net.Socket) => void): Promise<void> {
+  private listen(namespace: string, specs: { host: string; port: number; udp?: boolean }[], onConnection: (socket: net.Socket) => void, onDatagramSocket?: (socket: dgram.Socket) => void): Promise<void> {
     const servers: net.Server[] = [];
     this.listeners.set(namespace, servers);
     return new Promise((resolve) => {
       const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', LISTEN_HELPER, JSON.stringify(specs)], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
       let stderr = '';
       child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      child.on('message', (message: { error?: string; spec?: unknown }, handle: unknown) => {
+      child.on('message', (message: { error?: string; spec?: { udp?: boolean } }, handle: unknown) => {
         if (message.error) {
           this.record([`${namespace}: cannot listen on ${JSON.stringify(message.spec)}: ${message.error}`]);
+          return;
+        }
+        if (message.spec?.udp) {
+          onDatagramSocket?.(handle as dgram.Socket);
           return;
         }
         const server = handle as net.Server;
@@ -415,6 +469,27 @@ export class LinuxPlane {
     this.listeners.delete(namespace);
     this.imdsServers.get(namespace)?.close();
     this.imdsServers.delete(namespace);
+    this.dhcpSockets.get(namespace)?.close();
+    this.dhcpSockets.delete(namespace);
+  }
+
+  /** The VPC's DHCP server: the interface with the client's MAC address, plugged into a running instance, gets its primary address. */
+  private serveDhcp(vpcId: string, socket: dgram.Socket, packet: Buffer): void {
+    const request = parseDhcp(packet);
+    if (!request) return;
+    const vpc = this.topology.vpcs.find((v) => v.id === vpcId);
+    const eni = this.topology.interfaces.find((e) => e.vpcId === vpcId && e.mac.toLowerCase() === request.chaddr);
+    const instance = eni?.attachment ? this.topology.instances.find((i) => i.id === eni.attachment!.instanceId) : undefined;
+    const subnet = vpc?.subnets.find((s) => s.id === eni?.subnetId);
+    const lease =
+      vpc && eni && subnet && eni.ipv4[0] && isDelivering(eni, instance)
+        ? { address: eni.ipv4[0], subnetCidr: subnet.cidr, options: vpc.dhcpOptions, vpcCidr: vpc.cidrs[0], mtu: PLANE.interfaceMtu }
+        : undefined;
+    const reply = answerDhcp(request, lease);
+    if (!reply) return;
+    socket.send(reply.message, DHCP_CLIENT_PORT, reply.to, (error) => {
+      if (error) this.record([`${this.names.router(vpcId)}: DHCP reply to ${reply.to}: ${error.message}`]);
+    });
   }
 
   /** The instance behind a metadata request is the one whose interface holds the request's source address. */
@@ -550,6 +625,7 @@ export class LinuxPlane {
     clearTimeout(this.flowTimer);
     await this.running;
     for (const namespace of [...this.listeners.keys()]) this.closeListeners(namespace);
+    this.guests?.stop();
     await removeNamespaces(this.names, (e) => this.record(e));
     rmSync(pidFile(this.options.prefix), { force: true });
   }

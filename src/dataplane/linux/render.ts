@@ -17,8 +17,9 @@ import { longestPrefixMatch, protocolNumber, isIpv6 } from '../rules.ts';
 import { formatIpv4, parseIpv4Cidr } from '../../ipam/ipv4.ts';
 import type { AclEntryState, InstanceState, InterfaceState, RuleState, Topology, VpcState } from './topology.ts';
 import { PLANE, ROUTER_UPLINK, type PlaneNames } from './names.ts';
+import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, subnetRouter } from './dhcp.ts';
 
-export type GuestNetwork = 'aws' | 'primary' | 'none';
+export type GuestNetwork = 'aws' | 'primary' | 'none' | 'ec2-net-utils';
 
 export interface IpRule {
   family: 4 | 6;
@@ -93,12 +94,6 @@ const GUEST_METRIC_BASE = 512;
 const SYSCTLS_COMMON = ['net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_ra=0', 'net.ipv6.conf.default.accept_ra=0', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0'];
 const SYSCTLS_FORWARDING = ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'];
 
-/** The subnet router's address: the base of the subnet + 1 (AWS's reserved `.1`). */
-export function subnetRouter(cidr: string): string {
-  const block = parseIpv4Cidr(cidr)!;
-  return formatIpv4(block.network + 1);
-}
-
 const prefixLength = (cidr: string) => Number(cidr.split('/')[1]);
 
 /** Whether the interface's kernel interface belongs inside its instance now: attached (not attaching or detaching). */
@@ -162,7 +157,11 @@ export function renderPlane(topology: Topology, names: PlaneNames, guestNetwork:
         routerName: names.routerLink(eni.id),
         home,
         // A NAT gateway is configured by AWS, whatever the users' guests do: its address and the subnet router as gateway.
-        guest: plugged && subnet ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, instance!.natGateway ? 'primary' : guestNetwork) : undefined,
+        // With ec2-net-utils the guest configures itself (DHCP and the metadata service).
+        guest:
+          plugged && subnet && (instance!.natGateway || guestNetwork !== 'ec2-net-utils')
+            ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, instance!.natGateway ? 'primary' : (guestNetwork as Exclude<GuestNetwork, 'ec2-net-utils'>))
+            : undefined,
       });
     }
   }
@@ -206,7 +205,7 @@ function renderRouter(
   for (const eni of enis) addresses.push(`${PLANE.routerLinkLocal}/64 dev ${names.routerLink(eni.id)} nodad`);
 
   // Traffic from the internet (after the gateway's NAT) and from the router itself goes straight to the interface.
-  for (const eni of plugged) for (const route of hostRoutes(eni, names)) routes.push(`${route} table ${INBOUND_TABLE}`);
+  for (const eni of plugged) for (const route of hostRoutes(eni, names, vpc)) routes.push(`${route} table ${INBOUND_TABLE}`);
   // The router knows each interface's MAC address, as AWS's does: no ARP or neighbour discovery to wait for after a move
   // (a failed lookup while the interface was parked would otherwise hold the first packets back for a second).
   const neighbours: string[] = [];
@@ -223,7 +222,7 @@ function renderRouter(
     for (const route of table.routes) routes.push(`${renderRoute(route, vpc, enisById, instanceOf, names)} table ${number}`);
     // The local route: one host route per address whose best route is `local` (a more specific route wins, as on AWS).
     for (const eni of plugged) {
-      for (const [address, route] of hostRouteEntries(eni, names)) {
+      for (const [address, route] of hostRouteEntries(eni, names, vpc)) {
         const best = longestPrefixMatch(table.routes, address);
         if (best?.gatewayId === 'local') routes.push(`${route} table ${number}`);
       }
@@ -262,12 +261,15 @@ export function routeTableNumbers(ids: readonly string[]): Map<string, number> {
 }
 
 /** Each of an interface's addresses and prefixes (its first address, for matching) and the router's route to it. */
-function hostRouteEntries(eni: InterfaceState, names: PlaneNames): [string, string][] {
+function hostRouteEntries(eni: InterfaceState, names: PlaneNames, vpc: VpcState): [string, string][] {
   const dev = names.routerLink(eni.id);
   const primary4 = eni.ipv4[0];
   const primary6 = eni.ipv6[0];
+  const subnet = vpc.subnets.find((s) => s.id === eni.subnetId);
+  // What the router itself sends an interface (its DHCP server's replies) comes from the subnet's router address.
+  const src = subnet ? ` src ${subnetRouter(subnet.cidr)}` : '';
   const out: [string, string][] = [];
-  for (const address of eni.ipv4) out.push([address, `${address}/32 dev ${dev}`]);
+  for (const address of eni.ipv4) out.push([address, `${address}/32 dev ${dev}${src}`]);
   // Delegated prefixes are routed to the interface (AWS): through its primary address, so the guest need not answer ARP for each.
   for (const prefix of eni.ipv4Prefixes) out.push([prefix.split('/')[0], `${prefix} via ${primary4} dev ${dev} onlink`]);
   for (const address of eni.ipv6) out.push([address, `${address}/128 dev ${dev}`]);
@@ -275,7 +277,7 @@ function hostRouteEntries(eni: InterfaceState, names: PlaneNames): [string, stri
   return out;
 }
 
-const hostRoutes = (eni: InterfaceState, names: PlaneNames) => hostRouteEntries(eni, names).map(([, route]) => route);
+const hostRoutes = (eni: InterfaceState, names: PlaneNames, vpc: VpcState) => hostRouteEntries(eni, names, vpc).map(([, route]) => route);
 
 function renderRoute(
   route: VpcState['routeTables'][number]['routes'][number],
@@ -310,7 +312,7 @@ function renderRoute(
  * replies leave by the interface they came in on. `primary`: only each device's primary address
  * and device 0's default route (a guest without policy routing). `none`: the link is up, nothing else.
  */
-export function guestConfig(eni: InterfaceState, device: string, deviceIndex: number, subnetCidr: string, mode: GuestNetwork): GuestConfig {
+export function guestConfig(eni: InterfaceState, device: string, deviceIndex: number, subnetCidr: string, mode: Exclude<GuestNetwork, 'ec2-net-utils'>): GuestConfig {
   const commands: string[] = [];
   const gateway = subnetRouter(subnetCidr);
   const length = prefixLength(subnetCidr);
@@ -582,7 +584,8 @@ function renderRouterNft(
 
     // The metadata service answers each interface from its own addresses only, as its instance's options allow.
     const metadata = instanceOf(eni)?.metadata;
-    const imdsRules: string[] = [];
+    // AWS: the VPC's DHCP server answers every interface, whatever its groups and ACLs say.
+    const imdsRules: string[] = [`udp sport ${DHCP_CLIENT_PORT} udp dport ${DHCP_SERVER_PORT} accept`];
     if (metadata?.endpoint) {
       // AWS: HttpPutResponseHopLimit is the IP TTL of the token (PUT) reply: mark the connection whose request is a PUT.
       imdsRules.push(`ip saddr @a4_${e} ip daddr ${PLANE.imdsIpv4} tcp dport 80 accept`);

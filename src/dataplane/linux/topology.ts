@@ -6,6 +6,7 @@
  */
 import type { Store } from '../../store/index.ts';
 import { awsManagedList } from '../aws-prefix-lists.ts';
+import { regionDomain } from './dhcp.ts';
 import type { Row } from '../../store/schema.ts';
 
 export interface RouteState {
@@ -37,6 +38,8 @@ export interface VpcState {
   subnets: SubnetState[];
   routeTables: { id: string; routes: RouteState[] }[];
   networkAcls: { id: string; entries: AclEntryState[] }[];
+  /** What the VPC's DHCP server hands out: its options set's key → values (`default`: AmazonProvidedDNS and the region's domain). */
+  dhcpOptions: Record<string, string[]>;
 }
 
 export interface InterfaceState {
@@ -100,9 +103,9 @@ function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map
 export async function readTopology(store: Store): Promise<Topology> {
   return store.transaction(
     async (tx) => {
-      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances] =
+      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances, dhcpValues] =
         await Promise.all([
-          tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block']).orderBy('id').execute(),
+          tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block', 'dhcp_options_id']).orderBy('id').execute(),
           tx.selectFrom('vpc_cidr_blocks').select(['vpc_id', 'cidr_block', 'family', 'state']).execute(),
           tx.selectFrom('subnets').select(['id', 'vpc_id', 'cidr_block', 'ipv6_cidr_block']).orderBy('id').execute(),
           tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('vpc_id', 'is not', null).execute(),
@@ -128,6 +131,7 @@ export async function readTopology(store: Store): Promise<Topology> {
             .where('state', '!=', 'terminated')
             .orderBy('id')
             .execute(),
+          tx.selectFrom('dhcp_option_values').select(['dhcp_options_id', 'key', 'value']).orderBy('dhcp_options_id').orderBy('key').orderBy('position').execute(),
         ]);
 
       const ownLists = new Map<string, string[]>();
@@ -144,6 +148,12 @@ export async function readTopology(store: Store): Promise<Topology> {
       const aclsByVpc = group(acls, (a) => a.vpc_id);
       const aclOfSubnet = new Map(aclAssocs.map((a) => [a.subnet_id, a.network_acl_id]));
       const gatewayOfVpc = new Map(gateways.map((g) => [g.vpc_id!, g.id]));
+      const dhcpSets = new Map<string, Record<string, string[]>>();
+      for (const v of dhcpValues) {
+        const set = dhcpSets.get(v.dhcp_options_id) ?? {};
+        (set[v.key] ??= []).push(v.value);
+        dhcpSets.set(v.dhcp_options_id, set);
+      }
 
       const vpcStates: VpcState[] = vpcs.map((vpc) => {
         const blocks = cidrsByVpc.get(vpc.id) ?? [];
@@ -177,6 +187,10 @@ export async function readTopology(store: Store): Promise<Topology> {
             }),
           })),
           networkAcls: (aclsByVpc.get(vpc.id) ?? []).map((a) => ({ id: a.id, entries: entriesByAcl.get(a.id) ?? [] })),
+          dhcpOptions:
+            vpc.dhcp_options_id && vpc.dhcp_options_id !== 'default'
+              ? (dhcpSets.get(vpc.dhcp_options_id) ?? {})
+              : { 'domain-name': [regionDomain(vpc.region)], 'domain-name-servers': ['AmazonProvidedDNS'] },
         };
       });
 
