@@ -307,6 +307,22 @@ describe('linux data plane', { skip }, () => {
     assert.equal((await curl(server, web.InstanceId!, 'http://203.0.113.10/', { timeoutSeconds: 1 })).ok, false);
   });
 
+  test('IPv6 metadata: fd00:ec2::254 answers an instance whose HttpProtocolIpv6 is enabled, over its IPv6 address, and no other', async () => {
+    const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.23.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
+    const vpc = (await ec2.send(new DescribeVpcsCommand({ VpcIds: [Vpc!.VpcId!] }))).Vpcs![0];
+    const subnetCidr = vpc.Ipv6CidrBlockAssociationSet![0].Ipv6CidrBlock!.replace('::/56', '::/64');
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.23.1.0/24', Ipv6CidrBlock: subnetCidr, AvailabilityZone: 'us-east-1a' }))).Subnet!;
+    const enabled = await launch(ec2, { SubnetId: subnet.SubnetId, Ipv6AddressCount: 1, MetadataOptions: { HttpProtocolIpv6: 'enabled' } });
+    const disabled = await launch(ec2, { SubnetId: subnet.SubnetId, Ipv6AddressCount: 1 });
+    const imds6 = (target: string, path: string) => curl(server, target, `http://[fd00:ec2::254]${path}`, { timeoutSeconds: 1 });
+    const answer = await imds6(enabled.InstanceId!, '/latest/meta-data/instance-id');
+    assert.equal(answer.body, enabled.InstanceId, `IPv6 endpoint enabled: ${answer.error ?? ''}`);
+    const eth0 = enabled.NetworkInterfaces![0];
+    assert.equal((await imds6(enabled.InstanceId!, `/latest/meta-data/network/interfaces/macs/${eth0.MacAddress}/ipv6s`)).body, eth0.Ipv6Addresses![0].Ipv6Address);
+    assert.equal((await imds6(disabled.InstanceId!, '/latest/meta-data/instance-id')).ok, false, "HttpProtocolIpv6 disabled (AWS's default): no answer");
+    assert.equal(await execIn(server, disabled.InstanceId!, ['curl', '-sS', '--max-time', '2', 'http://169.254.169.254/latest/meta-data/instance-id']), disabled.InstanceId, 'IPv4 still answers');
+  });
+
   test('a management interface: SSH-like port 22 only on eth1, in its own subnet and group, only from the admin range', async () => {
     const net = await publicNetwork(ec2, '10.23.0.0/16', { app: { cidr: '10.23.1.0/24', zone: 'us-east-1a' }, mgmt: { cidr: '10.23.9.0/24', zone: 'us-east-1a' }, admin: { cidr: '10.23.100.0/24', zone: 'us-east-1a' } });
     const mgmtGroup = await createGroup(ec2, net.vpcId, 'mgmt');
