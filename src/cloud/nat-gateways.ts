@@ -32,7 +32,6 @@ import type {
 import { Errors } from './errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { idempotent } from './idempotency.ts';
 import { gatewayOfVpc } from './internet-gateways.ts';
@@ -46,7 +45,7 @@ import { getSubnet } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
 
-type NatGatewayRow = Row<'nat_gateways'>;
+export type NatGatewayRow = Row<'nat_gateways'>;
 
 /** The AWS account that requests NAT gateways' interfaces (what RequesterId shows on AWS). */
 export const NAT_GATEWAY_REQUESTER_ID = '128792236543';
@@ -296,11 +295,11 @@ export async function deleteNatGateway(ctx: Context, input: DeleteNatGatewayRequ
   return { NatGatewayId: gateway.id };
 }
 
-const DUE_NAT_GATEWAYS = 'select * from "nat_gateways" where "account_id" = ? and "region" = ? and "transition_at" <= ?';
+/** The NAT gateways whose state has come due: account, region, now. */
+export const DUE_NAT_GATEWAYS = 'select * from "nat_gateways" where "account_id" = ? and "region" = ? and "transition_at" <= ?';
 
-/** Ends the NAT gateways' states that have come due (called by settleTransitions). */
-export async function settleNatGateways(ctx: Context): Promise<void> {
-  const due = await selectRows<NatGatewayRow>(ctx.tx, DUE_NAT_GATEWAYS, [ctx.account, ctx.region, ctx.now.toISOString()]);
+/** Ends the states of the NAT gateways that have come due (`due`, as DUE_NAT_GATEWAYS selects them; called by settleTransitions). */
+export async function settleNatGateways(ctx: Context, due: readonly NatGatewayRow[]): Promise<void> {
   for (const gateway of due) {
     const set = (values: Partial<NatGatewayRow>) => ctx.tx.updateTable('nat_gateways').set(values).where('id', '=', gateway.id).execute();
     if (gateway.state === 'pending') {

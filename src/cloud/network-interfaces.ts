@@ -31,12 +31,12 @@ import type {
 import { Errors } from './errors.ts';
 import { ASSOCIATIONS, assignAutoPublicIp, unmapInterface } from './addresses.ts';
 import { assignIpv6 } from './ipv6.ts';
-import { assignIpv4Prefixes, ipv4SlotsUsed, releaseIpv4Prefixes } from './private-addresses.ts';
+import { assignIpv4Prefixes, IPV4_SLOTS_OF_INTERFACE, releaseIpv4Prefixes } from './private-addresses.ts';
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, nothing, selectFirst, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
+import { execute, nothing, selectEach, selectFirst, selectForIds, rowsText, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
@@ -672,20 +672,25 @@ export async function checkAttachment(
   if (!card) {
     throw Errors.invalidParameterValue(`Network card index ${slot.networkCardIndex} is not valid for instance type ${type.name}.`);
   }
-  const attached = await selectRows<Pick<InterfaceRow, 'device_index' | 'network_card_index'>>(ctx.tx, SLOTS_OF_INSTANCE, [instance.id]);
+  // The instance's slots and the interface's address counts, fetched together (one round trip on PostgreSQL).
+  const [attached, [ipv4Used], [ipv6Used]] = (await selectEach(ctx.tx, [
+    [SLOTS_OF_INSTANCE, [instance.id]],
+    [IPV4_SLOTS_OF_INTERFACE, [eni.id, eni.id]],
+    [IPV6_COUNT_OF_INTERFACE, [eni.id]],
+  ])) as [Pick<InterfaceRow, 'device_index' | 'network_card_index'>[], { n: number | string }[], { n: number | string }[]];
   if (attached.some((a) => a.device_index === slot.deviceIndex && a.network_card_index === slot.networkCardIndex)) {
     throw Errors.invalidParameterValue(`Instance '${instance.id}' already has an interface attached at device index '${slot.deviceIndex}'.`);
   }
   if (attached.length + 1 > type.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(attached.length + 1, type.name);
   const onCard = attached.filter((a) => a.network_card_index === slot.networkCardIndex).length;
   if (onCard + 1 > card.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(onCard + 1, type.name);
-  const addresses = await ipv4SlotsUsed(ctx, eni.id);
+  const addresses = Number(ipv4Used?.n ?? 0);
   if (addresses > type.ipv4AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${addresses} private IPv4 addresses; instance type ${type.name} allows ${type.ipv4AddressesPerInterface} per interface.`,
     );
   }
-  const ipv6 = Number((await selectFirst<{ n: number | string }>(ctx.tx, IPV6_COUNT_OF_INTERFACE, [eni.id]))?.n ?? 0);
+  const ipv6 = Number(ipv6Used?.n ?? 0);
   if (ipv6 > type.ipv6AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${ipv6} IPv6 addresses; instance type ${type.name} allows ${type.ipv6AddressesPerInterface} per interface.`,
@@ -758,7 +763,8 @@ export async function attachNetworkInterface(ctx: Context, input: AttachNetworkI
   await checkAttachment(ctx, eni, instance, slot);
   // AWS: an interface attached after launch is kept when the instance terminates, unless changed.
   const attachmentId = await attachInterface(ctx, eni, instance.id, { ...slot, deleteOnTermination: false });
-  await settleTransitions(ctx);
+  // What was due at the request's start is settled already: only an attachment that ends at once is new.
+  if (ctx.config.timings.attachingMs <= 0) await settleTransitions(ctx);
   return { AttachmentId: attachmentId, NetworkCardIndex: slot.networkCardIndex };
 }
 
@@ -796,7 +802,8 @@ export async function detachNetworkInterface(ctx: Context, input: DetachNetworkI
     throw Errors.operationNotPermitted('The network interface at device index 0 and networkCard index 0 cannot be detached.');
   }
   await detachInterface(ctx, eni);
-  await settleTransitions(ctx);
+  // As for an attachment: only a detachment that ends at once is newly due.
+  if (ctx.config.timings.detachingMs <= 0) await settleTransitions(ctx);
   return {};
 }
 

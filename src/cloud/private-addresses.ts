@@ -23,7 +23,6 @@ import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, requestedAddress, takeAddresses, typeOf } from './network-interfaces.ts';
 import { getSubnet, subnetCidr } from './subnets.ts';
-import { inOrder } from '../store/in-order.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
 
@@ -31,16 +30,13 @@ type InterfaceRow = Row<'network_interfaces'>;
 export const IPV4_PREFIX_SIZE = 16;
 
 type Count = { n: number | string };
-const ADDRESS_COUNT_OF_INTERFACE = 'select count(*) as "n" from "private_ip_addresses" where "network_interface_id" = ?';
-const PREFIX_COUNT_OF_INTERFACE = 'select count(*) as "n" from "ipv4_prefixes" where "network_interface_id" = ?';
+/** One row: `n`, the IPv4 slots the interface (its id given twice) uses. */
+export const IPV4_SLOTS_OF_INTERFACE =
+  'select (select count(*) from "private_ip_addresses" where "network_interface_id" = ?) + (select count(*) from "ipv4_prefixes" where "network_interface_id" = ?) as "n"';
 
 /** How many IPv4 slots an interface uses: its addresses plus one per prefix. */
 export async function ipv4SlotsUsed(ctx: Context, eniId: string): Promise<number> {
-  const [addresses, prefixes] = await inOrder(
-    () => selectFirst<Count>(ctx.tx, ADDRESS_COUNT_OF_INTERFACE, [eniId]),
-    () => selectFirst<Count>(ctx.tx, PREFIX_COUNT_OF_INTERFACE, [eniId]),
-  );
-  return Number(addresses?.n ?? 0) + Number(prefixes?.n ?? 0);
+  return Number((await selectFirst<Count>(ctx.tx, IPV4_SLOTS_OF_INTERFACE, [eniId, eniId]))?.n ?? 0);
 }
 
 const INSTANCE_TYPE_OF = 'select "instance_type" from "instances" where "id" = ?';

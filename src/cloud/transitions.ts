@@ -5,11 +5,13 @@
  * and region, so that what one observes is always consistent and needs no background timer
  * (and several server processes sharing one database agree).
  */
-import { execute, selectFirst, selectRows } from '../store/sql-text.ts';
+import { execute, selectEach, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
-import { settleNatGateways } from './nat-gateways.ts';
+import { DUE_NAT_GATEWAYS, settleNatGateways, type NatGatewayRow } from './nat-gateways.ts';
 import { clearAttachment, destroyInterface } from './network-interfaces.ts';
+
+type DueAttachment = { id: string; attachment_status: string | null };
 
 const DUE_ATTACHMENTS = 'select "id", "attachment_status" from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
 // Another account's interface attached to the caller's instance (under an INSTANCE-ATTACH permission) settles with the instance's account.
@@ -21,11 +23,18 @@ const EXPIRED_INSTANCES = `select "id" from "instances" where "account_id" = ? a
 
 export async function settleTransitions(ctx: Context): Promise<void> {
   const now = ctx.now.toISOString();
-  const attachments = [
-    ...(await selectRows<{ id: string; attachment_status: string | null }>(ctx.tx, DUE_ATTACHMENTS, [ctx.account, ctx.region, now])),
-    ...(await selectRows<{ id: string; attachment_status: string | null }>(ctx.tx, DUE_HELD_ATTACHMENTS, [ctx.account, ctx.account, ctx.region, now])),
-  ];
-  for (const eni of attachments) {
+  // AWS: a terminated instance stays visible for a while (about an hour), then is gone.
+  const expiry = new Date(ctx.now.getTime() - ctx.config.timings.terminatedVisibleMs).toISOString();
+  // What is due, fetched together (one round trip on PostgreSQL); settling one kind does not
+  // make another due, except an instance terminated now that is visible for no time at all.
+  const [heldHere, heldElsewhere, instances, gateways, expired] = (await selectEach(ctx.tx, [
+    [DUE_ATTACHMENTS, [ctx.account, ctx.region, now]],
+    [DUE_HELD_ATTACHMENTS, [ctx.account, ctx.account, ctx.region, now]],
+    [DUE_INSTANCES, [ctx.account, ctx.region, now]],
+    [DUE_NAT_GATEWAYS, [ctx.account, ctx.region, now]],
+    [EXPIRED_INSTANCES, [ctx.account, ctx.region, expiry]],
+  ])) as [DueAttachment[], DueAttachment[], { id: string; state: string }[], NatGatewayRow[], { id: string }[]];
+  for (const eni of [...heldHere, ...heldElsewhere]) {
     if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni.id);
     else {
       await execute(ctx.tx, ATTACHED, [eni.id]);
@@ -33,7 +42,6 @@ export async function settleTransitions(ctx: Context): Promise<void> {
     }
   }
 
-  const instances = await selectRows<{ id: string; state: string }>(ctx.tx, DUE_INSTANCES, [ctx.account, ctx.region, now]);
   for (const instance of instances) {
     const set = async (values: { state: string; terminated_at?: string }) => {
       await ctx.tx.updateTable('instances').set({ ...values, transition_at: null }).where('id', '=', instance.id).execute();
@@ -44,14 +52,12 @@ export async function settleTransitions(ctx: Context): Promise<void> {
     else if (instance.state === 'shutting-down') {
       await finishTermination(ctx, instance.id);
       await set({ state: 'terminated', terminated_at: now });
+      if (expiry >= now) expired.push({ id: instance.id });
     }
   }
 
-  await settleNatGateways(ctx);
+  await settleNatGateways(ctx, gateways);
 
-  // AWS: a terminated instance stays visible for a while (about an hour), then is gone.
-  const expiry = new Date(ctx.now.getTime() - ctx.config.timings.terminatedVisibleMs).toISOString();
-  const expired = await selectRows<{ id: string }>(ctx.tx, EXPIRED_INSTANCES, [ctx.account, ctx.region, expiry]);
   for (const { id } of expired) {
     await ctx.tx.deleteFrom('tags').where('resource_id', '=', id).execute();
     await ctx.tx.deleteFrom('instances').where('id', '=', id).execute();

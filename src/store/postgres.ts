@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { CompiledQuery, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { StoreUnavailableError, TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
 import { migrate, type EventLog, type LoggedEvent, type Store, type TokenBuckets, type TransactionOptions, type WriteScope } from './store.ts';
@@ -188,10 +188,13 @@ interface Statement {
 /** What a transaction's statements went through: the first failure, whoever awaited it or not. */
 interface TransactionState {
   failure?: unknown;
+  /** Set when the commit (or rollback) is sent: a statement sent after it would run outside. */
+  ending?: boolean;
 }
 
 const states = new WeakMap<pg.PoolClient, TransactionState>();
 const bound = new WeakMap<pg.PoolClient, Kysely<Database>>();
+const clients = new WeakMap<object, pg.PoolClient>();
 
 /**
  * A Kysely over one pooled connection: every query runs on it (its `release` does nothing: the
@@ -207,11 +210,24 @@ function kyselyOn(client: pg.PoolClient): Kysely<Database> {
     };
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => handle as never, end: async () => {} } }) });
     bound.set(client, db);
+    clients.set(db, client);
   }
   return db;
 }
 
-function run(client: pg.PoolClient, statement: Statement): Promise<pg.QueryResult> {
+/**
+ * Sends a statement on the transaction's connection now, not after Kysely's few asynchronous
+ * steps: what is sent before the commit is part of the transaction.
+ */
+function sendNow(tx: Transaction<Database>, statement: Statement): Promise<pg.QueryResult> {
+  const client = clients.get(tx);
+  if (!client) throw new Error('not a transaction of the PostgreSQL store');
+  return run(client, statement);
+}
+
+function run(client: pg.PoolClient, statement: Statement, ending = false): Promise<pg.QueryResult> {
+  const state = states.get(client);
+  if (state?.ending && !ending) return Promise.reject(new Error(`a statement sent after its transaction's commit: ${statement.text.slice(0, 60)}`));
   const result = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
   result.catch((error: unknown) => {
     const state = states.get(client);
@@ -245,11 +261,13 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
     } finally {
       await opened;
     }
-    const { command } = await run(client, { text: 'commit' });
+    state.ending = true;
+    const { command } = await run(client, { text: 'commit' }, true);
     if (command !== 'COMMIT') throw state.failure ?? new Error(`commit answered ${command}`);
     return result;
   } catch (error) {
-    await run(client, { text: 'rollback' }).catch(() => {
+    state.ending = true;
+    await run(client, { text: 'rollback' }, true).catch(() => {
       broken = true;
     });
     throw cause(error);
@@ -540,16 +558,15 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
     append(tx, events) {
       if (events.length >= EVENTS_PER_TRANSACTION) throw new Error(`${events.length} events in one transaction: the log numbers at most ${EVENTS_PER_TRANSACTION - 1}`);
       // The transaction's ids start after any it appended before.
-      const append = tx.executeQuery<{ last: number }>(
-        CompiledQuery.raw(
+      const append = sendNow(tx, {
+        text:
           `with "base" as materialized (select pg_current_xact_id()::text::bigint * ${EVENTS_PER_TRANSACTION} as "base"), ` +
             `"first" as materialized (select coalesce((select max("id") from "events" where "id" > "base" and "id" < "base" + ${EVENTS_PER_TRANSACTION}), "base") as "after" from "base"), ` +
             '"added" as (insert into "events" ("id", "body") select "after" + "n", "b" from "first", unnest($1::text[]) with ordinality as "t"("b", "n") returning "id") ' +
-            `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', '') from "added"`,
-          [events.map((e) => JSON.stringify(e))],
-        ),
-      );
-      return append.then(({ rows }) => Number(rows[0].last));
+          `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', '') from "added"`,
+        values: [events.map((e) => JSON.stringify(e))],
+      });
+      return append.then(({ rows }) => Number((rows[0] as { last: number }).last));
     },
     async follow(fn, recent) {
       deliver = fn;

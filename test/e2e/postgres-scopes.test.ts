@@ -129,6 +129,10 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
         assert.ok(held >= 0 && held < created, 'A (older transaction) before B');
         assert.ok(s.events[held].id < s.events[created].id);
       }
+      // B's event was written by B's own transaction (the one that inserted the interface).
+      const { rows } = await observer.query<{ xid: string }>(`select "xmin"::text as "xid" from "network_interfaces" where "id" = $1`, [made]);
+      const event = streams[0].events.find((e) => e.type === 'network-interface.created' && e.networkInterfaceId === made)!;
+      assert.equal(Math.floor(event.id / 2 ** 20), Number(rows[0].xid));
       assert.deepEqual(
         streams[0].events.map((e) => e.id),
         streams[1].events.map((e) => e.id),
