@@ -36,6 +36,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { withLaunchTemplate } from './launch-templates.ts';
 import { wildcardRegex } from './catalogue-filter.ts';
+import { derivedInstanceFilter } from './instance-filters.ts';
 import { Errors } from './errors.ts';
 import { describeRows, type FilterField, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
@@ -85,11 +86,22 @@ const MAX_LAUNCH = 1000;
 /** A filter on a column of the instance's interfaces. */
 const onInterfaces = (column: string, type?: 'boolean' | 'integer'): FilterField => ({ table: 'network_interfaces', foreignKey: 'instance_id', column, type });
 /** A filter on a table keyed by interface (addresses, groups, public addresses). */
-const viaInterfaces = (table: 'private_ip_addresses' | 'ipv6_addresses' | 'network_interface_groups' | 'public_addresses', column: string): FilterField => ({
+const viaInterfaces = (
+  table: 'private_ip_addresses' | 'ipv6_addresses' | 'network_interface_groups' | 'public_addresses' | 'ipv4_prefixes',
+  column: string,
+  type?: 'boolean',
+): FilterField => ({
   table: 'network_interfaces',
   foreignKey: 'instance_id',
   column: 'id',
-  in: { table, key: 'network_interface_id', column },
+  in: { table, key: 'network_interface_id', column, type },
+});
+/** A filter on the tags of an instance's interfaces. */
+const onInterfaceTags = (column: 'key' | 'value'): FilterField => ({
+  table: 'network_interfaces',
+  foreignKey: 'instance_id',
+  column: 'id',
+  in: { table: 'tags', key: 'resource_id', column },
 });
 
 const INSTANCE_FILTERS: FilterSpec = {
@@ -155,6 +167,32 @@ const INSTANCE_FILTERS: FilterSpec = {
   'group-name': viaInterfaces('network_interface_groups', 'group_id'),
   'private-dns-name': { column: 'private_ip_address' },
   'dns-name': viaInterfaces('public_addresses', 'public_ip'),
+  'network-interface.public-dns-name': viaInterfaces('public_addresses', 'public_ip'),
+  'network-interface.association.public-dns-name': viaInterfaces('public_addresses', 'public_ip'),
+  'network-interface.addresses.association.public-dns-name': viaInterfaces('public_addresses', 'public_ip'),
+  'network-interface.addresses.private-dns-name': viaInterfaces('private_ip_addresses', 'address'),
+  'network-interface.addresses.association.allocation-id': viaInterfaces('public_addresses', 'allocation_id'),
+  'network-interface.addresses.association.association-id': viaInterfaces('public_addresses', 'association_id'),
+  // IPv6 addresses are held in canonical text, IPv6 prefixes as their /80: one column answers both filters.
+  'ipv6-address': viaInterfaces('ipv6_addresses', 'address'),
+  'network-interface.ipv6-address': viaInterfaces('ipv6_addresses', 'address'),
+  'network-interface.ipv6-addresses.is-primary-ipv6': viaInterfaces('ipv6_addresses', 'is_primary', 'boolean'),
+  'network-interface.ipv6-prefixes.ipv6-prefix': viaInterfaces('ipv6_addresses', 'address'),
+  'network-interface.ipv4-prefixes.ipv4-prefix': viaInterfaces('ipv4_prefixes', 'prefix'),
+  'network-interface.tag-key': onInterfaceTags('key'),
+  'network-interface.tag-value': onInterfaceTags('value'),
+  'launch-index': { column: 'ami_launch_index', type: 'integer' },
+  'ebs-optimized': { column: 'ebs_optimized', type: 'boolean' },
+  reason: { column: 'state_transition_reason' },
+  'state-reason-code': { column: 'state_reason_code' },
+  'state-reason-message': { column: 'state_reason_message' },
+  'usage-operation-update-time': { column: 'launch_time' },
+  'metadata-options.http-tokens': { column: 'metadata_http_tokens' },
+  'metadata-options.http-put-response-hop-limit': { column: 'metadata_hop_limit', type: 'integer' },
+  'metadata-options.http-endpoint': { column: 'metadata_http_endpoint' },
+  'metadata-options.http-protocol-ipv6': { column: 'metadata_http_ipv6' },
+  'metadata-options.instance-metadata-tags': { column: 'metadata_tags' },
+  'metadata-options.state': { column: 'metadata_options_state' },
 };
 
 /** Group names as the ids of the caller's groups of those names (wildcards honoured). */
@@ -172,6 +210,16 @@ function addressOfDnsName(name: string): string {
   return m ? `${m[1]}.${m[2]}.${m[3]}.${m[4]}` : ' ';
 }
 
+/** Filters on a DNS name, which the tables hold as the address it names. */
+const DNS_NAME_FILTERS = new Set([
+  'private-dns-name',
+  'dns-name',
+  'network-interface.public-dns-name',
+  'network-interface.association.public-dns-name',
+  'network-interface.addresses.association.public-dns-name',
+  'network-interface.addresses.private-dns-name',
+]);
+
 /** The filters of DescribeInstances that name what the tables do not hold as such, rewritten onto what they do. */
 async function instanceFilters(ctx: Context, filters: DescribeInstancesRequest['Filters']): Promise<DescribeInstancesRequest['Filters']> {
   if (!filters) return filters;
@@ -180,9 +228,13 @@ async function instanceFilters(ctx: Context, filters: DescribeInstancesRequest['
     const values = f.Values ?? [];
     if (f.Name === 'group-name' || f.Name === 'instance.group-name' || f.Name === 'network-interface.group-name') {
       out.push({ Name: f.Name, Values: values.length ? await groupIdsNamed(ctx, values) : values });
-    } else if (f.Name === 'private-dns-name' || f.Name === 'dns-name') {
+    } else if (DNS_NAME_FILTERS.has(f.Name ?? '')) {
       out.push({ Name: f.Name, Values: values.map(addressOfDnsName) });
-    } else out.push(f);
+    } else {
+      const derived = derivedInstanceFilter(ctx.region, f);
+      if (derived === undefined) out.push(f);
+      else if (derived !== 'always') out.push(derived);
+    }
   }
   return stateCodeFilters(out);
 }

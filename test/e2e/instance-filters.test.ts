@@ -10,13 +10,17 @@ import {
   AssociateAddressCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  AssociateVpcCidrBlockCommand,
+  CreateSubnetCommand,
+  CreateTagsCommand,
+  ModifyInstanceMetadataOptionsCommand,
   ModifyNetworkInterfaceAttributeCommand,
   type EC2Client,
   type InstanceAttributeName,
 } from '@aws-sdk/client-ec2';
 import { expectEc2Error, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createGroup, createNetwork, describeInstance, launch, type Network } from '../helpers/topology.ts';
-import { createGateway } from '../helpers/addressing.ts';
+import { createGateway, subnet64 } from '../helpers/addressing.ts';
 
 describe('DescribeInstances filters and DescribeInstanceAttribute', () => {
   let server: TestServer;
@@ -77,6 +81,74 @@ describe('DescribeInstances filters and DescribeInstanceAttribute', () => {
     assert.deepEqual(await ids('network-interface.availability-zone', ['us-east-1a']), [a, b].sort());
     assert.deepEqual(await ids('network-interface.addresses.primary', ['true']), [a, b].sort());
     await expectEc2Error(ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'network-interface.bogus', Values: ['x'] }] })), 'InvalidParameterValue');
+  });
+
+  test('what every instance answers alike: a value that matches keeps all, another none (hypervisor, tenancy, root device, …); what none has matches nothing (kernel-id, instance-lifecycle, …)', async () => {
+    const both = [a, b].sort();
+    const alike: [string, string, string][] = [
+      ['hypervisor', 'xen', 'nitro'],
+      ['virtualization-type', 'hvm', 'paravirtual'],
+      ['root-device-type', 'ebs', 'instance-store'],
+      ['root-device-name', '/dev/xvda', '/dev/sda1'],
+      ['tenancy', 'default', 'dedicated'],
+      ['monitoring-state', 'disabled', 'enabled'],
+      ['platform-details', 'Linux/UNIX', 'Windows'],
+      ['usage-operation', 'RunInstances', 'RunInstances:0002'],
+      ['ena-support', 'true', 'false'],
+      ['private-dns-name-options.hostname-type', 'ip-name', 'resource-name'],
+      ['metadata-options.http-protocol-ipv4', 'enabled', 'disabled'],
+    ];
+    for (const [name, value, other] of alike) {
+      assert.deepEqual(await ids(name, [value]), both, `${name}=${value}`);
+      assert.deepEqual(await ids(name, [other]), [], `${name}=${other}`);
+      assert.deepEqual(await ids(name, [`${value.slice(0, 2)}*`]), both, `${name} with a wildcard`);
+    }
+    for (const name of ['kernel-id', 'ramdisk-id', 'instance-lifecycle', 'spot-instance-request-id', 'platform', 'iam-instance-profile.arn', 'block-device-mapping.volume-id', 'host-id', 'outpost-arn']) {
+      assert.deepEqual(await ids(name, ['*']), [], name);
+    }
+  });
+
+  test('architecture (from the instance type), availability-zone-id, launch-index, ebs-optimized, metadata-options.*', async () => {
+    const arm = (await launch(ec2, { SubnetId: net.subnets.a.SubnetId, InstanceType: 'm6g.large' })).InstanceId!;
+    assert.deepEqual(await ids('architecture', ['arm64']), [arm]);
+    assert.deepEqual(await ids('architecture', ['x86_64']), [a, b].sort());
+    assert.deepEqual(await ids('availability-zone-id', ['use1-az1']), [a, b, arm].sort());
+    assert.deepEqual(await ids('availability-zone-id', ['use1-az2']), []);
+    assert.deepEqual(await ids('launch-index', ['0']), [a, b, arm].sort());
+    assert.deepEqual(await ids('ebs-optimized', ['false']), [a, b, arm].sort());
+    await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: arm, HttpTokens: 'required', HttpPutResponseHopLimit: 3 }));
+    assert.deepEqual(await ids('metadata-options.http-tokens', ['required']), [arm]);
+    assert.deepEqual(await ids('metadata-options.http-put-response-hop-limit', ['3']), [arm]);
+    assert.deepEqual(await ids('metadata-options.http-endpoint', ['enabled']), [a, b, arm].sort());
+    assert.deepEqual(await ids('metadata-options.state', ['applied']), [a, b, arm].sort());
+    assert.deepEqual(await ids('metadata-options.instance-metadata-tags', ['disabled']), [a, b, arm].sort());
+    assert.deepEqual(await ids('metadata-options.http-protocol-ipv6', ['disabled']), [a, b, arm].sort());
+  });
+
+  test('network-interface.* on addresses, prefixes, IPv6, DNS names and the interfaces\' tags', async () => {
+    const vpcBlock = (await ec2.send(new AssociateVpcCidrBlockCommand({ VpcId: net.vpcId, AmazonProvidedIpv6CidrBlock: true }))).Ipv6CidrBlockAssociation!.Ipv6CidrBlock!;
+    const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: net.vpcId, CidrBlock: '10.70.2.0/24', Ipv6CidrBlock: subnet64(vpcBlock, 1), AvailabilityZone: 'us-east-1a' }))).Subnet!;
+    const six = await launch(ec2, { SubnetId: subnet.SubnetId, Ipv6AddressCount: 1 });
+    const nic = six.NetworkInterfaces![0];
+    const v6 = nic.Ipv6Addresses![0].Ipv6Address!;
+    assert.deepEqual(await ids('ipv6-address', [v6]), [six.InstanceId]);
+    assert.deepEqual(await ids('network-interface.ipv6-address', [v6]), [six.InstanceId]);
+    assert.deepEqual(await ids('network-interface.ipv6-addresses.ipv6-address', [v6]), [six.InstanceId]);
+    assert.deepEqual(await ids('network-interface.addresses.private-dns-name', [(await describeInstance(ec2, a)).PrivateDnsName!]), [a]);
+    await ec2.send(new CreateTagsCommand({ Resources: [nic.NetworkInterfaceId!], Tags: [{ Key: 'role', Value: 'v6-nic' }] }));
+    assert.deepEqual(await ids('network-interface.tag-key', ['role']), [six.InstanceId]);
+    assert.deepEqual(await ids('network-interface.tag-value', ['v6-*']), [six.InstanceId]);
+    assert.deepEqual(await ids('network-interface.tag-value', ['nothing']), []);
+    // `a` has had an Elastic IP since the DNS test above.
+    const withIp = await describeInstance(ec2, a);
+    assert.ok(withIp.PublicDnsName);
+    assert.deepEqual(await ids('network-interface.association.public-dns-name', [withIp.PublicDnsName!]), [a]);
+    assert.deepEqual(await ids('network-interface.public-dns-name', [withIp.PublicDnsName!]), [a]);
+    assert.deepEqual(await ids('network-interface.addresses.association.public-dns-name', [withIp.PublicDnsName!]), [a]);
+    const prefixed = await launch(ec2, { InstanceType: 'm5.large', NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet.SubnetId, Ipv4PrefixCount: 1 }] });
+    const prefix = prefixed.NetworkInterfaces![0].Ipv4Prefixes![0].Ipv4Prefix!;
+    assert.deepEqual(await ids('network-interface.ipv4-prefixes.ipv4-prefix', [prefix]), [prefixed.InstanceId]);
+    assert.deepEqual(await ids('network-interface.ipv4-prefixes.ipv4-prefix', ['10.70.9.0/28']), []);
   });
 
   test('DescribeInstanceAttribute answers every attribute name AWS accepts', async () => {
