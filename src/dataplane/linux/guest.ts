@@ -92,10 +92,10 @@ export class Ec2NetUtilsGuests {
 
   constructor(private readonly log: GuestLog) {}
 
-  /** Boots the guest of a new instance namespace (or finds the one a previous process booted). */
-  async boot(namespace: string): Promise<void> {
+  /** Boots the guest of an instance namespace (or, unless the namespace is `fresh`, finds the one a previous process booted). */
+  async boot(namespace: string, fresh = false): Promise<void> {
     if (this.pids.has(namespace)) return;
-    const existing = await guestPid(namespace);
+    const existing = fresh ? undefined : await guestPid(namespace);
     if (existing) {
       this.pids.set(namespace, existing);
       return;

@@ -32,14 +32,16 @@ export function familyOf(line: string): 4 | 6 {
 }
 
 /**
- * Runs `ip` commands in a namespace, in order, each family's lines in one `ip -batch` (iproute2
- * takes no family per line). Lines may start with `-4 ` / `-6 `; otherwise the family is read off
- * the line. Returns the failures (the batch goes on past them).
+ * Runs `ip` commands in a namespace: the IPv4 lines (and `link`/`netns` lines) in one
+ * `ip -4 -batch`, then the IPv6 lines in one `ip -6 -batch` (iproute2 takes no family per line),
+ * each family in the given order. Lines may start with `-4 ` / `-6 `; otherwise the family is
+ * read off the line. Nothing the plane batches makes an IPv4 line wait for an IPv6 one: links come
+ * first, and routes and rules of one family only name that family's addresses. Returns the
+ * failures (the batch goes on past them).
  */
 export async function ipBatch(namespace: string, lines: readonly string[]): Promise<string[]> {
   const errors: string[] = [];
-  // Runs of consecutive lines of one family keep their order relative to each other.
-  const runs: { family: 4 | 6; lines: string[] }[] = [];
+  const byFamily: Record<4 | 6, string[]> = { 4: [], 6: [] };
   for (const raw of lines) {
     let line = raw;
     let family: 4 | 6;
@@ -51,16 +53,16 @@ export async function ipBatch(namespace: string, lines: readonly string[]): Prom
     } else {
       family = familyOf(line);
     }
-    const last = runs[runs.length - 1];
-    if (last && last.family === family) last.lines.push(line);
-    else runs.push({ family, lines: [line] });
+    byFamily[family].push(line);
   }
-  for (const run of runs) {
-    const result = await runCommand('ip', ['-n', namespace, `-${run.family}`, '-force', '-batch', '-'], run.lines.join('\n') + '\n');
+  for (const family of [4, 6] as const) {
+    const run = byFamily[family];
+    if (!run.length) continue;
+    const result = await runCommand('ip', ['-n', namespace, `-${family}`, '-force', '-batch', '-'], run.join('\n') + '\n');
     if (result.code !== 0) {
       for (const message of result.stderr.split('\n').filter(Boolean)) {
         const failed = /Command failed -:(\d+)/.exec(message);
-        errors.push(failed ? `${namespace}: ${run.lines[Number(failed[1]) - 1]}` : `${namespace}: ${message}`);
+        errors.push(failed ? `${namespace}: ${run[Number(failed[1]) - 1]}` : `${namespace}: ${message}`);
       }
     }
   }
@@ -80,6 +82,25 @@ export async function setSysctls(namespace: string, settings: readonly string[])
   return result.code === 0 ? [] : [`${namespace}: sysctl: ${result.stderr.trim()}`];
 }
 
+/**
+ * Creates namespaces, each with its loopback up and its sysctls, in one shell: one process for
+ * the server to start however many namespaces a change brings (RunInstances of 100 instances).
+ */
+export async function addNamespaces(namespaces: readonly { name: string; sysctls: readonly string[] }[]): Promise<string[]> {
+  if (!namespaces.length) return [];
+  const script = namespaces
+    .map(({ name, sysctls }) => {
+      const q = quote(name);
+      const settings = sysctls.length ? ` && ip netns exec ${q} sysctl -q -w ${sysctls.map(quote).join(' ')}` : '';
+      return `{ ip netns add ${q} && ip -n ${q} link set lo up${settings}; } 2>&1 | sed 's|^|${name}: |' >&2`;
+    })
+    .join('\n');
+  const result = await runCommand('sh', ['-c', script]);
+  return result.stderr.split('\n').filter(Boolean);
+}
+
+const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+
 /** Named network namespaces on the machine (those `ip netns` manages). */
 export function listNamespaces(): string[] {
   try {
@@ -87,12 +108,6 @@ export function listNamespaces(): string[] {
   } catch {
     return [];
   }
-}
-
-export async function addNamespace(namespace: string): Promise<string[]> {
-  const result = await runCommand('ip', ['netns', 'add', namespace]);
-  if (result.code !== 0) return [`${namespace}: netns add: ${result.stderr.trim()}`];
-  return ipBatch(namespace, ['link set lo up']);
 }
 
 /** Ends every process in the namespace, then removes it. */

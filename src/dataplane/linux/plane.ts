@@ -18,7 +18,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Store } from '../../store/index.ts';
-import { addNamespace, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, runCommand, setSysctls } from './kernel.ts';
+import { addNamespaces, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, runCommand, setSysctls } from './kernel.ts';
 import { PLANE, PLANE_NAMESPACE, PlaneNames, ROUTER_UPLINK } from './names.ts';
 import { FLOW_SETS, guestFlush, isDelivering, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
 import { readTopology, type InterfaceState, type Topology } from './topology.ts';
@@ -242,14 +242,13 @@ export class LinuxPlane {
     this.config = config;
     const wanted = new Map(config.namespaces.map((n) => [n.name, n]));
 
-    // 1. Namespaces that must exist, with their sysctls.
+    // 1. Namespaces that must exist, with their sysctls (the new ones made together).
+    const created = config.namespaces.filter((ns) => !this.applied.has(ns.name));
+    this.record(await addNamespaces(created));
+    for (const ns of created) this.applied.set(ns.name, { addresses: new Set(), routes: new Set(), rules: new Set(), sysctls: ns.sysctls.join(' ') });
     for (const ns of config.namespaces) {
-      if (!this.applied.has(ns.name)) {
-        this.record(await addNamespace(ns.name));
-        this.applied.set(ns.name, { addresses: new Set(), routes: new Set(), rules: new Set() });
-      }
       const applied = this.applied.get(ns.name)!;
-      if (this.guests && ns.kind === 'instance' && !this.topology.instances.find((i) => i.id === ns.instanceId)?.natGateway) await this.guests.boot(ns.name);
+      if (this.guests && ns.kind === 'instance' && !this.topology.instances.find((i) => i.id === ns.instanceId)?.natGateway) await this.guests.boot(ns.name, created.includes(ns));
       const sysctls = ns.sysctls.join(' ');
       if (applied.sysctls !== sysctls) {
         this.record(await setSysctls(ns.name, ns.sysctls));
