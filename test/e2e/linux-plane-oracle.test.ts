@@ -21,6 +21,7 @@ import {
   AllocateAddressCommand,
   AssociateAddressCommand,
   CreateInternetGatewayCommand,
+  CreateEgressOnlyInternetGatewayCommand,
   AttachInternetGatewayCommand,
   DescribeRouteTablesCommand,
   type EC2Client,
@@ -120,6 +121,13 @@ describe('the simulated and the linux plane agree', { skip }, () => {
     await ec2.send(new CreateRouteCommand({ RouteTableId: detour, DestinationCidrBlock: '10.30.2.0/24', NetworkInterfaceId: appliance.NetworkInterfaces![0].NetworkInterfaceId }));
     const via = await launchIn(await subnet('10.30.4.0/24', 4), [web]);
     await ec2.send(new AssociateRouteTableCommand({ RouteTableId: detour, SubnetId: via.SubnetId }));
+    // A subnet whose IPv6 leaves through an egress-only internet gateway.
+    const eigw = (await ec2.send(new CreateEgressOnlyInternetGatewayCommand({ VpcId: vpcId }))).EgressOnlyInternetGateway!.EgressOnlyInternetGatewayId!;
+    const egressOnly = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable!.RouteTableId!;
+    await ec2.send(new CreateRouteCommand({ RouteTableId: egressOnly, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: eigw }));
+    const outbound = await launchIn(await subnet('10.30.5.0/24', 5), [web]);
+    await ec2.send(new AssociateRouteTableCommand({ RouteTableId: egressOnly, SubnetId: outbound.SubnetId }));
+    await start(outbound.InstanceId!);
     await ec2.send(new StopInstancesCommand({ InstanceIds: [stopped.InstanceId!] }));
     await fetch(`${server.url}/_eni/instances/${failed.InstanceId}/fail`, { method: 'POST' });
     assert.ok(await defaultGroupOf(ec2, vpcId));
@@ -146,6 +154,8 @@ describe('the simulated and the linux plane agree', { skip }, () => {
       { name: 'IPv6: instance to instance', from: a.InstanceId!, to: v6Of(b) },
       { name: 'IPv6: the internet from a subnet without a route to it', from: hidden.InstanceId!, to: '2001:db8::10', reason: 'no-route' },
       { name: 'IPv6: a stopped instance', from: 'internet', to: v6Of(stopped), reason: 'instance-not-running' },
+      { name: 'IPv6: the internet from behind an egress-only internet gateway', from: outbound.InstanceId!, to: '2001:db8::10' },
+      { name: 'IPv6: the internet to an instance behind an egress-only internet gateway', from: 'internet', to: v6Of(outbound), reason: 'no-route' },
     );
   });
   after(async () => {

@@ -141,7 +141,10 @@ export function renderPlane(topology: Topology, names: PlaneNames, guestNetwork:
       for (const eni of enis) {
         for (const publicIp of Object.values(eni.publicIpv4)) internet.routes.push(`${publicIp}/32 via ${PLANE.routerUplinkIpv4} dev ${uplink} onlink src ${PLANE.internetIpv4} table main`);
       }
-      for (const block of vpc.ipv6Cidrs) internet.routes.push(`${block} via ${PLANE.routerLinkLocal} dev ${uplink} src ${PLANE.internetIpv6} table main`);
+    }
+    // The answers to what leaves through an egress-only internet gateway come back the same way (the router refuses the rest).
+    if (vpc.internetGatewayId || vpc.egressOnlyInternetGatewayId) {
+      for (const block of vpc.ipv6Cidrs) internet.routes.push(`${block} via ${PLANE.routerLinkLocal} dev ${names.uplink(vpc.id)} src ${PLANE.internetIpv6} table main`);
     }
     for (const eni of enis) {
       const instance = instanceOf(eni);
@@ -291,6 +294,8 @@ function renderRoute(
   if (route.gatewayId && route.gatewayId === vpc.internetGatewayId) {
     return v6 ? `${route.destination} via ${PLANE.internetLinkLocal} dev ${ROUTER_UPLINK}` : `${route.destination} via ${PLANE.internetUplinkIpv4} dev ${ROUTER_UPLINK} onlink`;
   }
+  // AWS: an egress-only internet gateway carries IPv6 only.
+  if (v6 && route.gatewayId && route.gatewayId === vpc.egressOnlyInternetGatewayId) return `${route.destination} via ${PLANE.internetLinkLocal} dev ${ROUTER_UPLINK}`;
   if (route.networkInterfaceId) {
     const target = enisById.get(route.networkInterfaceId);
     // A route to an interface goes to whatever instance holds it now; none: a blackhole.
@@ -626,7 +631,7 @@ function renderRouterNft(
   parts.push(
     chain(
       'forward',
-      ['iifname @down drop', ...vmap('iifname', fromEni), ...vmap('oifname', toEni), `oifname "${ROUTER_UPLINK}" jump to_internet`, 'accept'],
+      ['iifname @down drop', ...egressOnlyRules(vpc), ...vmap('iifname', fromEni), ...vmap('oifname', toEni), `oifname "${ROUTER_UPLINK}" jump to_internet`, 'accept'],
       'type filter hook forward priority filter; policy drop;',
     ),
   );
@@ -634,6 +639,22 @@ function renderRouterNft(
   parts.push(chain('to_internet', ['ip saddr != @public4 drop']));
   parts.push(...chains);
   return `table inet eni {\n${parts.join('')}}\n`;
+}
+
+/**
+ * AWS: an egress-only internet gateway lets the answers to what left through it back in, and no
+ * connection from the internet: without an internet gateway no new IPv6 connection comes in at
+ * all; with one, none to a subnet whose IPv6 default route leads to the egress-only gateway (its
+ * answer would leave through that gateway, which knows no such connection).
+ */
+function egressOnlyRules(vpc: VpcState): string[] {
+  if (!vpc.egressOnlyInternetGatewayId) return [];
+  const refuse = `iifname "${ROUTER_UPLINK}" meta nfproto ipv6 ct state new`;
+  if (!vpc.internetGatewayId) return [`${refuse} drop`];
+  const tables = new Map(vpc.routeTables.map((t) => [t.id, t.routes]));
+  return vpc.subnets
+    .filter((s) => s.ipv6Cidr && tables.get(s.routeTableId ?? '')?.some((r) => r.destination === '::/0' && r.gatewayId === vpc.egressOnlyInternetGatewayId))
+    .map((s) => `${refuse} ip6 daddr ${s.ipv6Cidr} drop`);
 }
 
 function chain(name: string, rules: string[], header?: string): string {

@@ -11,7 +11,7 @@ import type { Row } from '../../store/schema.ts';
 
 export interface RouteState {
   destination: string;
-  /** `local`, an internet gateway id, or undefined for a route to an interface. */
+  /** `local`, an internet gateway or egress-only internet gateway id, or undefined for a route to an interface. */
   gatewayId?: string;
   networkInterfaceId?: string;
 }
@@ -35,6 +35,8 @@ export interface VpcState {
   ipv6Cidrs: string[];
   /** The internet gateway attached to the VPC, if any. */
   internetGatewayId?: string;
+  /** The VPC's egress-only internet gateway, if any (IPv6 out, answers back, nothing in). */
+  egressOnlyInternetGatewayId?: string;
   subnets: SubnetState[];
   routeTables: { id: string; routes: RouteState[] }[];
   networkAcls: { id: string; entries: AclEntryState[] }[];
@@ -103,14 +105,15 @@ function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map
 export async function readTopology(store: Store): Promise<Topology> {
   return store.transaction(
     async (tx) => {
-      const [vpcs, cidrs, subnets, gateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances, dhcpValues] =
+      const [vpcs, cidrs, subnets, gateways, egressOnlyGateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances, dhcpValues] =
         await Promise.all([
           tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block', 'dhcp_options_id']).orderBy('id').execute(),
           tx.selectFrom('vpc_cidr_blocks').select(['vpc_id', 'cidr_block', 'family', 'state']).execute(),
           tx.selectFrom('subnets').select(['id', 'vpc_id', 'cidr_block', 'ipv6_cidr_block']).orderBy('id').execute(),
           tx.selectFrom('internet_gateways').select(['id', 'vpc_id']).where('vpc_id', 'is not', null).execute(),
+          tx.selectFrom('egress_only_internet_gateways').select(['id', 'vpc_id']).execute(),
           tx.selectFrom('route_tables').select(['id', 'vpc_id', 'is_main']).orderBy('id').execute(),
-          tx.selectFrom('routes').select(['route_table_id', 'destination', 'gateway_id', 'network_interface_id', 'nat_gateway_id']).execute(),
+          tx.selectFrom('routes').select(['route_table_id', 'destination', 'gateway_id', 'network_interface_id', 'nat_gateway_id', 'egress_only_internet_gateway_id']).execute(),
           tx.selectFrom('route_table_associations').select(['route_table_id', 'subnet_id']).where('subnet_id', 'is not', null).execute(),
           tx.selectFrom('network_acls').select(['id', 'vpc_id']).orderBy('id').execute(),
           tx.selectFrom('network_acl_entries').selectAll().execute(),
@@ -148,6 +151,7 @@ export async function readTopology(store: Store): Promise<Topology> {
       const aclsByVpc = group(acls, (a) => a.vpc_id);
       const aclOfSubnet = new Map(aclAssocs.map((a) => [a.subnet_id, a.network_acl_id]));
       const gatewayOfVpc = new Map(gateways.map((g) => [g.vpc_id!, g.id]));
+      const egressOnlyGatewayOfVpc = new Map(egressOnlyGateways.map((g) => [g.vpc_id, g.id]));
       const dhcpSets = new Map<string, Record<string, string[]>>();
       for (const v of dhcpValues) {
         const set = dhcpSets.get(v.dhcp_options_id) ?? {};
@@ -166,6 +170,7 @@ export async function readTopology(store: Store): Promise<Topology> {
           cidrs: v4.length ? v4 : [vpc.cidr_block],
           ipv6Cidrs: blocks.filter((b) => b.family === 6).map((b) => b.cidr_block),
           internetGatewayId: gatewayOfVpc.get(vpc.id),
+          egressOnlyInternetGatewayId: egressOnlyGatewayOfVpc.get(vpc.id),
           subnets: (subnetsByVpc.get(vpc.id) ?? []).map((s) => ({
             id: s.id,
             cidr: s.cidr_block,
@@ -178,7 +183,8 @@ export async function readTopology(store: Store): Promise<Topology> {
             routes: (routesByTable.get(t.id) ?? []).flatMap((r) => {
               // A route to a NAT gateway goes to its interface while it is available (a blackhole otherwise).
               const target = {
-                gatewayId: r.gateway_id ?? undefined,
+                // A route to an egress-only internet gateway names it as its gateway (a blackhole once it is gone).
+                gatewayId: r.gateway_id ?? r.egress_only_internet_gateway_id ?? undefined,
                 networkInterfaceId: r.network_interface_id ?? (r.nat_gateway_id ? natInterface.get(r.nat_gateway_id) : undefined),
               };
               // A route to a prefix list is a route to each of its CIDRs.
