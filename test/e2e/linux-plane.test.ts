@@ -32,6 +32,8 @@ import {
   CreateNatGatewayCommand,
   DescribeNatGatewaysCommand,
   CreateManagedPrefixListCommand,
+  CreateVpcEndpointCommand,
+  DeleteVpcEndpointsCommand,
   ModifyInstanceMetadataOptionsCommand,
   DisassociateAddressCommand,
   type EC2Client,
@@ -397,6 +399,34 @@ describe('linux data plane', { skip }, () => {
     assert.equal((await curl(server, worker.InstanceId!, 'http://203.0.113.20/')).body.trim(), `seen-from ${PublicIp}`);
     await serve(worker.InstanceId!, 'worker');
     assert.equal((await curl(server, 'internet', `http://${PublicIp}/`, { timeoutSeconds: 1 })).ok, false, 'a NAT gateway lets nothing in');
+  });
+
+  test('an interface endpoint for EC2 serves the SDK in a private subnet at its interface address, as its groups allow, until it is deleted', async () => {
+    const net = await createNetwork(ec2, '10.29.0.0/16', { private: { cidr: '10.29.1.0/24', zone: 'us-east-1a' }, other: { cidr: '10.29.2.0/24', zone: 'us-east-1a' } });
+    const group = await createGroup(ec2, net.vpcId, 'endpoint');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.29.1.0/24' }] }] }));
+    const endpoint = (
+      await ec2.send(new CreateVpcEndpointCommand({ VpcId: net.vpcId, ServiceName: 'com.amazonaws.us-east-1.ec2', VpcEndpointType: 'Interface', SubnetIds: [net.subnets.private.SubnetId!], SecurityGroupIds: [group], PrivateDnsEnabled: false }))
+    ).VpcEndpoint!;
+    const [eniId] = endpoint.NetworkInterfaceIds!;
+    const address = (await describeEni(ec2, eniId)).PrivateIpAddress!;
+    const worker = await launch(ec2, { SubnetId: net.subnets.private.SubnetId });
+    const outsider = await launch(ec2, { SubnetId: net.subnets.other.SubnetId });
+    // The AWS SDK inside the instance, with the endpoint's address as its endpoint: no internet gateway, no NAT.
+    const describeVpc = (from: string) =>
+      execIn(server, from, [
+        process.execPath,
+        '-e',
+        `const { EC2Client, DescribeVpcsCommand } = require('@aws-sdk/client-ec2');
+new EC2Client({ endpoint: 'http://${address}', region: 'us-east-1', maxAttempts: 1, requestHandler: { connectionTimeout: 1500, requestTimeout: 3000 }, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } })
+  .send(new DescribeVpcsCommand({ VpcIds: ['${net.vpcId}'] })).then((r) => process.stdout.write(r.Vpcs[0].VpcId), (e) => { process.stderr.write(String(e)); process.exit(1); });`,
+      ], 15_000).then((out) => out, (error: { stderr?: string }) => `failed: ${error.stderr ?? error}`);
+    assert.equal(await describeVpc(worker.InstanceId!), net.vpcId);
+    assert.match(await describeVpc(outsider.InstanceId!), /^failed/, "the endpoint's group allows only the private subnet");
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: group, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, IpRanges: [{ CidrIp: '10.29.2.0/24' }] }] }));
+    assert.equal(await describeVpc(outsider.InstanceId!), net.vpcId, 'and once it allows the other subnet, that one too');
+    await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [endpoint.VpcEndpointId!] }));
+    assert.match(await describeVpc(worker.InstanceId!), /^failed/, 'a deleted endpoint answers no more');
   });
 
   test('a security group rule naming a prefix list allows exactly its entries', async () => {

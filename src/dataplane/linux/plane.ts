@@ -20,7 +20,7 @@ import type net from 'node:net';
 import type { Store } from '../../store/index.ts';
 import { addNamespaces, applyNft, deleteNamespace, extraTables, ipBatch, linksOf, listNamespaces, missingCommands, missingPrivileges, runCommand, setSysctls } from './kernel.ts';
 import { PLANE, PLANE_NAMESPACE, PlaneNames, ROUTER_UPLINK } from './names.ts';
-import { FLOW_SETS, guestFlush, isDelivering, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
+import { FLOW_SETS, guestFlush, isDelivering, isManagedHost, renderPlane, type GuestNetwork, type IpRule, type LinkConfig, type NamespaceConfig, type PlaneConfig } from './render.ts';
 import { readTopology, type InterfaceState, type Topology } from './topology.ts';
 import { answer as answerDhcp, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, parseDhcp } from './dhcp.ts';
 import { Ec2NetUtilsGuests, missingGuestCommands } from './guest.ts';
@@ -100,6 +100,9 @@ for (const spec of specs) {
     process.send({ spec }, server, () => { if (++sent === specs.length) process.exit(0); });
   });
 }`;
+
+/** The services whose interface endpoints this server answers itself (`com.amazonaws.REGION.<service>`). */
+const ENDPOINT_SERVICES = new Set(['ec2', 'sts']);
 
 export class LinuxPlane {
   readonly names: PlaneNames;
@@ -248,7 +251,8 @@ export class LinuxPlane {
     for (const ns of created) this.applied.set(ns.name, { addresses: new Set(), routes: new Set(), rules: new Set(), sysctls: ns.sysctls.join(' ') });
     for (const ns of config.namespaces) {
       const applied = this.applied.get(ns.name)!;
-      if (this.guests && ns.kind === 'instance' && !this.topology.instances.find((i) => i.id === ns.instanceId)?.natGateway) await this.guests.boot(ns.name, created.includes(ns));
+      const instance = ns.kind === 'instance' ? this.topology.instances.find((i) => i.id === ns.instanceId) : undefined;
+      if (this.guests && instance && !isManagedHost(instance)) await this.guests.boot(ns.name, created.includes(ns));
       const sysctls = ns.sysctls.join(' ');
       if (applied.sysctls !== sysctls) {
         this.record(await setSysctls(ns.name, ns.sysctls));
@@ -367,7 +371,7 @@ export class LinuxPlane {
   private hotplug(config: PlaneConfig): void {
     const guests = this.guests;
     if (!guests) return;
-    const managed = new Set(this.topology.instances.filter((i) => i.natGateway).map((i) => this.names.instance(i.id)));
+    const managed = new Set(this.topology.instances.filter(isManagedHost).map((i) => this.names.instance(i.id)));
     const present = new Set<string>();
     for (const link of config.links) {
       const { namespace, name, up } = link.home;
@@ -428,6 +432,11 @@ export class LinuxPlane {
       } else if (ns.kind === 'internet' && this.options.apiConnection) {
         const accept = this.options.apiConnection;
         await this.listen(ns.name, [{ host: PLANE.apiIpv4, port: 80 }], (socket) => accept(socket));
+      } else if (ns.kind === 'instance' && this.options.apiConnection) {
+        // An interface endpoint of a service this server is (EC2, and STS for the caller's identity) answers on its interface's addresses.
+        const service = this.topology.instances.find((i) => i.id === ns.instanceId)?.endpointService?.split('.').slice(3).join('.');
+        const accept = this.options.apiConnection;
+        if (service && ENDPOINT_SERVICES.has(service)) await this.listen(ns.name, [{ host: '0.0.0.0', port: 80 }], (socket) => accept(socket));
       }
     }
   }

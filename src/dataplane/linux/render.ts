@@ -96,6 +96,11 @@ const SYSCTLS_FORWARDING = ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwardi
 
 const prefixLength = (cidr: string) => Number(cidr.split('/')[1]);
 
+/** A host that AWS runs for a service (a NAT gateway, an interface endpoint) rather than the user's instance. */
+export function isManagedHost(instance: InstanceState): boolean {
+  return !!instance.natGateway || instance.endpointService !== undefined;
+}
+
 /** Whether the interface's kernel interface belongs inside its instance now: attached (not attaching or detaching). */
 export function isPlugged(eni: InterfaceState, instance: InstanceState | undefined): boolean {
   return !!eni.attachment && eni.attachment.status === 'attached' && !!instance;
@@ -159,11 +164,11 @@ export function renderPlane(topology: Topology, names: PlaneNames, guestNetwork:
         routerNamespace: router.name,
         routerName: names.routerLink(eni.id),
         home,
-        // A NAT gateway is configured by AWS, whatever the users' guests do: its address and the subnet router as gateway.
+        // A NAT gateway or an endpoint is configured by AWS, whatever the users' guests do: its address and the subnet router as gateway.
         // With ec2-net-utils the guest configures itself (DHCP and the metadata service).
         guest:
-          plugged && subnet && (instance!.natGateway || guestNetwork !== 'ec2-net-utils')
-            ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, instance!.natGateway ? 'primary' : (guestNetwork as Exclude<GuestNetwork, 'ec2-net-utils'>))
+          plugged && subnet && (isManagedHost(instance!) || guestNetwork !== 'ec2-net-utils')
+            ? guestConfig(eni, home.name, eni.attachment!.deviceIndex, subnet.cidr, isManagedHost(instance!) ? 'primary' : (guestNetwork as Exclude<GuestNetwork, 'ec2-net-utils'>))
             : undefined,
       });
     }

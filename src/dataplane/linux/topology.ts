@@ -76,6 +76,8 @@ export interface InstanceState {
   metadata: { endpoint: boolean; ipv6: boolean; hopLimit: number };
   /** A managed host of AWS's rather than the user's instance: a NAT gateway (its interface is eth0; it translates what it forwards). */
   natGateway?: boolean;
+  /** A managed host of AWS's: an interface VPC endpoint's interface in one subnet (the instance id is the interface's), for this service. */
+  endpointService?: string;
 }
 
 export interface Topology {
@@ -105,7 +107,7 @@ function group<T, K extends string>(rows: readonly T[], key: (row: T) => K): Map
 export async function readTopology(store: Store): Promise<Topology> {
   return store.transaction(
     async (tx) => {
-      const [vpcs, cidrs, subnets, gateways, egressOnlyGateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances, dhcpValues] =
+      const [vpcs, cidrs, subnets, gateways, egressOnlyGateways, tables, routes, tableAssocs, acls, entries, aclAssocs, rules, enis, ipv4, prefixes, ipv6, publics, groups, flowLogs, listEntries, natGateways, instances, dhcpValues, endpointInterfaces] =
         await Promise.all([
           tx.selectFrom('vpcs').select(['id', 'account_id', 'region', 'cidr_block', 'dhcp_options_id']).orderBy('id').execute(),
           tx.selectFrom('vpc_cidr_blocks').select(['vpc_id', 'cidr_block', 'family', 'state']).execute(),
@@ -135,6 +137,14 @@ export async function readTopology(store: Store): Promise<Topology> {
             .orderBy('id')
             .execute(),
           tx.selectFrom('dhcp_option_values').select(['dhcp_options_id', 'key', 'value']).orderBy('dhcp_options_id').orderBy('key').orderBy('position').execute(),
+          tx
+            .selectFrom('vpc_endpoint_subnets')
+            .innerJoin('vpc_endpoints', 'vpc_endpoints.id', 'vpc_endpoint_subnets.vpc_endpoint_id')
+            .select(['vpc_endpoint_subnets.network_interface_id', 'vpc_endpoints.account_id', 'vpc_endpoints.region', 'vpc_endpoints.vpc_id', 'vpc_endpoints.service_name'])
+            .where('vpc_endpoints.endpoint_type', '=', 'Interface')
+            .where('vpc_endpoints.state', '=', 'available')
+            .orderBy('vpc_endpoint_subnets.network_interface_id')
+            .execute(),
         ]);
 
       const ownLists = new Map<string, string[]>();
@@ -142,6 +152,8 @@ export async function readTopology(store: Store): Promise<Topology> {
       const listCidrs = (id: string, region: string) => ownLists.get(id) ?? [...(awsManagedList(region, id)?.entries ?? [])];
       const natInterface = new Map(natGateways.filter((n) => n.network_interface_id).map((n) => [n.id, n.network_interface_id!]));
       const natOfInterface = new Map(natGateways.filter((n) => n.network_interface_id).map((n) => [n.network_interface_id!, n.id]));
+      // An interface endpoint's interface is plugged into a managed host of its own (named after the interface).
+      const endpointHosts = new Set(endpointInterfaces.map((e) => e.network_interface_id));
       const cidrsByVpc = group(cidrs.filter((c) => c.state === 'associated'), (c) => c.vpc_id);
       const subnetsByVpc = group(subnets, (s) => s.vpc_id);
       const routesByTable = group(routes, (r) => r.route_table_id);
@@ -223,6 +235,8 @@ export async function readTopology(store: Store): Promise<Topology> {
         publicIpv4: Object.fromEntries((publicsByEni.get(eni.id) ?? []).map((p) => [p.private_ip_address!, p.public_ip])),
         attachment: natOfInterface.has(eni.id)
           ? { instanceId: natOfInterface.get(eni.id)!, deviceIndex: 0, status: 'attached' }
+          : endpointHosts.has(eni.id)
+            ? { instanceId: eni.id, deviceIndex: 0, status: 'attached' }
           : eni.instance_id && eni.attachment_status
             ? { instanceId: eni.instance_id, deviceIndex: eni.device_index ?? 0, status: eni.attachment_status }
             : undefined,
@@ -248,6 +262,16 @@ export async function readTopology(store: Store): Promise<Topology> {
             impaired: false,
             metadata: { endpoint: false, ipv6: false, hopLimit: 1 },
             natGateway: true,
+          })),
+          ...endpointInterfaces.map((e) => ({
+            id: e.network_interface_id,
+            account: e.account_id,
+            region: e.region,
+            vpcId: e.vpc_id,
+            state: 'running',
+            impaired: false,
+            metadata: { endpoint: false, ipv6: false, hopLimit: 1 },
+            endpointService: e.service_name,
           })),
           ...instances.map((i) => ({
           id: i.id,
