@@ -3,13 +3,16 @@
  * process with the driver's statements wrapped (better-sqlite3's statement runs; on PostgreSQL
  * pg's `Client.query`, i.e. round trips to the server, `begin` and `commit` included), builds a
  * small fixture, sends one request of each workload, and prints the count, the time, and with
- * --sql the statements themselves (`+`: sent while an earlier one was in flight, in its round trip).
- * On PostgreSQL it also counts round trips: statements the store pipelines share one. A diagnostic companion of the benchmark: it changes nothing in src/.
+ * --sql the statements themselves (`+`: sent while an earlier one was in flight, in its round trip;
+ * `~`: not answered when the response came, e.g. a read's commit). On PostgreSQL it also counts
+ * the round trips the request waited for (statements the store pipelines share one), and the
+ * statements it did not wait for. A diagnostic companion of the benchmark: it changes nothing in src/.
  *
  *   npx tsx bench/sql-count.ts [--n 1000] [--sql] [--database memory|sqlite:PATH|postgres://…]
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { startServer } from '../src/index.ts';
 import { QueryClient, formBody, xmlValue } from './lib/client.ts';
@@ -18,7 +21,7 @@ import { table } from './lib/report.ts';
 
 const { values: argv } = parseArgs({ options: { n: { type: 'string', default: '1000' }, sql: { type: 'boolean', default: false }, database: { type: 'string', default: 'memory' } } });
 
-const statements: { sql: string; us: number; joined?: boolean }[] = [];
+const statements: { sql: string; us: number; joined?: boolean; done?: boolean; trip?: number }[] = [];
 let statementUs = 0;
 let prepareUs = 0;
 // The store keeps prepared statements, so count runs (on the statement class) rather than prepares.
@@ -51,6 +54,14 @@ for (const method of ['all', 'run', 'get'] as const) {
   };
 }
 
+// Which statements were answered when the server wrote its response (the request waited for those).
+let answeredAtResponse: Set<unknown> | undefined;
+const end = ServerResponse.prototype.end as (...a: unknown[]) => ServerResponse;
+(ServerResponse.prototype as unknown as { end: (...a: unknown[]) => ServerResponse }).end = function (this: ServerResponse, ...args: unknown[]) {
+  answeredAtResponse ??= new Set(statements.filter((s) => s.done));
+  return end.apply(this, args);
+};
+
 // PostgreSQL: a query a client sends while none of its queries is in flight starts a round trip;
 // one sent while another is still in flight (the store pipelines) travels with it.
 let roundTrips = 0;
@@ -63,6 +74,7 @@ const pgQuery = pg.Client.prototype.query as (this: pg.Client, ...a: unknown[]) 
   const entry = { sql: text, us: 0, joined: (inFlight.get(client) ?? 0) > 0 };
   statements.push(entry);
   if (!entry.joined) roundTrips++;
+  (entry as { trip?: number }).trip = roundTrips;
   inFlight.set(client, (inFlight.get(client) ?? 0) + 1);
   const t0 = process.hrtime.bigint();
   const last = args.length - 1;
@@ -75,6 +87,7 @@ const pgQuery = pg.Client.prototype.query as (this: pg.Client, ...a: unknown[]) 
   }
   const result = pgQuery.apply(this, args);
   function done() {
+    (entry as { done?: boolean }).done = true;
     inFlight.set(client, (inFlight.get(client) ?? 1) - 1);
     const us = Number(process.hrtime.bigint() - t0) / 1000;
     statementUs += us;
@@ -105,15 +118,20 @@ try {
     // Once to warm up (and to settle anything pending), then the counted request.
     statements.length = 0;
     roundTrips = 0;
+    answeredAtResponse = undefined;
     const t0 = performance.now();
     statementUs = 0;
     prepareUs = 0;
     const response = expectOk(await client.send(body), label);
     const ms = performance.now() - t0;
     const distinct = new Set(statements.map((s) => s.sql)).size;
-    rows.push([label, String(statements.length), onPostgres ? String(roundTrips) : '-', String(distinct), (prepareUs / 1000).toFixed(2), (statementUs / 1000).toFixed(2), ms.toFixed(2)]);
+    // Round trips the request waited for: those with a statement answered before the response.
+    const answered = (s: (typeof statements)[number]) => answeredAtResponse?.has(s) ?? s.done;
+    const awaited = new Set(statements.filter(answered).map((s) => s.trip)).size;
+    const unawaited = statements.filter((s) => !answered(s)).length;
+    rows.push([label, String(statements.length), onPostgres ? `${awaited}${unawaited ? ` (+${unawaited} unawaited)` : ''}` : '-', String(distinct), (prepareUs / 1000).toFixed(2), (statementUs / 1000).toFixed(2), ms.toFixed(2)]);
     if (argv.sql) {
-      const list = statements.map((s, i) => `${String(i + 1).padStart(3)}.${s.joined ? '+' : ' '}${(s.us / 1000).toFixed(3).padStart(8)} ms  ${s.sql}`);
+      const list = statements.map((s, i) => `${String(i + 1).padStart(3)}.${s.joined ? '+' : ' '}${answered(s) ? ' ' : '~'}${(s.us / 1000).toFixed(3).padStart(8)} ms  ${s.sql}`);
       shown.push(`-- ${label}: ${statements.length} statements\n${list.join('\n')}`);
     }
     return response;

@@ -78,12 +78,28 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
         ctx.afterCommit(() => known.add(key));
       }
       const hint = useHints ? hints.get(key) : undefined;
-      let due = hint ?? (await nextDueAt(ctx));
-      if (due <= now.getTime()) {
-        await settleTransitions(ctx);
-        due = await nextDueAt(ctx);
+      let due: number;
+      let result: T;
+      if (hint === undefined && !scope.writes) {
+        // A read does not wait for the check: it runs beside it (on a store that pipelines, in the
+        // same round trip) and counts only if nothing had come due; else it runs again, settled.
+        const [checked, read] = await Promise.all([settled(nextDueAt(ctx)), settled(fn(ctx))]);
+        due = outcome(checked);
+        if (due <= now.getTime()) {
+          pending = [];
+          emitted = [];
+          await settleTransitions(ctx);
+          due = await nextDueAt(ctx);
+          result = await fn(ctx);
+        } else result = outcome(read);
+      } else {
+        due = hint ?? (await nextDueAt(ctx));
+        if (due <= now.getTime()) {
+          await settleTransitions(ctx);
+          due = await nextDueAt(ctx);
+        }
+        result = await fn(ctx);
       }
-      const result = await fn(ctx);
       if (runner.plane && scope.writes) {
         // With a data plane that carries the state, a transition that ends at once (timings of 0)
         // ends in this transaction, so the sync before the answer already shows its end state
@@ -120,6 +136,13 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   if (runner.plane && (scope.writes || pending.length || emitted.length)) await runner.plane.sync();
   return result;
 }
+
+type Settled<T> = { value: T } | { error: unknown };
+const settled = <T>(promise: Promise<T>): Promise<Settled<T>> => promise.then((value) => ({ value }), (error: unknown) => ({ error }));
+const outcome = <T>(s: Settled<T>): T => {
+  if ('error' in s) throw s.error;
+  return s.value;
+};
 
 /** When the next transition of any account and region is due (epoch ms; Infinity if none). */
 export async function nextScheduled(runner: Runner): Promise<number> {

@@ -3,18 +3,16 @@
  * rows they count, for quotas checked on hot paths: a create then costs one row update, not a
  * count over every resource of the account.
  */
-import { execute, selectFirst } from '../store/sql-text.ts';
+import { selectFirst } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 
 const ADD_TO_COUNT =
   'insert into "resource_counts" ("account_id", "region", "kind", "count") values (?, ?, ?, ?) ' +
-  'on conflict ("account_id", "region", "kind") do update set "count" = "resource_counts"."count" + ?';
-const COUNT_OF = 'select "count" from "resource_counts" where "account_id" = ? and "region" = ? and "kind" = ?';
+  'on conflict ("account_id", "region", "kind") do update set "count" = "resource_counts"."count" + ? returning "count"';
 
 /** Adds `delta` to the count of `kind` in the caller's account and region; returns the new count. */
 export async function countResource(ctx: Context, kind: string, delta: number): Promise<number> {
-  await execute(ctx.tx, ADD_TO_COUNT, [ctx.account, ctx.region, kind, delta, delta]);
-  const row = await selectFirst<{ count: number }>(ctx.tx, COUNT_OF, [ctx.account, ctx.region, kind]);
+  const row = await selectFirst<{ count: number }>(ctx.tx, ADD_TO_COUNT, [ctx.account, ctx.region, kind, delta, delta]);
   if (!row) throw new Error(`no ${kind} count for ${ctx.account} in ${ctx.region}`);
   return Number(row.count);
 }

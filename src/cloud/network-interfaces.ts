@@ -34,9 +34,9 @@ import { assignIpv6 } from './ipv6.ts';
 import { assignIpv4Prefixes, IPV4_SLOTS_OF_INTERFACE, releaseIpv4Prefixes } from './private-addresses.ts';
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
-import { describeRows, type FilterSpec } from '../store/describe.ts';
+import { describeRowsWith, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, nothing, selectEach, selectFirst, selectForIds, rowsText, type IdListQuery } from '../store/sql-text.ts';
+import { execute, nothing, write, selectEach, selectFirst, selectForIds, rowsText, type IdListQuery, type Shaped } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
@@ -199,7 +199,7 @@ export async function recordAddresses(
     ctx.account,
     ctx.region,
   ]);
-  await execute(ctx.tx, INSERT_ADDRESSES(addresses.length), values);
+  await write(ctx.tx, INSERT_ADDRESSES(addresses.length), values);
 }
 
 const INTERFACE_WITH_MAC = 'select "id" from "network_interfaces" where "mac_address" = ?';
@@ -250,7 +250,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
   const primaryText = formatIpv4(primary);
   const mac = await uniqueMacAddress(ctx.tx);
-  await execute(ctx.tx, INSERT_INTERFACE, [
+  await write(ctx.tx, INSERT_INTERFACE, [
     id,
     ctx.account,
     ctx.region,
@@ -293,7 +293,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     }
     await assignIpv6(ctx, { id, vpc_id: subnet.vpc_id }, subnet, ipv6);
   }
-  if (groups.length) await execute(ctx.tx, INSERT_INTERFACE_GROUPS(groups.length), groups.flatMap((groupId, position) => [id, groupId, position]));
+  if (groups.length) await write(ctx.tx, INSERT_INTERFACE_GROUPS(groups.length), groups.flatMap((groupId, position) => [id, groupId, position]));
   if (spec.managed) await attachForService(ctx, id, spec.managed);
   ctx.emit({ type: 'network-interface.created', networkInterfaceId: id, subnetId: subnet.id, vpcId: subnet.vpc_id, privateIpAddress: primaryText });
   return id;
@@ -304,7 +304,7 @@ const ATTACH_FOR_SERVICE =
   '"device_index" = 1, "attach_time" = ?, "delete_on_termination" = 0, "attachment_status" = ?, "instance_owner_id" = ? where "id" = ?';
 
 async function attachForService(ctx: Context, eniId: string, managed: ManagedInterface): Promise<void> {
-  await execute(ctx.tx, ATTACH_FOR_SERVICE, [
+  await write(ctx.tx, ATTACH_FOR_SERVICE, [
     managed.requesterId,
     managed.sourceDestCheck ? 1 : 0,
     'in-use',
@@ -425,24 +425,30 @@ const IPV6_ROWS = rowsOf<Row<'ipv6_addresses'>>(IPV6_OF);
 /** No tags (DescribeInstances' interfaces show none): nothing to fetch. */
 const NO_TAGS = nothing((): Map<string, { Key?: string; Value?: string }[]> => new Map());
 
+/** What an interface's description needs beyond its row, as queries over a list of interface ids. */
+const partQueries = (options: { tags?: boolean }) =>
+  [ADDRESS_ROWS, GROUP_IDENTIFIERS, ASSOCIATIONS, PREFIX_ROWS, IPV6_ROWS, options.tags ? TAG_SETS : NO_TAGS] as [
+    typeof ADDRESS_ROWS,
+    typeof GROUP_IDENTIFIERS,
+    typeof ASSOCIATIONS,
+    typeof PREFIX_ROWS,
+    typeof IPV6_ROWS,
+    typeof TAG_SETS,
+  ];
+type FetchedParts = Shaped<ReturnType<typeof partQueries>>;
+
 /**
  * Everything an interface's description needs beyond its row (and its tags when asked for), for
  * many interfaces at once: fetched together (one round trip on PostgreSQL, see selectForIds).
  */
 async function partsOf(tx: Tx, ids: readonly string[], options: { tags?: boolean } = {}): Promise<InterfaceParts & { tags: Map<string, { Key?: string; Value?: string }[]> }> {
+  return shapeParts(await selectForIds(tx, ids, ...partQueries(options)));
+}
+
+function shapeParts([rows, groups, associations, prefixRows, ipv6Rows, tags]: FetchedParts): InterfaceParts & { tags: Map<string, { Key?: string; Value?: string }[]> } {
   const addresses = new Map<string, Row<'private_ip_addresses'>[]>();
   const prefixes = new Map<string, string[]>();
   const ipv6 = new Map<string, Row<'ipv6_addresses'>[]>();
-  const [rows, groups, associations, prefixRows, ipv6Rows, tags] = await selectForIds(
-    tx,
-    ids,
-    ADDRESS_ROWS,
-    GROUP_IDENTIFIERS,
-    ASSOCIATIONS,
-    PREFIX_ROWS,
-    IPV6_ROWS,
-    options.tags ? TAG_SETS : NO_TAGS,
-  );
   for (const row of ipv6Rows) {
     let list = ipv6.get(row.network_interface_id);
     if (!list) ipv6.set(row.network_interface_id, (list = []));
@@ -532,8 +538,20 @@ export async function interfacesOf(tx: Tx, rows: InterfaceRow[]): Promise<Networ
   return rows.map((row) => interfaceOf(row, parts, parts.tags));
 }
 
+/** Interfaces with their parts, from rows and parts fetched together. */
+function interfacesFrom(page: { rows: InterfaceRow[]; children: FetchedParts }): NetworkInterface[] {
+  const parts = shapeParts(page.children);
+  return page.rows.map((row) => interfaceOf(row, parts, parts.tags));
+}
+
 async function describeOne(ctx: Context, id: string): Promise<NetworkInterface> {
-  return (await interfacesOf(ctx.tx, [await getInterface(ctx, id)]))[0];
+  checkIds('eni', Errors.networkInterfaceId, [id]);
+  const page = await describeRowsWith<InterfaceRow, ReturnType<typeof partQueries>>(
+    ctx.tx,
+    { table: 'network_interfaces', account: ctx.account, region: ctx.region, ids: [id], idErrors: Errors.networkInterfaceId, spec: ENI_FILTERS },
+    ...partQueries({ tags: true }),
+  );
+  return interfacesFrom(page)[0];
 }
 
 /** The interfaces attached to each instance, shaped as DescribeInstances shows them, by device index. */
@@ -594,19 +612,24 @@ export async function describeNetworkInterfaces(ctx: Context, input: DescribeNet
   if (ids.length && input.MaxResults !== undefined) {
     throw Errors.invalidParameterCombination('The parameter NetworkInterfaceIds cannot be used with the parameter MaxResults');
   }
-  const page = await describeRows<InterfaceRow>(ctx.tx, {
-    table: 'network_interfaces',
-    account: ctx.account,
-    region: ctx.region,
-    ids,
-    idErrors: Errors.networkInterfaceId,
-    filters: input.Filters,
-    spec: ENI_FILTERS,
-    taggable: true,
-    maxResults: input.MaxResults,
-    nextToken: input.NextToken,
-  });
-  return { NetworkInterfaces: await interfacesOf(ctx.tx, page.rows), NextToken: page.nextToken };
+  // The page and its interfaces' parts, fetched together (one statement on PostgreSQL).
+  const page = await describeRowsWith<InterfaceRow, ReturnType<typeof partQueries>>(
+    ctx.tx,
+    {
+      table: 'network_interfaces',
+      account: ctx.account,
+      region: ctx.region,
+      ids,
+      idErrors: Errors.networkInterfaceId,
+      filters: input.Filters,
+      spec: ENI_FILTERS,
+      taggable: true,
+      maxResults: input.MaxResults,
+      nextToken: input.NextToken,
+    },
+    ...partQueries({ tags: true }),
+  );
+  return { NetworkInterfaces: interfacesFrom(page), NextToken: page.nextToken };
 }
 
 // --- deleting ------------------------------------------------------------------------------------
@@ -786,7 +809,7 @@ const START_DETACHING = 'update "network_interfaces" set "attachment_status" = ?
 export async function detachInterface(ctx: Context, eni: InterfaceRow): Promise<void> {
   if (eni.attachment_status === 'detaching') return;
   const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString();
-  await execute(ctx.tx, START_DETACHING, ['detaching', settleAt, eni.id]);
+  await write(ctx.tx, START_DETACHING, ['detaching', settleAt, eni.id]);
   ctx.emit({ type: 'network-interface.detaching', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
 }
 
@@ -897,7 +920,7 @@ const CLEAR_ATTACHMENT =
 export async function clearAttachment(ctx: Context, eniId: string): Promise<void> {
   const before = await selectFirst<Pick<InterfaceRow, 'instance_id' | 'attachment_id'>>(ctx.tx, ATTACHMENT_OF_INTERFACE, [eniId]);
   ctx.emit({ type: 'network-interface.detached', networkInterfaceId: eniId, instanceId: before?.instance_id, attachmentId: before?.attachment_id });
-  await execute(ctx.tx, CLEAR_ATTACHMENT, ['available', eniId]);
+  await write(ctx.tx, CLEAR_ATTACHMENT, ['available', eniId]);
 }
 
 /**

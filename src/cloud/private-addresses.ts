@@ -18,7 +18,7 @@ import { Ec2Error, Errors } from './errors.ts';
 import { allocateBlock, allocateSpecificBlock, release, releaseBlock } from '../ipam/allocator.ts';
 import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';
-import { execute, listText, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
+import { listText, write, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
 import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, requestedAddress, takeAddresses, typeOf } from './network-interfaces.ts';
@@ -85,7 +85,7 @@ export async function assignIpv4Prefixes(ctx: Context, eni: InterfaceRow, subnet
   }
   if (starts.length) {
     const values = starts.flatMap((start) => [eni.vpc_id, start, `${formatIpv4(start)}/28`, subnet.id, eni.id, ctx.account, ctx.region]);
-    await execute(ctx.tx, INSERT_PREFIXES(starts.length), values);
+    await write(ctx.tx, INSERT_PREFIXES(starts.length), values);
   }
   return starts.map((start) => `${formatIpv4(start)}/28`);
 }
@@ -101,7 +101,7 @@ export async function releaseIpv4Prefixes(ctx: Context, eniId: string, prefixes?
     ? await selectRows<Row<'ipv4_prefixes'>>(ctx.tx, SOME_PREFIXES_OF_INTERFACE(prefixes.length), [eniId, ...prefixes])
     : await selectRows<Row<'ipv4_prefixes'>>(ctx.tx, PREFIXES_OF_INTERFACE, [eniId]);
   for (const row of rows) {
-    await execute(ctx.tx, DELETE_PREFIX, [row.vpc_id, row.first_address]);
+    await write(ctx.tx, DELETE_PREFIX, [row.vpc_id, row.first_address]);
     await releaseBlock(ctx.tx, row.subnet_id, Number(row.first_address), IPV4_PREFIX_SIZE);
   }
 }
@@ -123,9 +123,9 @@ async function reassign(ctx: Context, eni: InterfaceRow, addresses: readonly str
     if (holder.is_primary === 1 || holder.subnet_id !== eni.subnet_id) {
       throw Errors.invalidParameterValue(`Address ${address} is the primary address of ${holder.network_interface_id} or in another subnet, and cannot be reassigned.`);
     }
-    await execute(ctx.tx, MOVE_ADDRESS, [eni.id, holder.vpc_id, holder.address_int]);
+    await write(ctx.tx, MOVE_ADDRESS, [eni.id, holder.vpc_id, holder.address_int]);
     // The Elastic IP on the address moves with it.
-    await execute(ctx.tx, MOVE_PUBLIC_ADDRESS, [eni.id, holder.network_interface_id, address]);
+    await write(ctx.tx, MOVE_PUBLIC_ADDRESS, [eni.id, holder.network_interface_id, address]);
     moved.push(address);
   }
   return moved;
@@ -208,7 +208,7 @@ export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPr
   if (rows.some((r) => r.is_primary === 1)) throw Errors.invalidParameterValue(`The primary private IP address of ${eni.id} cannot be unassigned.`);
   await unmapInterface(ctx, eni.id, addresses);
   for (const row of rows) {
-    await execute(ctx.tx, DELETE_ADDRESS, [row.vpc_id, row.address_int]);
+    await write(ctx.tx, DELETE_ADDRESS, [row.vpc_id, row.address_int]);
     await release(ctx.tx, row.subnet_id, Number(row.address_int));
   }
   return {};

@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { Errors } from './errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, selectFirst, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
+import { write, selectFirst, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -50,7 +50,7 @@ const TAG_COUNT = 'select count(*) as "count" from "tags" where "resource_id" = 
 async function putTags(ctx: Context, resourceId: string, resourceType: string, tags: readonly Tag[]): Promise<void> {
   const rows = tags.map(validateTag).map(({ key, value }) => [resourceId, resourceType, key, value, ctx.account, ctx.region]);
   if (!rows.length) return;
-  await execute(ctx.tx, PUT_TAGS(rows.length), rows.flat());
+  await write(ctx.tx, PUT_TAGS(rows.length), rows.flat());
   const row = await selectFirst<{ count: number | string }>(ctx.tx, TAG_COUNT, [resourceId]);
   if (Number(row?.count) > ctx.config.quotas.tagsPerResource) throw Errors.tagLimitExceeded(ctx.config.quotas.tagsPerResource);
 }

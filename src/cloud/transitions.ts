@@ -5,7 +5,7 @@
  * and region, so that what one observes is always consistent and needs no background timer
  * (and several server processes sharing one database agree).
  */
-import { execute, selectEach, selectFirst, selectRows } from '../store/sql-text.ts';
+import { selectEach, write, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
 import { DUE_NAT_GATEWAYS, settleNatGateways, type NatGatewayRow } from './nat-gateways.ts';
@@ -37,7 +37,7 @@ export async function settleTransitions(ctx: Context): Promise<void> {
   for (const eni of [...heldHere, ...heldElsewhere]) {
     if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni.id);
     else {
-      await execute(ctx.tx, ATTACHED, [eni.id]);
+      await write(ctx.tx, ATTACHED, [eni.id]);
       ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eni.id });
     }
   }

@@ -6,10 +6,9 @@
  * the same transaction.
  */
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
+import { selectEach, selectFirst, write, selectRows, rowsText } from '../store/sql-text.ts';
 import type { Ipv4Cidr } from './ipv4.ts';
 import { lastAddress } from './ipv4.ts';
-import { inOrder } from '../store/in-order.ts';
 
 /** AWS reserves the first four addresses and the last one of every subnet. */
 export const RESERVED_AT_START = 4;
@@ -36,7 +35,7 @@ type FreeRange = Pick<Row<'subnet_free_ranges'>, 'first_address' | 'last_address
 const ADJUST_COUNT = 'update "subnets" set "available_ip_address_count" = "available_ip_address_count" + ? where "id" = ?';
 
 async function adjustCount(tx: Tx, subnetId: string, delta: number): Promise<void> {
-  await execute(tx, ADJUST_COUNT, [delta, subnetId]);
+  await write(tx, ADJUST_COUNT, [delta, subnetId]);
 }
 
 const LOWEST_RANGE = 'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? order by "first_address" limit 1';
@@ -71,15 +70,15 @@ const INSERT_RANGES = rowsText(3, (rows) => `insert into "subnet_free_ranges" ("
 async function takeFromRange(tx: Tx, subnetId: string, range: { first: number; last: number }, from: number, to = from): Promise<void> {
   if (from === range.first && to < range.last) {
     // The common case, the lowest free address: one update moves the range's start.
-    await execute(tx, MOVE_RANGE_START, [to + 1, subnetId, range.first]);
+    await write(tx, MOVE_RANGE_START, [to + 1, subnetId, range.first]);
     await adjustCount(tx, subnetId, -(to - from + 1));
     return;
   }
-  await execute(tx, DELETE_RANGE, [subnetId, range.first]);
+  await write(tx, DELETE_RANGE, [subnetId, range.first]);
   const pieces: [string, number, number][] = [];
   if (range.first < from) pieces.push([subnetId, range.first, from - 1]);
   if (to < range.last) pieces.push([subnetId, to + 1, range.last]);
-  if (pieces.length) await execute(tx, INSERT_RANGES(pieces.length), pieces.flat());
+  if (pieces.length) await write(tx, INSERT_RANGES(pieces.length), pieces.flat());
   await adjustCount(tx, subnetId, -(to - from + 1));
 }
 
@@ -123,20 +122,21 @@ const RANGE_STARTING_AT = 'select "last_address" from "subnet_free_ranges" where
 
 /** Gives an address back, merging it with the free ranges on either side. */
 export async function release(tx: Tx, subnetId: string, address: number): Promise<void> {
-  const [left, right] = await inOrder(
-    () => selectFirst<Pick<FreeRange, 'first_address'>>(tx, RANGE_ENDING_AT, [subnetId, address - 1]),
-    () => selectFirst<Pick<FreeRange, 'last_address'>>(tx, RANGE_STARTING_AT, [subnetId, address + 1]),
-  );
+  // Both neighbours at once (one round trip on PostgreSQL).
+  const [[left], [right]] = (await selectEach(tx, [
+    [RANGE_ENDING_AT, [subnetId, address - 1]],
+    [RANGE_STARTING_AT, [subnetId, address + 1]],
+  ])) as [Pick<FreeRange, 'first_address'>[], Pick<FreeRange, 'last_address'>[]];
   if (left && right) {
     // Delete the right range first: the left one then takes its end, which must stay unique.
-    await execute(tx, DELETE_RANGE, [subnetId, address + 1]);
-    await execute(tx, MOVE_RANGE_END, [Number(right.last_address), subnetId, Number(left.first_address)]);
+    await write(tx, DELETE_RANGE, [subnetId, address + 1]);
+    await write(tx, MOVE_RANGE_END, [Number(right.last_address), subnetId, Number(left.first_address)]);
   } else if (left) {
-    await execute(tx, MOVE_RANGE_END, [address, subnetId, Number(left.first_address)]);
+    await write(tx, MOVE_RANGE_END, [address, subnetId, Number(left.first_address)]);
   } else if (right) {
-    await execute(tx, MOVE_RANGE_START, [address, subnetId, address + 1]);
+    await write(tx, MOVE_RANGE_START, [address, subnetId, address + 1]);
   } else {
-    await execute(tx, INSERT_RANGES(1), [subnetId, address, address]);
+    await write(tx, INSERT_RANGES(1), [subnetId, address, address]);
   }
   await adjustCount(tx, subnetId, 1);
 }

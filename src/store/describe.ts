@@ -12,7 +12,7 @@
 import { UnknownFilterError } from './errors.ts';
 import { decodePageToken, encodePageToken } from './page-token.ts';
 import type { Database, Tx } from './schema.ts';
-import { placeholders, selectRows } from './sql-text.ts';
+import { onPostgres, placeholders, selectForIds, selectPageForIds, selectRows, type IdListQuery, type Shaped } from './sql-text.ts';
 
 export type ValueType = 'string' | 'boolean' | 'integer';
 
@@ -207,11 +207,8 @@ async function checkIdsExist(tx: Tx, req: DescribeRequest, rows: Record<string, 
   if (missing.length) throw req.idErrors!.notFound(missing.join(', '));
 }
 
-/**
- * Selects one page of a resource table for a Describe call: scoped to the caller's account and
- * region, restricted to the ids asked for (all of which must exist), filtered, keyset-paginated.
- */
-export async function describeRows<Row extends Record<string, unknown>>(tx: Tx, req: DescribeRequest): Promise<Page<Row>> {
+/** The text and values of a Describe's page (see describeRows). */
+function pageQuery(req: DescribeRequest): { text: string; params: unknown[] } {
   const table = req.table;
   const idColumn = req.idColumn ?? 'id';
   const ids = req.ids ?? [];
@@ -240,11 +237,59 @@ export async function describeRows<Row extends Record<string, unknown>>(tx: Tx, 
     text += ' limit ?';
     params.push(req.maxResults + 1);
   }
+  return { text, params };
+}
+
+/** The page's next token, when the query found a row beyond maxResults (which it drops). */
+function cut<Row extends Record<string, unknown>>(req: DescribeRequest, rows: Row[]): string | undefined {
+  if (!req.maxResults || rows.length <= req.maxResults) return undefined;
+  rows.length = req.maxResults;
+  return encodePageToken(String(rows[rows.length - 1][req.idColumn ?? 'id']));
+}
+
+/**
+ * Selects one page of a resource table for a Describe call: scoped to the caller's account and
+ * region, restricted to the ids asked for (all of which must exist), filtered, keyset-paginated.
+ */
+export async function describeRows<Row extends Record<string, unknown>>(tx: Tx, req: DescribeRequest): Promise<Page<Row>> {
+  const { text, params } = pageQuery(req);
   const rows = await selectRows<Row>(tx, text, params);
-  if (ids.length && req.idErrors) await checkIdsExist(tx, req, rows);
-  if (req.maxResults && rows.length > req.maxResults) {
-    rows.length = req.maxResults;
-    return { rows, nextToken: encodePageToken(String(rows[rows.length - 1][idColumn])) };
+  if (req.ids?.length && req.idErrors) await checkIdsExist(tx, req, rows);
+  const nextToken = cut(req, rows);
+  return nextToken ? { rows, nextToken } : { rows };
+}
+
+/**
+ * describeRows, and the queries over the page's ids (its rows' child rows), shaped for the
+ * page's rows. On PostgreSQL the page and the queries are one statement (the page's rows and the
+ * children as JSON: for tables of text and integer columns); elsewhere the page, then the
+ * queries as selectForIds runs them.
+ */
+export async function describeRowsWith<Row extends Record<string, unknown>, Q extends IdListQuery<unknown>[]>(
+  tx: Tx,
+  req: DescribeRequest,
+  ...queries: Q
+): Promise<Page<Row> & { children: Shaped<Q> }> {
+  if (!onPostgres(tx)) {
+    const page = await describeRows<Row>(tx, req);
+    const ids = page.rows.map((r) => String(r[req.idColumn ?? 'id']));
+    return { ...page, children: await selectForIds(tx, ids, ...queries) };
   }
-  return { rows };
+  const { text, params } = pageQuery(req);
+  let nextToken: string | undefined;
+  let found: Row[] = [];
+  const page = await selectPageForIds<Row, Q>(
+    tx,
+    text,
+    params,
+    req.idColumn ?? 'id',
+    (rows) => {
+      found = rows.slice();
+      nextToken = cut(req, rows);
+      return rows;
+    },
+    ...queries,
+  );
+  if (req.ids?.length && req.idErrors) await checkIdsExist(tx, req, found);
+  return nextToken ? { ...page, nextToken } : page;
 }

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { StoreUnavailableError, TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
+import { runPipelined } from './sql-text.ts';
 import { migrate, type EventLog, type LoggedEvent, type Store, type TokenBuckets, type TransactionOptions, type WriteScope } from './store.ts';
 
 export interface PostgresOptions {
@@ -190,6 +191,8 @@ interface TransactionState {
   failure?: unknown;
   /** Set when the commit (or rollback) is sent: a statement sent after it would run outside. */
   ending?: boolean;
+  /** Statements sent and not answered yet. */
+  inFlight?: number;
 }
 
 const states = new WeakMap<pg.PoolClient, TransactionState>();
@@ -211,6 +214,7 @@ function kyselyOn(client: pg.PoolClient): Kysely<Database> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => handle as never, end: async () => {} } }) });
     bound.set(client, db);
     clients.set(db, client);
+    runPipelined(db as unknown as Transaction<Database>, (text, values) => run(client, { text, values: [...values] }));
   }
   return db;
 }
@@ -229,10 +233,17 @@ function run(client: pg.PoolClient, statement: Statement, ending = false): Promi
   const state = states.get(client);
   if (state?.ending && !ending) return Promise.reject(new Error(`a statement sent after its transaction's commit: ${statement.text.slice(0, 60)}`));
   const result = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
-  result.catch((error: unknown) => {
-    const state = states.get(client);
-    if (state && state.failure === undefined) state.failure = error;
-  });
+  if (state) state.inFlight = (state.inFlight ?? 0) + 1;
+  result.then(
+    () => {
+      if (state) state.inFlight!--;
+    },
+    (error: unknown) => {
+      if (!state) return;
+      state.inFlight!--;
+      if (state.failure === undefined) state.failure = error;
+    },
+  );
   return result;
 }
 
@@ -246,11 +257,14 @@ const IN_FAILED_TRANSACTION = '25P02';
  * statement's that failed (later ones only say the transaction was aborted), and a COMMIT that
  * PostgreSQL answers with ROLLBACK (an earlier statement failed unseen) is that failure too.
  */
-async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[]): Promise<T> {
+async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[], readOnly: boolean): Promise<T> {
   const client = await pool.connect();
   const state: TransactionState = {};
   states.set(client, state);
-  const cause = (error: unknown) => (state.failure !== undefined && sqlState(error) === IN_FAILED_TRANSACTION ? state.failure : error);
+  // A statement that failed unawaited (a write, see sql-text's write) is why the later ones were
+  // refused, and the answer to give when it lost a race (it is retried), whatever fn threw.
+  const cause = (error: unknown) =>
+    state.failure !== undefined && (sqlState(error) === IN_FAILED_TRANSACTION || isRetried(state.failure)) ? state.failure : error;
   let broken = false;
   try {
     const opened = Promise.all(opening.map((statement) => run(client, statement)));
@@ -262,6 +276,12 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
       await opened;
     }
     state.ending = true;
+    if (readOnly && state.inFlight === 0 && state.failure === undefined) {
+      // A read whose every statement succeeded has nothing left to confirm: its commit is sent
+      // and not waited for (the connection's next user's statements queue behind it).
+      void run(client, { text: 'commit' }, true).catch(() => {});
+      return result;
+    }
     const { command } = await run(client, { text: 'commit' }, true);
     if (command !== 'COMMIT') throw state.failure ?? new Error(`commit answered ${command}`);
     return result;
@@ -360,7 +380,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
    * a state every scope went through.
    */
   const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, writes: boolean) =>
-    pipelined(pool, fn, writes ? [{ text: 'begin isolation level read committed' }, scopeLock(scope)] : [{ text: 'begin isolation level repeatable read read only' }]);
+    writes
+      ? pipelined(pool, fn, [{ text: 'begin isolation level read committed' }, scopeLock(scope)], false)
+      : pipelined(pool, fn, [{ text: 'begin isolation level repeatable read read only' }], true);
 
   /**
    * A database that cannot be reached is the store's refusal (StoreUnavailableError, answered

@@ -52,11 +52,37 @@ export function runDirectly(tx: Tx, connection: DirectConnection): void {
   direct.set(tx, connection);
 }
 
+/**
+ * Sends a statement (PostgreSQL text, `$n` placeholders) on the connection a transaction holds,
+ * at once, the connection pipelining it behind any still in flight: the PostgreSQL store.
+ */
+export type PipelinedConnection = (text: string, params: readonly unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+
+const pipelines = new WeakMap<Tx, PipelinedConnection>();
+
+/**
+ * Says that `tx` runs its statements on one pipelining PostgreSQL connection (see
+ * PipelinedConnection): SQL texts are sent there directly, without Kysely's executor, and a
+ * `write` is sent without waiting for its answer.
+ */
+export function runPipelined(tx: Tx, connection: PipelinedConnection): void {
+  pipelines.set(tx, connection);
+}
+
 /** The rows a SELECT returns. */
 export async function selectRows<R>(tx: Tx, text: string, params: readonly unknown[] = []): Promise<R[]> {
   const connection = direct.get(tx);
   if (connection) return connection.all(text, params) as R[];
+  const pipeline = pipelines.get(tx);
+  if (pipeline) return (await pipeline(postgresText(text), params)).rows as R[];
   return (await tx.executeQuery<R>(compiled(tx, text, params))).rows;
+}
+
+/** The rows of a text already in PostgreSQL's form ($n placeholders). */
+async function rawRows<R>(tx: Tx, text: string, params: readonly unknown[]): Promise<R[]> {
+  const pipeline = pipelines.get(tx);
+  if (pipeline) return (await pipeline(text, params)).rows as R[];
+  return (await tx.executeQuery<R>({ sql: text, parameters: params, query: RAW.query, queryId: RAW.queryId })).rows;
 }
 
 /** The first row a SELECT returns, if any. */
@@ -68,7 +94,24 @@ export async function selectFirst<R>(tx: Tx, text: string, params: readonly unkn
 export async function execute(tx: Tx, text: string, params: readonly unknown[] = []): Promise<number> {
   const connection = direct.get(tx);
   if (connection) return connection.run(text, params);
+  const pipeline = pipelines.get(tx);
+  if (pipeline) return (await pipeline(postgresText(text), params)).rowCount ?? 0;
   return Number((await tx.executeQuery(compiled(tx, text, params))).numAffectedRows ?? 0);
+}
+
+/**
+ * Runs an INSERT, UPDATE or DELETE whose outcome the caller does not read. On a pipelining
+ * connection (PostgreSQL) it is sent and not waited for: the statements after it run after it
+ * (and see its change), and should it fail, the transaction fails with its error — at the next
+ * statement waited for, or at the commit. So a change costs no round trip of its own.
+ */
+export async function write(tx: Tx, text: string, params: readonly unknown[] = []): Promise<void> {
+  const pipeline = pipelines.get(tx);
+  if (pipeline && !direct.get(tx)) {
+    pipeline(postgresText(text), params).catch(() => {});
+    return;
+  }
+  await execute(tx, text, params);
 }
 
 const lists: string[] = [];
@@ -133,7 +176,8 @@ export interface IdListQuery<Out> {
 /** An IdListQuery with nothing to fetch: its shape makes do with no rows. */
 export const nothing = <Out>(shape: () => Out): IdListQuery<Out> => ({ build: () => '', shape });
 
-type Shaped<Q> = { [K in keyof Q]: Q[K] extends IdListQuery<infer Out> ? Out : never };
+/** What each of a list of IdListQuery gives its caller, in order. */
+export type Shaped<Q> = { [K in keyof Q]: Q[K] extends IdListQuery<infer Out> ? Out : never };
 
 const embeddedTexts = new WeakMap<IdListQuery<unknown>, (n: number) => string>();
 const postgresBatches = new Map<string, string>();
@@ -156,7 +200,7 @@ export async function selectForIds<Q extends IdListQuery<unknown>[]>(tx: Tx, ids
       if (postgresBatches.size >= PLACEHOLDER_TEXTS) postgresBatches.clear();
       postgresBatches.set(key, text);
     }
-    const [row] = (await tx.executeQuery<Record<string, unknown[]>>({ sql: text, parameters: [ids], query: RAW.query, queryId: RAW.queryId })).rows;
+    const [row] = await rawRows<Record<string, unknown[]>>(tx, text, [ids]);
     fetched = sent.map((_, i) => row[`r${i}`]);
   } else {
     for (const q of sent) {
@@ -166,4 +210,44 @@ export async function selectForIds<Q extends IdListQuery<unknown>[]>(tx: Tx, ids
     }
   }
   return queries.map((q) => q.shape((fetched[sent.indexOf(q)] ?? []) as never[], ids)) as Shaped<Q>;
+}
+
+/** Whether tx runs its texts on PostgreSQL through pg (not directly on an embedded connection). */
+export function onPostgres(tx: Tx): boolean {
+  return !direct.get(tx) && tx.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+const pageBatches = new Map<string, string>();
+
+/**
+ * PostgreSQL only: a page of rows (`pageText`, its values `params`, ordered by `idColumn`) and
+ * every query over the page's ids, in one statement: the page is a materialized CTE, its rows and
+ * each query's rows aggregated as JSON columns (see selectEach), each query's list being the
+ * page's ids. `shapeIds` picks the ids the shapes are given (the page may hold one row more than
+ * is shown, for the next token).
+ */
+export async function selectPageForIds<R extends Record<string, unknown>, Q extends IdListQuery<unknown>[]>(
+  tx: Tx,
+  pageText: string,
+  params: readonly unknown[],
+  idColumn: string,
+  shapeIds: (rows: R[]) => R[],
+  ...queries: Q
+): Promise<{ rows: R[]; children: Shaped<Q> }> {
+  const sent = queries.filter((q) => q.build('?') !== '');
+  const list = `select "${idColumn}" from "page"`;
+  const key = [pageText, ...sent.map((q) => q.build(list))].join('\u0000');
+  let text = pageBatches.get(key);
+  if (text === undefined) {
+    text =
+      `with "page" as materialized (${postgresText(pageText)}) select (select coalesce(json_agg("page" order by "page"."${idColumn}"), '[]') from "page") as "page"` +
+      sent.map((q, i) => `, (select coalesce(json_agg("r${i}"), '[]') from (${q.build(list)}) as "r${i}") as "r${i}"`).join('');
+    if (pageBatches.size >= PLACEHOLDER_TEXTS) pageBatches.clear();
+    pageBatches.set(key, text);
+  }
+  const [row] = await rawRows<Record<string, unknown[]>>(tx, text, params);
+  const rows = shapeIds(row.page as R[]);
+  const ids = rows.map((r) => String(r[idColumn]));
+  const children = queries.map((q) => q.shape((sent.includes(q) ? row[`r${sent.indexOf(q)}`] : []) as never[], ids)) as Shaped<Q>;
+  return { rows, children };
 }
