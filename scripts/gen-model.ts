@@ -37,7 +37,7 @@ const SERVED_ACTIONS = [
   'RunInstances', 'StartInstances', 'StopInstances', 'RebootInstances', 'TerminateInstances',
   'DescribeInstances', 'DescribeInstanceStatus', 'DescribeInstanceTypes',
   'ModifyInstanceAttribute', 'DescribeInstanceAttribute', 'DescribeImages', 'ModifyInstanceMetadataOptions',
-  'DescribeInstanceCreditSpecifications',
+  'DescribeInstanceCreditSpecifications', 'ModifyPrivateDnsNameOptions',
   'CreateKeyPair', 'ImportKeyPair', 'DescribeKeyPairs', 'DeleteKeyPair',
   // the network interface
   'CreateNetworkInterface', 'DeleteNetworkInterface', 'DescribeNetworkInterfaces',

@@ -46,7 +46,11 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
         add('missing-reference', `address ${a.address} refers to missing subnet ${a.subnet_id}`);
         continue;
       }
-      const cidr = parseIpv4Cidr(subnet.cidr_block)!;
+      const cidr = parseIpv4Cidr(subnet.cidr_block);
+      if (!cidr) {
+        add('address-outside-subnet', `${a.address} of ${a.network_interface_id} is in IPv6-only subnet ${subnet.id}`);
+        continue;
+      }
       const value = parseIpv4(a.address)!;
       if (!containsAddress(cidr, value)) add('address-outside-subnet', `${a.address} of ${a.network_interface_id} is outside ${subnet.id} ${subnet.cidr_block}`);
       const usable = usableRange(cidr);
@@ -62,7 +66,9 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
 
     // Subnet accounting: the free ranges and the count agree with what is used.
     for (const subnet of subnets) {
-      const cidr = parseIpv4Cidr(subnet.cidr_block)!;
+      const cidr = parseIpv4Cidr(subnet.cidr_block);
+      // An IPv6-only subnet has no IPv4 block, so nothing to account for.
+      if (!cidr) continue;
       const usable = usableRange(cidr);
       const used = addresses.filter((a) => a.subnet_id === subnet.id).length + 16 * prefixes.filter((p) => p.subnet_id === subnet.id).length;
       const truth = usable.last - usable.first + 1 - used;
@@ -81,7 +87,9 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
       macs.set(eni.mac_address, eni.id);
       if (!subnetById.has(eni.subnet_id)) add('missing-reference', `${eni.id} refers to missing subnet ${eni.subnet_id}`);
       const primaries = addresses.filter((a) => a.network_interface_id === eni.id && a.is_primary === 1);
-      if (primaries.length !== 1 || primaries[0].address !== eni.private_ip_address) add('primary-address-wrong', `${eni.id} has ${primaries.length} primary addresses`);
+      // An interface in an IPv6-only subnet has no IPv4 at all ('' in private_ip_address).
+      const expected = eni.private_ip_address === '' ? 0 : 1;
+      if (primaries.length !== expected || (expected && primaries[0].address !== eni.private_ip_address)) add('primary-address-wrong', `${eni.id} has ${primaries.length} primary addresses`);
       for (const link of links.filter((l) => l.network_interface_id === eni.id)) {
         const group = groupById.get(link.group_id);
         if (!group) add('missing-reference', `${eni.id} refers to missing group ${link.group_id}`);

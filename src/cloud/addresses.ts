@@ -124,22 +124,30 @@ export async function unmapInterface(ctx: Context, eniId: string, privateIps?: r
   for (const row of rows) await unmap(ctx, row);
 }
 
-/** Public addresses by interface and private address, for describing many interfaces at once. */
-const ASSOCIATIONS_OF = (ids: string) => `select * from "public_addresses" where "network_interface_id" in (${ids})`;
+/**
+ * Public addresses by interface and private address, for describing many interfaces at once,
+ * with whether their VPC gives public DNS hostnames (AWS: only with enableDnsHostnames on).
+ */
+const ASSOCIATIONS_OF = (ids: string) =>
+  'select "p".*, "v"."enable_dns_hostnames" as "dns_hostnames" from "public_addresses" as "p" left join "vpcs" as "v" on "v"."id" = "p"."vpc_id" ' +
+  `where "p"."network_interface_id" in (${ids})`;
+
+type AssociationRow = Row<'public_addresses'> & { dns_hostnames: number | null };
 
 export const ASSOCIATIONS: IdListQuery<Map<string, Map<string, NetworkInterfaceAssociation>>> = {
   build: ASSOCIATIONS_OF,
-  shape: (rows: Row<'public_addresses'>[]) => associationsFrom(rows),
+  shape: (rows: AssociationRow[]) => associationsFrom(rows),
 };
 
-function associationsFrom(rows: Row<'public_addresses'>[]): Map<string, Map<string, NetworkInterfaceAssociation>> {
+function associationsFrom(rows: AssociationRow[]): Map<string, Map<string, NetworkInterfaceAssociation>> {
   const out = new Map<string, Map<string, NetworkInterfaceAssociation>>();
   for (const row of rows) {
     let byIp = out.get(row.network_interface_id!);
     if (!byIp) out.set(row.network_interface_id!, (byIp = new Map()));
     byIp.set(row.private_ip_address!, {
       PublicIp: row.public_ip,
-      PublicDnsName: publicDnsName(row.region, row.public_ip),
+      // AWS: a VPC without DNS hostnames gives its public addresses no name (an empty one).
+      PublicDnsName: Number(row.dns_hostnames) === 1 ? publicDnsName(row.region, row.public_ip) : '',
       IpOwnerId: row.kind === 'auto' ? AMAZON_IP_OWNER : row.account_id,
       AllocationId: row.allocation_id ?? undefined,
       AssociationId: row.association_id ?? undefined,
@@ -152,6 +160,8 @@ function associationsFrom(rows: Row<'public_addresses'>[]): Map<string, Map<stri
 
 /** Gives an interface's primary private address an automatic public IPv4 (launch, start). */
 export async function assignAutoPublicIp(ctx: Context, eni: Pick<Row<'network_interfaces'>, 'id' | 'vpc_id' | 'private_ip_address'>): Promise<void> {
+  // An interface in an IPv6-only subnet has no private IPv4 to map one to.
+  if (eni.private_ip_address === '') return;
   if (await addressOnPrivateIp(ctx.tx, eni.id, eni.private_ip_address)) return;
   await ctx.tx
     .insertInto('public_addresses')
@@ -285,6 +295,8 @@ async function associationTarget(ctx: Context, input: AssociateAddressRequest): 
   } else {
     throw Errors.missingParameter('InstanceId or NetworkInterfaceId');
   }
+  // AWS: an Elastic IP maps to a private IPv4 address, which an interface in an IPv6-only subnet has not.
+  if (eni.private_ip_address === '') throw Errors.ipv6OnlySubnet(eni.subnet_id);
   const privateIp = input.PrivateIpAddress ?? eni.private_ip_address;
   const onInterface = await ctx.tx
     .selectFrom('private_ip_addresses')

@@ -74,7 +74,7 @@ export async function createDefaultSubnet(ctx: Context, input: CreateDefaultSubn
   const existing = await ctx.tx.selectFrom('subnets').selectAll().where('vpc_id', '=', vpcId).execute();
   if (existing.some((s) => s.availability_zone === zone.name && s.default_for_az === 1)) throw Errors.defaultSubnetAlreadyExistsInAvailabilityZone(zone.name);
   const base = parseIpv4Cidr(DEFAULT_VPC_CIDR)!.network;
-  const taken = existing.map((s) => parseIpv4Cidr(s.cidr_block)!);
+  const taken = existing.flatMap((s) => parseIpv4Cidr(s.cidr_block) ?? []);
   const own = zonesOf(ctx.region).findIndex((z) => z.name === zone.name);
   const slots = [own, ...Array.from({ length: 16 }, (_, i) => i).filter((i) => i !== own)];
   const slot = slots.find((i) => !taken.some((t) => overlaps(t, { network: base + i * 4096, prefix: 20 })));

@@ -203,6 +203,9 @@ export const Errors = {
   unsupported: make('Unsupported'),
 
   // --- subnets and addresses ------------------------------------------------------------------
+  /** What needs an IPv4 address, asked of an IPv6-only subnet or of an interface in one. */
+  ipv6OnlySubnet: (subnetId: string) =>
+    new Ec2Error('InvalidParameterValue', `The subnet '${subnetId}' is IPv6-only (Ipv6Native): it has no IPv4 CIDR block, and its network interfaces no private IPv4 address.`),
   invalidSubnetRange: (cidr: string) => new Ec2Error('InvalidSubnet.Range', `The CIDR '${cidr}' is invalid.`),
   invalidSubnetConflict: (cidr: string) =>
     new Ec2Error('InvalidSubnet.Conflict', `The CIDR '${cidr}' conflicts with another subnet`),

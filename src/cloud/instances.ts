@@ -50,7 +50,6 @@ import {
   createInterface,
   getInterface,
   instanceInterfacesOf,
-  privateDnsName,
   typeOf,
 } from './network-interfaces.ts';
 import { architectureOf } from './instance-types.ts';
@@ -59,7 +58,8 @@ import { findZone } from './regions.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { findInstanceType } from './rules/instance-types.ts';
 import { groupsForInterface } from './security-groups.ts';
-import { getSubnet } from './subnets.ts';
+import { getSubnet, isIpv6Only } from './subnets.ts';
+import { hostnameColumns, instanceDnsName, launchHostnameOptions, namePrimaryInterface, privateDnsNameOptionsOf } from './instance-hostnames.ts';
 import { checkTagSpecificationTypes, applyTagSpecifications, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
 import { inOrder } from '../store/in-order.ts';
@@ -436,7 +436,12 @@ function zoneOfPlan(p: PlannedInterface): string {
 function wantsPublicIp(plan: PlannedInterface[]): boolean {
   if (plan.length !== 1) return false;
   const primary = plan[0];
-  if (primary.kind === 'existing') return primary.eni.map_public_ip === 1;
+  if (primary.kind === 'existing') return primary.eni.map_public_ip === 1 && primary.eni.private_ip_address !== '';
+  // AWS: an interface in an IPv6-only subnet has no IPv4 to map a public address to.
+  if (isIpv6Only(primary.subnet)) {
+    if (primary.associatePublicIp) throw Errors.ipv6OnlySubnet(primary.subnet.id);
+    return false;
+  }
   return primary.associatePublicIp ?? primary.subnet.map_public_ip_on_launch === 1;
 }
 
@@ -513,6 +518,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
   const publicIp = wantsPublicIp(plan);
   const primaryPlan = plan.find((p) => p.deviceIndex === 0 && p.networkCardIndex === 0)!;
   const primarySubnet = primaryPlan.kind === 'existing' ? primaryPlan.eni.subnet_id : primaryPlan.subnet.id;
+  const hostnames = launchHostnameOptions(input.PrivateDnsNameOptions, primaryPlan.kind === 'existing' ? await getSubnet(ctx, primarySubnet) : primaryPlan.subnet);
   const primaryVpc = primaryPlan.kind === 'existing' ? primaryPlan.eni.vpc_id : primaryPlan.subnet.vpc_id;
   const ids: string[] = [];
   for (let index = 0; index < launchable; index++) {
@@ -549,6 +555,7 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
         terminated_at: null,
         created_at: ctx.now.toISOString(),
         ...metadataColumns(metadata),
+        ...hostnameColumns(hostnames),
       })
       .execute();
     for (const p of plan) {
@@ -563,7 +570,9 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
       .where('device_index', '=', 0)
       .where('network_card_index', '=', 0)
       .executeTakeFirstOrThrow();
-    await ctx.tx.updateTable('instances').set({ private_ip_address: primary.private_ip_address }).where('id', '=', id).execute();
+    const privateIp = primary.private_ip_address || null;
+    await ctx.tx.updateTable('instances').set({ private_ip_address: privateIp }).where('id', '=', id).execute();
+    await namePrimaryInterface(ctx, { id, region: ctx.region, hostname_type: hostnames.hostnameType, private_ip_address: privateIp });
     if (publicIp) await assignAutoPublicIp(ctx, primary);
     ctx.emit({ type: 'instance.state', instanceId: id, state: 'pending' });
     await applyTagSpecifications(ctx, 'instance', id, input.TagSpecifications);
@@ -577,7 +586,8 @@ async function launch(ctx: Context, input: RunInstancesRequest, typeName: string
 function launchableCount(plan: PlannedInterface[], max: number): number {
   const needs = new Map<string, { available: number; perInstance: number }>();
   for (const p of plan) {
-    if (p.kind !== 'new') continue;
+    // An IPv6-only subnet's addresses never run out.
+    if (p.kind !== 'new' || isIpv6Only(p.subnet)) continue;
     const need = needs.get(p.subnet.id) ?? { available: Number(p.subnet.available_ip_address_count), perInstance: 0 };
     need.perInstance += 1 + p.secondaries.length + p.count + 16 * (p.ipv4Prefixes.length + p.ipv4PrefixCount);
     needs.set(p.subnet.id, need);
@@ -634,7 +644,7 @@ async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {
       InstanceId: row.id,
       ImageId: row.image_id,
       State: stateOf(row.state),
-      PrivateDnsName: terminated || !row.private_ip_address ? '' : privateDnsName(row.region, row.private_ip_address),
+      PrivateDnsName: terminated ? '' : instanceDnsName(row),
       PublicDnsName: primary?.Association?.PublicDnsName ?? '',
       StateTransitionReason: row.state_transition_reason,
       KeyName: row.key_name ?? undefined,
@@ -665,7 +675,7 @@ async function instancesOf(tx: Tx, rows: InstanceRow[]): Promise<Instance[]> {
       PlatformDetails: 'Linux/UNIX',
       UsageOperation: 'RunInstances',
       UsageOperationUpdateTime: new Date(row.launch_time),
-      PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
+      PrivateDnsNameOptions: privateDnsNameOptionsOf(row),
       MetadataOptions: metadataOptionsResponse(row, row.metadata_options_state as 'pending' | 'applied'),
     };
     return instance;

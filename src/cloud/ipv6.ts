@@ -142,7 +142,7 @@ export async function disassociateVpcCidrBlock(ctx: Context, input: Disassociate
   const used =
     block.family === 6
       ? subnets.some((s) => s.ipv6_cidr_block && containsCidr6(parseIpv6Cidr(block.cidr_block)!, parseIpv6Cidr(s.ipv6_cidr_block)!))
-      : subnets.some((s) => overlaps(parseIpv4Cidr(block.cidr_block)!, parseIpv4Cidr(s.cidr_block)!));
+      : subnets.some((s) => s.cidr_block !== '' && overlaps(parseIpv4Cidr(block.cidr_block)!, parseIpv4Cidr(s.cidr_block)!));
   if (used) throw Errors.invalidCidrBlockInUse(`The CIDR block ${block.cidr_block} is in use by subnets of ${block.vpc_id}.`);
   await ctx.tx.deleteFrom('vpc_cidr_blocks').where('association_id', '=', id).execute();
   await removeLocalRoutes(ctx, block.vpc_id, block.cidr_block);
@@ -193,6 +193,8 @@ export async function disassociateSubnetCidrBlock(ctx: Context, input: Disassoci
     .where('region', '=', ctx.region)
     .executeTakeFirst();
   if (!subnet) throw Errors.subnetCidrAssociationNotFound(id);
+  // AWS: an IPv6-only subnet's /64 is its only block.
+  if (Number(subnet.ipv6_native) === 1) throw Errors.invalidCidrBlockInUse(`The IPv6 CIDR block of IPv6-only subnet ${subnet.id} cannot be disassociated.`);
   const used = await ctx.tx.selectFrom('ipv6_addresses').select('address').where('subnet_id', '=', subnet.id).executeTakeFirst();
   if (used) throw Errors.invalidCidrBlockInUse(`The IPv6 CIDR block of ${subnet.id} has addresses in use.`);
   if (subnet.assign_ipv6_address_on_creation === 1) {

@@ -41,7 +41,7 @@ import { release } from '../ipam/allocator.ts';
 import { formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { getOwned } from './owned.ts';
 import { checkIds, newId } from './rules/ids.ts';
-import { getSubnet } from './subnets.ts';
+import { getSubnet, isIpv6Only } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
 
@@ -218,6 +218,8 @@ export async function createNatGateway(ctx: Context, input: CreateNatGatewayRequ
     input,
     async () => {
       const subnet = await getSubnet(ctx, input.SubnetId);
+      // AWS: a NAT gateway translates IPv4; it needs an IPv4 address in its subnet.
+      if (isIpv6Only(subnet)) throw Errors.ipv6OnlySubnet(subnet.id);
       const eips = await elasticIpsOf(ctx, plan.allocationIds);
       await checkZoneQuota(ctx, subnet.availability_zone);
       const id = newId('nat');

@@ -181,21 +181,27 @@ async function flowsOf(ctx: Context, path: NetworkInsightsPath): Promise<{ from:
     .executeTakeFirst();
   if (!eni) return { from, to: ['0.0.0.0'], port };
   const primaryFirst = <T extends { address: string }>(rows: T[]) => [...rows].sort((a, b) => Number(b.address === eni.private_ip_address) - Number(a.address === eni.private_ip_address));
+  // An interface in an IPv6-only subnet is reached at its IPv6 addresses.
+  const ipv6Addresses = async () =>
+    (await ctx.tx.selectFrom('ipv6_addresses').select('address').where('network_interface_id', '=', eni.id).where('kind', '=', 'address').orderBy('address').execute()).map((r) => r.address);
   if (from.kind !== 'internet') {
     const privates = await ctx.tx.selectFrom('private_ip_addresses').select('address').where('network_interface_id', '=', eni.id).orderBy('address_int').execute();
+    if (!privates.length) return { from, to: await ipv6Addresses(), port };
     return { from, to: primaryFirst(privates).map((r) => r.address), port };
   }
   // From the internet, a destination is reached at its public addresses.
   const mapped = await ctx.tx.selectFrom('public_addresses').select(['public_ip', 'private_ip_address']).where('network_interface_id', '=', eni.id).orderBy('public_ip').execute();
   const publics = primaryFirst(mapped.map((m) => ({ address: m.private_ip_address ?? '', publicIp: m.public_ip })));
-  return { from, to: publics.length ? publics.map((p) => p.publicIp) : [eni.private_ip_address], port };
+  if (publics.length) return { from, to: publics.map((p) => p.publicIp), port };
+  return { from, to: eni.private_ip_address ? [eni.private_ip_address] : await ipv6Addresses(), port };
 }
 
 /** The evaluation of a path: the first of its flows that is reachable, else the first one. */
 async function evaluatePath(ctx: Context, path: NetworkInsightsPath): Promise<FlowResult> {
   const flows = await flowsOf(ctx, path);
   let first: FlowResult | undefined;
-  for (const to of flows.to) {
+  // A destination with no address at all is evaluated as the unknown one is.
+  for (const to of flows.to.length ? flows.to : ['0.0.0.0']) {
     const result = await evaluateFlow(ctx.tx, { account: ctx.account, region: ctx.region, from: flows.from, to, protocol: path.Protocol!, port: flows.port });
     // From an internet gateway, only a path through that gateway counts.
     const throughSource = !path.Source!.startsWith('igw-') || result.hops.some((h) => h.component === 'internet-gateway' && h.resourceId === path.Source);

@@ -44,7 +44,7 @@ import { getInstance } from './instances.ts';
 import { checkIds, isIdOf, newId, newMacAddress } from './rules/ids.ts';
 import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';
 import { GROUP_IDENTIFIERS, groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
-import { getSubnet, subnetCidr } from './subnets.ts';
+import { getSubnet, isIpv6Only, subnetCidr } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, TAG_SETS } from './tags.ts';
 import { settleTransitions } from './transitions.ts';
 import { findOwned, getOwned } from './owned.ts';
@@ -96,9 +96,17 @@ const ENI_FILTERS: FilterSpec = {
 /** The largest per-interface IPv4 count of any instance type: an interface can never hold more. */
 export const MAX_IPV4_PER_INTERFACE = Math.max(...[...instanceTypes().values()].map((t) => t.ipv4AddressesPerInterface));
 
+/** AWS's internal domain: `ec2.internal` in us-east-1, `REGION.compute.internal` elsewhere. */
+const internalDomain = (region: string) => (region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`);
+
+/** The IP-based name (hostname type `ip-name`): `ip-10-0-1-5.ec2.internal`. */
 export function privateDnsName(region: string, address: string): string {
-  const host = `ip-${address.replaceAll('.', '-')}`;
-  return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
+  return `ip-${address.replaceAll('.', '-')}.${internalDomain(region)}`;
+}
+
+/** The resource-based name (hostname type `resource-name`): `i-0123456789abcdef0.REGION.compute.internal`. */
+export function resourceDnsName(region: string, instanceId: string): string {
+  return `${instanceId}.${internalDomain(region)}`;
 }
 
 // --- creating interfaces -----------------------------------------------------------------------
@@ -242,13 +250,16 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   const groups = spec.groupIds === 'none' ? [] : await groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id });
 
   const id = newId('eni');
+  const ipv6Only = isIpv6Only(subnet);
+  if (ipv6Only) refuseIpv4InIpv6OnlySubnet(subnet, spec);
   // The named addresses first (primary, then secondaries), then the automatic ones.
   const named = [...(spec.primaryAddress !== undefined ? [spec.primaryAddress] : []), ...secondaries];
-  const explicit = await takeAddresses(ctx, subnet, named, 0);
-  const automatic = await takeAddresses(ctx, subnet, [], (spec.primaryAddress === undefined ? 1 : 0) + (spec.secondaryCount ?? 0));
-  const primary = spec.primaryAddress !== undefined ? explicit[0] : automatic[0];
+  const explicit = ipv6Only ? [] : await takeAddresses(ctx, subnet, named, 0);
+  const automatic = ipv6Only ? [] : await takeAddresses(ctx, subnet, [], (spec.primaryAddress === undefined ? 1 : 0) + (spec.secondaryCount ?? 0));
+  const primary: number | undefined = spec.primaryAddress !== undefined ? explicit[0] : automatic[0];
   const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
-  const primaryText = formatIpv4(primary);
+  // An interface in an IPv6-only subnet has no private IPv4 and, until it is an instance's primary, no hostname.
+  const primaryText = primary === undefined ? '' : formatIpv4(primary);
   const mac = await uniqueMacAddress(ctx.tx);
   await write(ctx.tx, INSERT_INTERFACE, [
     id,
@@ -261,7 +272,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     spec.description ?? '',
     mac,
     primaryText,
-    privateDnsName(ctx.region, primaryText),
+    primaryText ? privateDnsName(ctx.region, primaryText) : '',
     'available',
     spec.clientToken ?? null,
     1, // source_dest_check
@@ -271,10 +282,12 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
     subnet.map_public_ip_on_launch,
     ctx.now.toISOString(),
   ]);
-  await recordAddresses(ctx, { id, vpc_id: subnet.vpc_id }, subnet.id, [
-    { address: primary, primary: true },
-    ...others.map((address) => ({ address, primary: false })),
-  ]);
+  if (primary !== undefined) {
+    await recordAddresses(ctx, { id, vpc_id: subnet.vpc_id }, subnet.id, [
+      { address: primary, primary: true },
+      ...others.map((address) => ({ address, primary: false })),
+    ]);
+  }
   if (spec.ipv4Prefixes?.length || spec.ipv4PrefixCount) {
     const eni = await selectFirst<InterfaceRow>(ctx.tx, INTERFACE_BY_ID, [id]);
     if (!eni) throw new Error(`interface ${id} vanished while being created`);
@@ -282,11 +295,15 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   }
   const ipv6 = {
     addresses: spec.ipv6Addresses ?? [],
-    // AWS: a subnet with AssignIpv6AddressOnCreation gives a new interface one address unless told 0.
-    count: spec.ipv6AddressCount ?? (spec.ipv6Addresses?.length ? 0 : subnet.assign_ipv6_address_on_creation),
+    // AWS: a subnet with AssignIpv6AddressOnCreation gives a new interface one address unless told 0;
+    // an IPv6-only subnet always does (its interfaces have no other address).
+    count: spec.ipv6AddressCount ?? (spec.ipv6Addresses?.length || spec.ipv6Prefixes?.length || spec.ipv6PrefixCount ? 0 : ipv6Only ? 1 : subnet.assign_ipv6_address_on_creation),
     prefixes: spec.ipv6Prefixes ?? [],
     prefixCount: spec.ipv6PrefixCount ?? 0,
   };
+  if (ipv6Only && !ipv6.addresses.length && !ipv6.count && !ipv6.prefixes.length && !ipv6.prefixCount) {
+    throw Errors.invalidParameterValue(`A network interface in IPv6-only subnet ${subnet.id} needs at least one IPv6 address or prefix.`);
+  }
   if (ipv6.addresses.length || ipv6.count || ipv6.prefixes.length || ipv6.prefixCount) {
     if (ipv6.addresses.length + ipv6.count + ipv6.prefixes.length + ipv6.prefixCount > MAX_IPV4_PER_INTERFACE) {
       throw Errors.invalidParameterValue(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} IPv6 addresses.`);
@@ -297,6 +314,15 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   if (spec.managed) await attachForService(ctx, id, spec.managed);
   ctx.emit({ type: 'network-interface.created', networkInterfaceId: id, subnetId: subnet.id, vpcId: subnet.vpc_id, privateIpAddress: primaryText });
   return id;
+}
+
+/**
+ * AWS: an interface in an IPv6-only subnet has no IPv4 at all — no private address, no
+ * secondary ones, no IPv4 prefix (and so no public IPv4 or Elastic IP later).
+ */
+function refuseIpv4InIpv6OnlySubnet(subnet: Row<'subnets'>, spec: InterfaceSpec): void {
+  const asked = spec.primaryAddress !== undefined || (spec.secondaryAddresses?.length ?? 0) > 0 || (spec.secondaryCount ?? 0) > 0 || (spec.ipv4Prefixes?.length ?? 0) > 0 || (spec.ipv4PrefixCount ?? 0) > 0;
+  if (asked) throw Errors.ipv6OnlySubnet(subnet.id);
 }
 
 const ATTACH_FOR_SERVICE =
@@ -489,12 +515,13 @@ function ipv6Of(parts: InterfaceParts, id: string) {
   };
 }
 
-function privateAddressesOf(region: string, rows: Row<'private_ip_addresses'>[], associations: Map<string, NetworkInterfaceAssociation> | undefined) {
+/** The primary address carries the interface's own name (resource-based for a resource-name instance). */
+function privateAddressesOf(eni: InterfaceRow, rows: Row<'private_ip_addresses'>[], associations: Map<string, NetworkInterfaceAssociation> | undefined) {
   return rows.map((a) => ({
     Association: associations?.get(a.address),
     Primary: a.is_primary === 1,
     PrivateIpAddress: a.address,
-    PrivateDnsName: privateDnsName(region, a.address),
+    PrivateDnsName: a.is_primary === 1 && eni.private_dns_name ? eni.private_dns_name : privateDnsName(eni.region, a.address),
   }));
 }
 
@@ -511,15 +538,16 @@ function interfaceOf(row: InterfaceRow, parts: InterfaceParts, tags: Map<string,
     RequesterManaged: row.requester_managed === 1,
     Status: row.status as NetworkInterface['Status'],
     MacAddress: row.mac_address,
-    PrivateIpAddress: row.private_ip_address,
-    PrivateDnsName: row.private_dns_name,
+    PrivateIpAddress: row.private_ip_address || undefined,
+    PrivateDnsName: row.private_dns_name || undefined,
     SourceDestCheck: row.source_dest_check === 1,
     InterfaceType: row.interface_type as NetworkInterface['InterfaceType'],
+    Ipv6Native: row.private_ip_address === '',
     Groups: parts.groups.get(row.id) ?? [],
     Attachment: attachmentOf(row),
     // The interface-level association is its primary private address's public IPv4.
     Association: parts.associations.get(row.id)?.get(row.private_ip_address),
-    PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)),
+    PrivateIpAddresses: privateAddressesOf(row, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)),
     Ipv6Addresses: ipv6Of(parts, row.id).addresses,
     Ipv4Prefixes: (parts.prefixes.get(row.id) ?? []).map((Ipv4Prefix) => ({ Ipv4Prefix })),
     Ipv6Prefixes: ipv6Of(parts, row.id).prefixes,
@@ -576,8 +604,8 @@ export async function instanceInterfacesOf(tx: Tx, instanceIds: readonly string[
       OwnerId: row.account_id,
       Status: row.status as InstanceNetworkInterface['Status'],
       MacAddress: row.mac_address,
-      PrivateIpAddress: row.private_ip_address,
-      PrivateDnsName: row.private_dns_name,
+      PrivateIpAddress: row.private_ip_address || undefined,
+      PrivateDnsName: row.private_dns_name || undefined,
       SourceDestCheck: row.source_dest_check === 1,
       InterfaceType: row.interface_type,
       Groups: parts.groups.get(row.id) ?? [],
@@ -590,7 +618,7 @@ export async function instanceInterfacesOf(tx: Tx, instanceIds: readonly string[
         Status: attachment.Status,
       },
       Association: instanceAssociation(parts.associations.get(row.id)?.get(row.private_ip_address)),
-      PrivateIpAddresses: privateAddressesOf(row.region, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)).map((a) => ({
+      PrivateIpAddresses: privateAddressesOf(row, parts.addresses.get(row.id) ?? [], parts.associations.get(row.id)).map((a) => ({
         ...a,
         Association: instanceAssociation(a.Association),
       })),
@@ -928,6 +956,8 @@ export async function clearAttachment(ctx: Context, eniId: string): Promise<void
  * public IPv4 of an interface's primary address, and records the choice on the interface.
  */
 async function setAutoPublicIp(ctx: Context, eni: InterfaceRow, wanted: boolean): Promise<void> {
+  // AWS: an interface in an IPv6-only subnet has no private IPv4 to map a public one to.
+  if (wanted && eni.private_ip_address === '') throw Errors.ipv6OnlySubnet(eni.subnet_id);
   await ctx.tx.updateTable('network_interfaces').set({ map_public_ip: wanted ? 1 : 0 }).where('id', '=', eni.id).execute();
   const current = await ctx.tx
     .selectFrom('public_addresses')

@@ -22,7 +22,7 @@ import { listText, write, selectFirst, selectRows, rowsText } from '../store/sql
 import { unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, requestedAddress, takeAddresses, typeOf } from './network-interfaces.ts';
-import { getSubnet, subnetCidr } from './subnets.ts';
+import { getSubnet, isIpv6Only, subnetCidr } from './subnets.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
 
@@ -151,6 +151,8 @@ export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivat
   // AWS checks what was asked for before the limit: an address outside the subnet is
   // InvalidParameterValue even on an interface that is already full.
   const subnet = await getSubnet(ctx, eni.subnet_id);
+  // AWS: an interface in an IPv6-only subnet takes no IPv4 at all.
+  if (isIpv6Only(subnet)) throw Errors.ipv6OnlySubnet(subnet.id);
   for (const address of addresses) requestedAddress(subnet, address);
   for (const prefix of prefixes) checkRequestedPrefix(subnet, prefix);
   const adding = addresses.length + count + prefixes.length + prefixCount;

@@ -350,6 +350,8 @@ class Evaluation {
     const to = this.request.to;
     const ipv6 = isIpv6(to);
     let address = eni.private_ip_address;
+    // An interface in an IPv6-only subnet has no IPv4 to send from (DNS64/NAT64 is not modelled).
+    if (!ipv6 && !address) this.drop('network-interface', eni.id, 'no-route', undefined, 'the interface has no private IPv4 address (IPv6-only subnet)');
     if (ipv6) {
       const v6 = await this.tx.selectFrom('ipv6_addresses').select('address').where('network_interface_id', '=', eni.id).where('kind', '=', 'address').orderBy('address').executeTakeFirst();
       if (!v6) this.drop('network-interface', eni.id, 'no-route', undefined, 'the interface has no IPv6 address');

@@ -91,7 +91,7 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
   const subnetIds = [...new Set(enis.map((e) => e.subnet_id))];
   const vpcIds = [...new Set(enis.map((e) => e.vpc_id))];
   const none = ['-'];
-  const [privateIps, publicIps, ipv4Prefixes, ipv6, groups, subnets, vpcBlocks, tags] = await inOrder(
+  const [privateIps, publicIps, ipv4Prefixes, ipv6, groups, subnets, vpcs, vpcBlocks, tags] = await inOrder(
     () => tx
       .selectFrom('private_ip_addresses')
       .select(['network_interface_id', 'address', 'is_primary', 'address_int'])
@@ -126,6 +126,7 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
       .orderBy('network_interface_groups.position')
       .execute(),
     () => tx.selectFrom('subnets').select(['id', 'cidr_block', 'ipv6_cidr_block']).where('id', 'in', subnetIds.length ? subnetIds : none).execute(),
+    () => tx.selectFrom('vpcs').select(['id', 'enable_dns_hostnames']).where('id', 'in', vpcIds.length ? vpcIds : none).execute(),
     () => tx
       .selectFrom('vpc_cidr_blocks')
       .select(['vpc_id', 'cidr_block', 'family', 'is_primary'])
@@ -140,6 +141,9 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
   );
   const of = <T extends { network_interface_id: string | null }>(rows: T[], eni: string) => rows.filter((r) => r.network_interface_id === eni);
   const region = instance.region;
+  // AWS: public hostnames exist only in a VPC with DNS hostnames on.
+  const publicHostname = (vpcId: string, publicIp: string | undefined) =>
+    publicIp !== undefined && vpcs.some((v) => v.id === vpcId && Number(v.enable_dns_hostnames) === 1) ? leaf(publicDnsName(region, publicIp)) : undefined;
 
   const interfaceNode = (eni: Row<'network_interfaces'>): MetadataNode => {
     const ips = of(privateIps, eni.id).map((r) => r.address);
@@ -160,9 +164,10 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
       ['interface-id', leaf(eni.id)],
       ['mac', leaf(eni.mac_address)],
       ['owner-id', leaf(eni.account_id)],
-      ['local-hostname', leaf(privateDnsName(region, eni.private_ip_address))],
+      // The interface's name (resource-based for a resource-name instance's primary); none without IPv4.
+      ['local-hostname', leaf(eni.private_dns_name || (eni.private_ip_address ? privateDnsName(region, eni.private_ip_address) : ''))],
       ['local-ipv4s', lines(ips)],
-      ['public-hostname', publics.length ? leaf(publicDnsName(region, publics[0].public_ip)) : undefined],
+      ['public-hostname', publicHostname(eni.vpc_id, publics[0]?.public_ip)],
       ['public-ipv4s', lines(publics.map((p) => p.public_ip))],
       [
         'ipv4-associations',
@@ -185,17 +190,19 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
 
   const primary = enis.find((e) => e.device_index === 0 && (e.network_card_index ?? 0) === 0);
   const primaryPublic = primary ? publicIps.find((p) => p.network_interface_id === primary.id && p.private_ip_address === primary.private_ip_address) : undefined;
-  const localIpv4 = primary?.private_ip_address ?? instance.private_ip_address ?? undefined;
+  // An instance in an IPv6-only subnet has no local-ipv4 (AWS: the category is absent).
+  const localIpv4 = (primary ? primary.private_ip_address : instance.private_ip_address) || undefined;
+  const hostname = primary?.private_dns_name || (localIpv4 ? privateDnsName(region, localIpv4) : undefined);
   const zoneId = primary?.availability_zone_id ?? enis[0]?.availability_zone_id;
 
   const metaData = sortedDir([
     ['ami-id', leaf(instance.image_id)],
     ['ami-launch-index', leaf(String(instance.ami_launch_index))],
-    ['hostname', localIpv4 ? leaf(privateDnsName(region, localIpv4)) : undefined],
+    ['hostname', leaf(hostname)],
     ['instance-id', leaf(instance.id)],
     ['instance-life-cycle', leaf('on-demand')],
     ['instance-type', leaf(instance.instance_type)],
-    ['local-hostname', localIpv4 ? leaf(privateDnsName(region, localIpv4)) : undefined],
+    ['local-hostname', leaf(hostname)],
     ['local-ipv4', leaf(localIpv4)],
     ['mac', leaf(primary?.mac_address)],
     [
@@ -210,7 +217,7 @@ export async function instanceMetadata(tx: Tx, caller: MetadataCaller, now: Date
         ['region', leaf(region)],
       ]),
     ],
-    ['public-hostname', primaryPublic ? leaf(publicDnsName(region, primaryPublic.public_ip)) : undefined],
+    ['public-hostname', primary ? publicHostname(primary.vpc_id, primaryPublic?.public_ip) : undefined],
     ['public-ipv4', leaf(primaryPublic?.public_ip)],
     ['reservation-id', leaf(instance.reservation_id)],
     ['security-groups', primary ? lines(groups.filter((g) => g.eni === primary.id).map((g) => g.name)) : undefined],

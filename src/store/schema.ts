@@ -70,6 +70,29 @@ export interface SubnetTable extends Scoped {
   created_at: string;
   ipv6_cidr_block: string | null;
   ipv6_association_id: string | null;
+  /** Migration 016: an IPv6-only subnet (then `cidr_block` is '' and its range empty), and its hostname options at launch. */
+  ipv6_native: Generated<number>;
+  enable_dns64: Generated<number>;
+  /** `ip-name` | `resource-name` */
+  hostname_type: Generated<string>;
+  resource_name_dns_a: Generated<number>;
+  resource_name_dns_aaaa: Generated<number>;
+}
+
+export interface SubnetCidrReservationTable extends Scoped {
+  id: string;
+  subnet_id: string;
+  vpc_id: string;
+  cidr: string;
+  /** 4 or 6 */
+  family: number;
+  /** `prefix` | `explicit` */
+  reservation_type: string;
+  description: string | null;
+  /** The IPv4 range as unsigned integers; null for IPv6. */
+  first_address: number | null;
+  last_address: number | null;
+  created_at: string;
 }
 
 export interface SubnetFreeRangeTable {
@@ -138,6 +161,10 @@ export interface InstanceTable extends Scoped {
   metadata_tags: Generated<string>;
   /** `applied`, or `pending` while a change made on a stopped instance waits for its start. */
   metadata_options_state: Generated<string>;
+  /** The hostname options (migration 016): `ip-name` | `resource-name`, and the resource-name DNS records. */
+  hostname_type: Generated<string>;
+  resource_name_dns_a: Generated<number>;
+  resource_name_dns_aaaa: Generated<number>;
 }
 
 export interface NetworkInterfaceTable extends Scoped {
@@ -148,7 +175,9 @@ export interface NetworkInterfaceTable extends Scoped {
   availability_zone_id: string;
   description: string;
   mac_address: string;
+  /** '' for an interface without IPv4 (in an IPv6-only subnet, migration 016). */
   private_ip_address: string;
+  /** '' when the interface has no hostname (IPv6-only and not an instance's primary). */
   private_dns_name: string;
   status: string;
   client_token: string | null;
@@ -442,6 +471,7 @@ export interface Database {
   account_regions: AccountRegionTable;
   subnets: SubnetTable;
   subnet_free_ranges: SubnetFreeRangeTable;
+  subnet_cidr_reservations: SubnetCidrReservationTable;
   security_groups: SecurityGroupTable;
   security_group_rules: SecurityGroupRuleTable;
   instances: InstanceTable;

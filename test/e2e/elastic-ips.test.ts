@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import {
+  ModifyVpcAttributeCommand,
   AllocateAddressCommand,
   AssociateAddressCommand,
   AttachNetworkInterfaceCommand,
@@ -65,6 +66,8 @@ describe('public IPv4 addresses', () => {
       app: { cidr: '10.0.1.0/24', zone: 'us-east-1a' },
       web: { cidr: '10.0.2.0/24', zone: 'us-east-1a' },
     });
+    // AWS: public DNS names exist only in a VPC with DNS hostnames on (the default VPC has them).
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: net.vpcId, EnableDnsHostnames: { Value: true } }));
     await createGateway(ec2, net.vpcId);
     isolated = await createNetwork(ec2, '10.9.0.0/16', { only: { cidr: '10.9.1.0/24', zone: 'us-east-1a' } });
   });

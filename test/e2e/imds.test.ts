@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  ModifyVpcAttributeCommand,
   AllocateAddressCommand,
   AssignPrivateIpAddressesCommand,
   AssociateAddressCommand,
@@ -51,6 +52,8 @@ describe('instance metadata (IMDS) on the host URL', () => {
     ec2 = server.client();
     net = await createNetwork(ec2, '10.40.0.0/16', { a: { cidr: '10.40.1.0/24', zone: 'us-east-1a' }, b: { cidr: '10.40.2.0/24', zone: 'us-east-1a' } });
     vpcIpv4 = '10.40.0.0/16';
+    // AWS: public hostnames exist only in a VPC with DNS hostnames on.
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: net.vpcId, EnableDnsHostnames: { Value: true } }));
     vpcIpv6 = (await ec2.send(new AssociateVpcCidrBlockCommand({ VpcId: net.vpcId, AmazonProvidedIpv6CidrBlock: true }))).Ipv6CidrBlockAssociation!.Ipv6CidrBlock!;
     subnetIpv6 = subnet64(vpcIpv6, 1);
     await ec2.send(new AssociateSubnetCidrBlockCommand({ SubnetId: net.subnets.a.SubnetId!, Ipv6CidrBlock: subnetIpv6 }));

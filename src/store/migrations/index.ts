@@ -11,6 +11,7 @@ import * as prefixLists from './012-1-prefix-lists.ts';
 import * as launchTemplates from './012-2-launch-templates.ts';
 import * as dhcpOptions from './012-3-dhcp-options.ts';
 import * as sharedEvents from './015-shared-events.ts';
+import * as subnetOptions from './016-subnet-options.ts';
 import * as egressOnlyGateways from './017-egress-only-gateways.ts';
 import * as eventIds from './018-event-ids.ts';
 
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '012-2-launch-templates': launchTemplates,
   '012-3-dhcp-options': dhcpOptions,
   '015-shared-events': sharedEvents,
+  '016-subnet-options': subnetOptions,
   '017-egress-only-gateways': egressOnlyGateways,
   '018-event-ids': eventIds,
 };

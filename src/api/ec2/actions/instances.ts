@@ -1,5 +1,6 @@
 /** Instances: launch, state changes, description, attributes. */
 import * as credits from '../../../cloud/credit-specifications.ts';
+import * as hostnames from '../../../cloud/instance-hostnames.ts';
 import * as instances from '../../../cloud/instances.ts';
 import type { ActionTable } from './types.ts';
 
@@ -15,4 +16,5 @@ export const instanceActions: ActionTable = {
   DescribeInstanceAttribute: instances.describeInstanceAttribute,
   ModifyInstanceMetadataOptions: instances.modifyInstanceMetadataOptions,
   DescribeInstanceCreditSpecifications: credits.describeInstanceCreditSpecifications,
+  ModifyPrivateDnsNameOptions: hostnames.modifyPrivateDnsNameOptions,
 };
