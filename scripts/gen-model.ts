@@ -29,6 +29,7 @@ const SERVED_ACTIONS = [
   'CreateTags', 'DeleteTags', 'DescribeTags',
   // resources around the ENI
   'CreateSubnet', 'DescribeSubnets', 'DeleteSubnet', 'ModifySubnetAttribute', 'CreateDefaultVpc', 'CreateDefaultSubnet',
+  'CreateSubnetCidrReservation', 'GetSubnetCidrReservations', 'DeleteSubnetCidrReservation',
   'CreateDhcpOptions', 'DescribeDhcpOptions', 'AssociateDhcpOptions', 'DeleteDhcpOptions',
   'CreateSecurityGroup', 'DeleteSecurityGroup', 'DescribeSecurityGroups', 'DescribeSecurityGroupRules',
   'AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress',

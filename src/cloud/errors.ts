@@ -121,6 +121,7 @@ export const Errors = {
   // --- ids ------------------------------------------------------------------------------------
   vpcId: idErrors('InvalidVpcID.Malformed', 'InvalidVpcID.NotFound', 'vpc', 'vpc ID'),
   subnetId: idErrors('InvalidSubnetID.Malformed', 'InvalidSubnetID.NotFound', 'subnet', 'subnet ID'),
+  subnetCidrReservationId: idErrors('InvalidSubnetCidrReservationID.Malformed', 'InvalidSubnetCidrReservationID.NotFound', 'scr', 'subnet CIDR reservation ID'),
   groupId: idErrors('InvalidGroupId.Malformed', 'InvalidGroup.NotFound', 'sg', 'security group'),
   instanceId: idErrors('InvalidInstanceID.Malformed', 'InvalidInstanceID.NotFound', 'i', 'instance ID'),
   networkInterfaceId: idErrors(

@@ -30,6 +30,7 @@ import {
   containsCidr6,
   formatIpv6,
   formatIpv6Cidr,
+  lastAddress6,
   parseIpv6,
   parseIpv6Cidr,
   randomHostAddress,
@@ -45,6 +46,7 @@ import { allowAllIpv6Egress } from './security-groups.ts';
 import { addLocalRoutes, removeLocalRoutes } from './route-tables.ts';
 import { newId } from './rules/ids.ts';
 import { getSubnet } from './subnets.ts';
+import { ipv6ReservationsOf } from './subnet-cidr-reservations.ts';
 import { getVpc, parseBlock } from './vpcs.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
@@ -256,6 +258,10 @@ export async function assignIpv6(
 ): Promise<{ addresses: string[]; prefixes: string[] }> {
   const block = subnetBlock(subnet);
   const rows: { address: string; kind: 'address' | 'prefix' }[] = [];
+  // AWS never picks a reserved address or prefix on its own; prefixes by count come from `prefix` reservations first.
+  const reservations = request.count || request.prefixCount ? await ipv6ReservationsOf(ctx.tx, subnet.id) : [];
+  const reserved = (cidr: Ipv6Cidr) => reservations.some((r) => cidr.network <= lastAddress6(r.cidr) && r.cidr.network <= lastAddress6(cidr));
+  const prefixAreas = reservations.filter((r) => r.prefix && r.cidr.prefix <= 80).map((r) => r.cidr);
   const free = async (address: string) =>
     !(await selectFirst<Pick<Row<'ipv6_addresses'>, 'address'>>(ctx.tx, IPV6_IN_VPC, [eni.vpc_id, address])) &&
     !rows.some((r) => r.address === address);
@@ -272,8 +278,9 @@ export async function assignIpv6(
   }
   for (let i = 0; i < request.count; i++) {
     let address: string;
-    do address = formatIpv6(randomHostAddress(block));
-    while (!(await free(address)));
+    let value: bigint;
+    do value = randomHostAddress(block);
+    while (reserved({ network: value, prefix: 128 }) || !(await free((address = formatIpv6(value)))));
     rows.push({ address, kind: 'address' });
   }
   for (const text of request.prefixes) {
@@ -287,8 +294,15 @@ export async function assignIpv6(
   }
   for (let i = 0; i < request.prefixCount; i++) {
     let prefix: string;
-    do prefix = formatIpv6Cidr(randomSubBlock(block, 80));
-    while (!(await free(prefix)));
+    let tries = 0;
+    let cidr: Ipv6Cidr;
+    let area: Ipv6Cidr | undefined;
+    do {
+      // A /80 of a prefix reservation while a few tries find a free one, else one outside every reservation.
+      area = prefixAreas.length && tries < 64 ? prefixAreas[tries % prefixAreas.length] : undefined;
+      cidr = randomSubBlock(area ?? block, 80);
+      tries++;
+    } while ((area === undefined && reserved(cidr)) || !(await free((prefix = formatIpv6Cidr(cidr)))));
     rows.push({ address: prefix, kind: 'prefix' });
   }
   if (rows.length) {

@@ -20,7 +20,8 @@ type OwnedTable =
   | 'security_groups'
   | 'nat_gateways'
   | 'vpc_endpoints'
-  | 'network_interface_permissions';
+  | 'network_interface_permissions'
+  | 'subnet_cidr_reservations';
 
 const byId = (table: OwnedTable) => `select * from "${table}" where "id" = ? and "account_id" = ? and "region" = ?`;
 const BY_ID: Record<OwnedTable, string> = {
@@ -36,6 +37,7 @@ const BY_ID: Record<OwnedTable, string> = {
   nat_gateways: byId('nat_gateways'),
   vpc_endpoints: byId('vpc_endpoints'),
   network_interface_permissions: byId('network_interface_permissions'),
+  subnet_cidr_reservations: byId('subnet_cidr_reservations'),
 };
 
 /** The caller's resource with this id, if there is one (no check of the id's shape). */

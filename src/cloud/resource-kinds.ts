@@ -20,6 +20,7 @@ export interface ResourceKind {
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   { prefix: 'vpc', resourceType: 'vpc', table: 'vpcs', idColumn: 'id', errors: Errors.vpcId },
   { prefix: 'subnet', resourceType: 'subnet', table: 'subnets', idColumn: 'id', errors: Errors.subnetId },
+  { prefix: 'scr', resourceType: 'subnet-cidr-reservation', table: 'subnet_cidr_reservations', idColumn: 'id', errors: Errors.subnetCidrReservationId },
   { prefix: 'sg', resourceType: 'security-group', table: 'security_groups', idColumn: 'id', errors: Errors.groupId },
   { prefix: 'sgr', resourceType: 'security-group-rule', table: 'security_group_rules', idColumn: 'id', errors: Errors.securityGroupRuleId },
   { prefix: 'i', resourceType: 'instance', table: 'instances', idColumn: 'id', errors: Errors.instanceId },

@@ -31,6 +31,7 @@ import { associateDefaultAcl, forgetSubnetAcl } from './network-acls.ts';
 import { forgetSubnet } from './route-tables.ts';
 import { getVpc, parseBlock } from './vpcs.ts';
 import { getOwned } from './owned.ts';
+import { forgetSubnetReservations } from './subnet-cidr-reservations.ts';
 
 const SUBNET_FILTERS: FilterSpec = {
   'subnet-id': { column: 'id' },
@@ -240,6 +241,7 @@ export async function deleteSubnet(ctx: Context, input: DeleteSubnetRequest): Pr
   if (eni) {
     throw Errors.dependencyViolation(`The subnet '${subnet.id}' has dependencies and cannot be deleted.`);
   }
+  await forgetSubnetReservations(ctx, subnet.id);
   await forgetSubnet(ctx, subnet.id);
   await forgetSubnetAcl(ctx, subnet.id);
   await ctx.tx.deleteFrom('subnet_free_ranges').where('subnet_id', '=', subnet.id).execute();

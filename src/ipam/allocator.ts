@@ -40,13 +40,37 @@ async function adjustCount(tx: Tx, subnetId: string, delta: number): Promise<voi
 
 const LOWEST_RANGE = 'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? order by "first_address" limit 1';
 
-/** Takes the lowest free address of the subnet, or undefined when the subnet is full. */
+type Reserved = { first_address: number | string; last_address: number | string };
+/** The lowest reserved IPv4 range of the subnet that ends at or after an address and starts at or before another. */
+const RESERVED_BETWEEN =
+  'select "first_address", "last_address" from "subnet_cidr_reservations" where "subnet_id" = ? and "family" = 4 and "last_address" >= ? and "first_address" <= ? ' +
+  'order by "first_address" limit 1';
+const RANGE_AFTER = 'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? and "first_address" > ? order by "first_address" limit 1';
+
+/**
+ * Takes the lowest free address of the subnet outside its CIDR reservations (AWS never picks a
+ * reserved address on its own; the caller may still name one), or undefined when there is none.
+ * Without reservations this costs one more indexed lookup that finds nothing.
+ */
 export async function allocateAny(tx: Tx, subnetId: string): Promise<number | undefined> {
-  const range = await selectFirst<FreeRange>(tx, LOWEST_RANGE, [subnetId]);
-  if (!range) return undefined;
-  const address = Number(range.first_address);
-  await takeFromRange(tx, subnetId, { first: address, last: Number(range.last_address) }, address);
-  return address;
+  let range = await selectFirst<FreeRange>(tx, LOWEST_RANGE, [subnetId]);
+  while (range) {
+    const first = Number(range.first_address);
+    const last = Number(range.last_address);
+    let candidate = first;
+    for (;;) {
+      const reserved = await selectFirst<Reserved>(tx, RESERVED_BETWEEN, [subnetId, candidate, last]);
+      if (!reserved || Number(reserved.first_address) > candidate) break;
+      candidate = Number(reserved.last_address) + 1;
+      if (candidate > last) break;
+    }
+    if (candidate <= last) {
+      await takeFromRange(tx, subnetId, { first, last }, candidate);
+      return candidate;
+    }
+    range = await selectFirst<FreeRange>(tx, RANGE_AFTER, [subnetId, first]);
+  }
+  return undefined;
 }
 
 /** The free range starting at or below an address (the one holding it, if it is free). */
@@ -92,17 +116,35 @@ const RANGES_OF_LENGTH =
  */
 export async function allocateBlock(tx: Tx, subnetId: string, size: number): Promise<number | undefined> {
   const ranges = await selectRows<FreeRange>(tx, RANGES_OF_LENGTH, [subnetId, size - 1]);
-  for (const r of ranges) {
-    const first = Number(r.first_address);
-    const last = Number(r.last_address);
-    const start = Math.ceil(first / size) * size;
-    if (start + size - 1 <= last) {
-      await takeFromRange(tx, subnetId, { first, last }, start, start + size - 1);
-      return start;
+  const reserved = (await selectRows<Reserved & { reservation_type: string }>(tx, RESERVED_OF_SUBNET, [subnetId])).map((r) => ({
+    first: Number(r.first_address),
+    last: Number(r.last_address),
+    prefix: r.reservation_type === 'prefix',
+  }));
+  // AWS: prefixes asked for by count come from the subnet's `prefix` reservations first; never
+  // from an `explicit` one; then from the unreserved addresses.
+  const areas = [...reserved.filter((r) => r.prefix), undefined];
+  for (const area of areas) {
+    for (const r of ranges) {
+      const first = Math.max(Number(r.first_address), area?.first ?? 0);
+      const last = Math.min(Number(r.last_address), area?.last ?? Number.MAX_SAFE_INTEGER);
+      let start = Math.ceil(first / size) * size;
+      while (start + size - 1 <= last) {
+        const end = start + size - 1;
+        const clash = area ? undefined : reserved.find((x) => x.first <= end && x.last >= start);
+        if (!clash) {
+          await takeFromRange(tx, subnetId, { first: Number(r.first_address), last: Number(r.last_address) }, start, end);
+          return start;
+        }
+        start = Math.ceil((clash.last + 1) / size) * size;
+      }
     }
   }
   return undefined;
 }
+
+const RESERVED_OF_SUBNET =
+  'select "first_address", "last_address", "reservation_type" from "subnet_cidr_reservations" where "subnet_id" = ? and "family" = 4 order by "first_address"';
 
 /** Takes a given aligned block if every address of it is free. */
 export async function allocateSpecificBlock(tx: Tx, subnetId: string, start: number, size: number): Promise<boolean> {

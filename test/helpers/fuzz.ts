@@ -27,6 +27,7 @@ import {
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSecurityGroupCommand,
+  CreateSubnetCidrReservationCommand,
   CreateSubnetCommand,
   CreateTagsCommand,
   CreateVpcCommand,
@@ -45,6 +46,7 @@ import {
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import fc from 'fast-check';
+import { subnet64 } from './addressing.ts';
 import { ACTIONS } from '../../src/api/ec2/actions/index.ts';
 import { Ec2Error, Errors } from '../../src/cloud/errors.ts';
 import type { Ec2Model, Member, Operation, Shape } from '../../src/api/ec2/model.ts';
@@ -122,6 +124,13 @@ export async function buildTopology(ec2: EC2Client): Promise<Topology> {
   const subnetB = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.0.2.0/24', AvailabilityZone: 'us-east-1b' }))).Subnet!;
   add(subnetA.SubnetId);
   add(subnetB.SubnetId);
+  // An IPv6-only subnet with an interface (no private IPv4), and CIDR reservations of both kinds.
+  const vpcIpv6 = ipv6.Ipv6CidrBlockAssociation!.Ipv6CidrBlock!;
+  const ipv6Only = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, Ipv6Native: true, Ipv6CidrBlock: subnet64(vpcIpv6, 3), AvailabilityZone: 'us-east-1a' }))).Subnet!;
+  add(ipv6Only.SubnetId);
+  add((await ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: ipv6Only.SubnetId }))).NetworkInterface?.NetworkInterfaceId);
+  add((await ec2.send(new CreateSubnetCidrReservationCommand({ SubnetId: subnetA.SubnetId, Cidr: '10.0.1.128/28', ReservationType: 'prefix' }))).SubnetCidrReservation?.SubnetCidrReservationId);
+  add((await ec2.send(new CreateSubnetCidrReservationCommand({ SubnetId: subnetA.SubnetId, Cidr: '10.0.1.200/29', ReservationType: 'explicit' }))).SubnetCidrReservation?.SubnetCidrReservationId);
   const group = await ec2.send(new CreateSecurityGroupCommand({ VpcId: vpc.VpcId, GroupName: 'web', Description: 'web servers' }));
   add(group.GroupId);
   await ec2.send(
@@ -266,7 +275,7 @@ const anyString = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
   { weight: 1, arbitrary: pick(...LONG_LENGTHS).map((n) => 'l'.repeat(n)) },
 );
-const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'nat', 'vpce', 'ela-attach', 'pl', 'eigw'];
+const ID_PREFIXES = ['vpc', 'subnet', 'sg', 'i', 'eni', 'eni-attach', 'eipalloc', 'eipassoc', 'igw', 'rtb', 'rtbassoc', 'acl', 'aclassoc', 'ami', 'key', 'fl', 'nip', 'nia', 'sgr', 'vpc-cidr-assoc', 'subnet-cidr-assoc', 'eni-perm', 'nat', 'vpce', 'ela-attach', 'pl', 'eigw', 'scr'];
 
 /** Member names that hold ids, and the prefixes those ids have. */
 const ID_FIELDS: [RegExp, string[]][] = [
@@ -292,6 +301,7 @@ const ID_FIELDS: [RegExp, string[]][] = [
   [/^LaunchTemplateIds?$/, ['lt']],
   [/^DhcpOptionsIds?$/, ['dopt']],
   [/^NatGatewayIds?$/, ['nat']],
+  [/^SubnetCidrReservationId$/, ['scr']],
   [/^VpcEndpointIds?$/, ['vpce']],
   [/^NetworkInterfacePermissionIds?$/, ['eni-perm']],
   [/^(SecondaryAllocationIds|AddSubnetIds|RemoveSubnetIds)$/, ['eipalloc', 'subnet']],
