@@ -15,6 +15,7 @@ import {
   CreateTagsCommand,
   ModifyInstanceMetadataOptionsCommand,
   ModifyNetworkInterfaceAttributeCommand,
+  ModifyVpcAttributeCommand,
   type EC2Client,
   type InstanceAttributeName,
 } from '@aws-sdk/client-ec2';
@@ -35,6 +36,8 @@ describe('DescribeInstances filters and DescribeInstanceAttribute', () => {
     ec2 = server.client();
     net = await createNetwork(ec2, '10.70.0.0/16', { a: { cidr: '10.70.1.0/24', zone: 'us-east-1a' } });
     await createGateway(ec2, net.vpcId);
+    // AWS: public DNS names (the dns-name filters) exist only in a VPC with DNS hostnames on.
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: net.vpcId, EnableDnsHostnames: { Value: true } }));
     web = await createGroup(ec2, net.vpcId, 'web-filters');
     a = (await launch(ec2, { SubnetId: net.subnets.a.SubnetId, SecurityGroupIds: [web] })).InstanceId!;
     b = (await launch(ec2, { SubnetId: net.subnets.a.SubnetId })).InstanceId!;
