@@ -229,9 +229,29 @@ function sendNow(tx: Transaction<Database>, statement: Statement): Promise<pg.Qu
   return run(client, statement);
 }
 
+const corked = new WeakSet<object>();
+
+/**
+ * Holds back the connection's writes until the event loop's next check phase, so the statements
+ * sent in the meantime (a transaction's opening and its first query; writes and the select after
+ * them) leave in one write to the socket instead of one each: on a busy machine the system calls
+ * cost more than the statements.
+ */
+function batchWrites(client: pg.PoolClient): void {
+  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
+  corked.add(stream);
+  stream.cork();
+  setImmediate(() => {
+    corked.delete(stream);
+    stream.uncork!();
+  });
+}
+
 function run(client: pg.PoolClient, statement: Statement, ending = false): Promise<pg.QueryResult> {
   const state = states.get(client);
   if (state?.ending && !ending) return Promise.reject(new Error(`a statement sent after its transaction's commit: ${statement.text.slice(0, 60)}`));
+  batchWrites(client);
   const result = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
   if (state) state.inFlight = (state.inFlight ?? 0) + 1;
   result.then(
