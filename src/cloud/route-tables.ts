@@ -236,8 +236,11 @@ async function targetOf(ctx: Context, table: RouteTableRow, input: CreateRouteRe
     if (gateway.vpc_id !== table.vpc_id) {
       throw Errors.invalidParameterValue(`route table ${table.id} and network gateway ${gateway.id} belong to different networks`);
     }
-    // AWS: an egress-only internet gateway carries IPv6 only.
-    if (input.DestinationIpv6CidrBlock === undefined) throw Errors.egressOnlyGatewayIpv4Route(gateway.id);
+    // AWS: an egress-only internet gateway carries IPv6 only (an IPv6 CIDR, or a prefix list of IPv6 entries).
+    if (input.DestinationIpv6CidrBlock === undefined) {
+      const list = input.DestinationPrefixListId !== undefined ? await getPrefixList(ctx, input.DestinationPrefixListId, 'DestinationPrefixListId') : undefined;
+      if (list?.addressFamily !== 'IPv6') throw Errors.egressOnlyGatewayIpv4Route(gateway.id);
+    }
     return { ...NO_TARGET, egress_only_internet_gateway_id: gateway.id };
   }
   if (input.NatGatewayId !== undefined) {

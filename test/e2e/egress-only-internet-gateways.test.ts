@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateEgressOnlyInternetGatewayCommand,
+  CreateManagedPrefixListCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateSubnetCommand,
@@ -192,6 +193,21 @@ describe('egress-only internet gateways', () => {
       'InvalidParameterCombination',
     );
     assert.deepEqual((await describeRouteTable(ec2, table)).Routes, before);
+  });
+
+  test('routes: a prefix list of IPv6 entries may lead to the gateway, one of IPv4 entries may not', async () => {
+    const vpc = await newVpc(true);
+    const gateway = (await createEigw(vpc.VpcId!)).EgressOnlyInternetGatewayId!;
+    const table = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpc.VpcId }))).RouteTable!.RouteTableId!;
+    const list = async (family: 'IPv4' | 'IPv6', cidr: string) =>
+      (await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: `eigw-${family}-${block}`, AddressFamily: family, MaxEntries: 2, Entries: [{ Cidr: cidr }] }))).PrefixList!.PrefixListId!;
+    const v6 = await list('IPv6', '2600:1f00::/24');
+    const v4 = await list('IPv4', '192.0.2.0/24');
+    await ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationPrefixListId: v6, EgressOnlyInternetGatewayId: gateway }));
+    const route = (await describeRouteTable(ec2, table)).Routes!.find((r) => r.DestinationPrefixListId === v6)!;
+    assert.equal(route.EgressOnlyInternetGatewayId, gateway);
+    assert.equal(route.State, 'active');
+    await expectEc2Error(ec2.send(new CreateRouteCommand({ RouteTableId: table, DestinationPrefixListId: v4, EgressOnlyInternetGatewayId: gateway })), 'InvalidParameterValue');
   });
 
   test('a route to a deleted gateway stays, as a blackhole', async () => {
