@@ -19,11 +19,9 @@ import type {
   ResetAddressAttributeResult,
 } from '@aws-sdk/client-ec2';
 import { Errors } from './errors.ts';
-import { describeRows, type Filter } from '../store/describe.ts';
 import type { Row } from '../store/schema.ts';
 import type { Context } from './context.ts';
-import { getAddress, publicDnsName } from './addresses.ts';
-import { checkIds } from './rules/ids.ts';
+import { elasticIpPage, getAddress, publicDnsName } from './addresses.ts';
 
 type AddressRow = Row<'public_addresses'>;
 
@@ -94,17 +92,9 @@ export async function resetAddressAttribute(ctx: Context, input: ResetAddressAtt
 }
 
 export async function describeAddressesAttribute(ctx: Context, input: DescribeAddressesAttributeRequest): Promise<DescribeAddressesAttributeResult> {
-  checkIds('eipalloc', Errors.allocationId, input.AllocationIds ?? []);
-  for (const id of input.AllocationIds ?? []) await getAddress(ctx, { allocationId: id });
-  const filters: Filter[] = input.AllocationIds?.length ? [{ Name: 'allocation-id', Values: input.AllocationIds }] : [];
-  const page = await describeRows<AddressRow>(ctx.tx, {
-    table: 'public_addresses',
-    idColumn: 'public_ip',
-    account: ctx.account,
-    region: ctx.region,
-    filters,
+  const page = await elasticIpPage(ctx, {
+    allocationIds: input.AllocationIds,
     spec: { 'allocation-id': { column: 'allocation_id' } },
-    where: { kind: 'elastic' },
     maxResults: input.MaxResults,
     nextToken: input.NextToken,
   });

@@ -24,7 +24,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { Errors } from './errors.ts';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, containsAddress, sizeOf } from '../ipam/ipv4.ts';
-import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts';
+import { describeRows, type Filter, type FilterSpec, type Page } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { execute, listText, selectRows, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
@@ -381,24 +381,37 @@ export async function releaseAddress(ctx: Context, input: ReleaseAddressRequest)
 }
 
 export async function describeAddresses(ctx: Context, input: DescribeAddressesRequest): Promise<DescribeAddressesResult> {
-  checkIds('eipalloc', Errors.allocationId, input.AllocationIds ?? []);
-  for (const id of input.AllocationIds ?? []) await getAddress(ctx, { allocationId: id });
-  for (const ip of input.PublicIps ?? []) await getAddress(ctx, { publicIp: ip });
-  const filters: Filter[] = [...(input.Filters ?? [])];
-  if (input.AllocationIds?.length) filters.push({ Name: 'allocation-id', Values: input.AllocationIds });
-  if (input.PublicIps?.length) filters.push({ Name: 'public-ip', Values: input.PublicIps });
-  const page = await describeRows<AddressRow>(ctx.tx, {
+  const page = await elasticIpPage(ctx, { allocationIds: input.AllocationIds, publicIps: input.PublicIps, filters: input.Filters, spec: ADDRESS_FILTERS, taggable: true });
+  return { Addresses: await addressesOf(ctx.tx, page.rows) };
+}
+
+/**
+ * A page of the caller's Elastic IPs (DescribeAddresses, DescribeAddressesAttribute): the
+ * allocation ids and public addresses given must all exist (else their `.NotFound`), and restrict
+ * the page to them.
+ */
+export async function elasticIpPage(
+  ctx: Context,
+  options: { allocationIds?: string[]; publicIps?: string[]; filters?: Filter[]; spec: FilterSpec; taggable?: boolean; maxResults?: number; nextToken?: string },
+): Promise<Page<AddressRow>> {
+  const { allocationIds, publicIps, filters = [], ...rest } = options;
+  checkIds('eipalloc', Errors.allocationId, allocationIds ?? []);
+  for (const id of allocationIds ?? []) await getAddress(ctx, { allocationId: id });
+  for (const ip of publicIps ?? []) await getAddress(ctx, { publicIp: ip });
+  const given: Filter[] = [
+    ...(allocationIds?.length ? [{ Name: 'allocation-id', Values: allocationIds }] : []),
+    ...(publicIps?.length ? [{ Name: 'public-ip', Values: publicIps }] : []),
+  ];
+  return describeRows<AddressRow>(ctx.tx, {
     table: 'public_addresses',
     idColumn: 'public_ip',
     account: ctx.account,
     region: ctx.region,
-    filters,
-    spec: ADDRESS_FILTERS,
+    filters: [...filters, ...given],
     where: { kind: 'elastic' },
-    taggable: true,
     tagKey: 'allocation_id',
+    ...rest,
   });
-  return { Addresses: await addressesOf(ctx.tx, page.rows) };
 }
 
 async function addressesOf(tx: Tx, rows: AddressRow[]): Promise<Address[]> {

@@ -4,6 +4,7 @@
  * count over every resource of the account.
  */
 import { selectFirst } from '../store/sql-text.ts';
+import type { Database } from '../store/schema.ts';
 import type { Context } from './context.ts';
 
 const ADD_TO_COUNT =
@@ -15,4 +16,10 @@ export async function countResource(ctx: Context, kind: string, delta: number): 
   const row = await selectFirst<{ count: number }>(ctx.tx, ADD_TO_COUNT, [ctx.account, ctx.region, kind, delta, delta]);
   if (!row) throw new Error(`no ${kind} count for ${ctx.account} in ${ctx.region}`);
   return Number(row.count);
+}
+
+/** How many rows of a (scoped) table the caller has in its account and region: for quotas checked off the hot paths. */
+export async function countInRegion(ctx: Context, table: keyof Database): Promise<number> {
+  const row = await selectFirst<{ count: number | string }>(ctx.tx, `select count(*) as "count" from "${table}" where "account_id" = ? and "region" = ?`, [ctx.account, ctx.region]);
+  return Number(row?.count ?? 0);
 }

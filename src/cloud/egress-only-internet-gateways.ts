@@ -20,6 +20,7 @@ import { Errors } from './errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
+import { countInRegion } from './counts.ts';
 import { idempotent } from './idempotency.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
@@ -62,13 +63,7 @@ export async function createEgressOnlyInternetGateway(
       // AWS (Amazon VPC quotas): one egress-only internet gateway attached to a VPC at a time, 5 a Region.
       const existing = await ctx.tx.selectFrom('egress_only_internet_gateways').select('id').where('vpc_id', '=', vpc.id).executeTakeFirst();
       if (existing) throw Errors.invalidParameterValue(`Network ${vpc.id} already has an egress-only internet gateway attached`);
-      const { count } = await ctx.tx
-        .selectFrom('egress_only_internet_gateways')
-        .select((eb) => eb.fn.countAll<number>().as('count'))
-        .where('account_id', '=', ctx.account)
-        .where('region', '=', ctx.region)
-        .executeTakeFirstOrThrow();
-      if (Number(count) >= ctx.config.quotas.egressOnlyInternetGatewaysPerRegion) throw Errors.egressOnlyInternetGatewayLimitExceeded();
+      if ((await countInRegion(ctx, 'egress_only_internet_gateways')) >= ctx.config.quotas.egressOnlyInternetGatewaysPerRegion) throw Errors.egressOnlyInternetGatewayLimitExceeded();
       const id = newId('eigw');
       await ctx.tx
         .insertInto('egress_only_internet_gateways')

@@ -19,6 +19,7 @@ import { Errors } from './errors.ts';
 import { describeRows, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import type { Context } from './context.ts';
+import { countInRegion } from './counts.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 import { getVpc } from './vpcs.ts';
@@ -44,13 +45,7 @@ export async function gatewayOfVpc(tx: Tx, vpcId: string): Promise<GatewayRow | 
 }
 
 export async function insertInternetGateway(ctx: Context, vpcId: string | null): Promise<string> {
-  const { count } = await ctx.tx
-    .selectFrom('internet_gateways')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirstOrThrow();
-  if (Number(count) >= ctx.config.quotas.internetGatewaysPerRegion) throw Errors.internetGatewayLimitExceeded();
+  if ((await countInRegion(ctx, 'internet_gateways')) >= ctx.config.quotas.internetGatewaysPerRegion) throw Errors.internetGatewayLimitExceeded();
   const id = newId('igw');
   await ctx.tx
     .insertInto('internet_gateways')

@@ -38,6 +38,7 @@ import type { Filter } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { filterCatalogue, pageCatalogue, type CatalogueSpec } from './catalogue-filter.ts';
 import type { Context } from './context.ts';
+import { countInRegion } from './counts.ts';
 import { idempotent } from './idempotency.ts';
 import { awsManagedList, awsManagedListsOf, type AwsManagedList, type PrefixList } from '../dataplane/aws-prefix-lists.ts';
 import { checkIds, newId } from './rules/ids.ts';
@@ -245,13 +246,7 @@ export async function createManagedPrefixList(ctx: Context, input: CreateManaged
     'CreateManagedPrefixList',
     input,
     async () => {
-      const { n } = await ctx.tx
-        .selectFrom('managed_prefix_lists')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('account_id', '=', ctx.account)
-        .where('region', '=', ctx.region)
-        .executeTakeFirstOrThrow();
-      if (Number(n) >= ctx.config.quotas.prefixListsPerRegion) throw Errors.prefixListResourceLimitExceeded();
+      if ((await countInRegion(ctx, 'managed_prefix_lists')) >= ctx.config.quotas.prefixListsPerRegion) throw Errors.prefixListResourceLimitExceeded();
       const id = newId('pl');
       await ctx.tx
         .insertInto('managed_prefix_lists')

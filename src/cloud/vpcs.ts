@@ -22,6 +22,7 @@ import { describeRows, type Filter, type FilterSpec } from '../store/describe.ts
 import type { Row, Tx } from '../store/schema.ts';
 import { formatIpv4Cidr, parseIpv4Cidr } from '../ipam/ipv4.ts';
 import type { Context } from './context.ts';
+import { countInRegion } from './counts.ts';
 import { checkIds, newId } from './rules/ids.ts';
 import { addAmazonIpv6Block } from './ipv6.ts';
 import { createDefaultNetworkAcl, deleteVpcAcls } from './network-acls.ts';
@@ -77,13 +78,7 @@ export async function insertVpc(
   ctx: Context,
   vpc: { cidrBlock: string; tenancy: string; isDefault: boolean },
 ): Promise<string> {
-  const { count } = await ctx.tx
-    .selectFrom('vpcs')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('account_id', '=', ctx.account)
-    .where('region', '=', ctx.region)
-    .executeTakeFirstOrThrow();
-  if (Number(count) >= ctx.config.quotas.vpcsPerRegion) throw Errors.vpcLimitExceeded();
+  if ((await countInRegion(ctx, 'vpcs')) >= ctx.config.quotas.vpcsPerRegion) throw Errors.vpcLimitExceeded();
   const id = newId('vpc');
   await ctx.tx
     .insertInto('vpcs')

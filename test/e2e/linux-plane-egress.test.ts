@@ -23,12 +23,11 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { launch } from '../helpers/topology.ts';
 import { subnet64 } from '../helpers/addressing.ts';
-import { curl, eventually, httpServer, linuxPlaneSkip, onlyOnceSkip, type RunningProgram } from '../helpers/plane.ts';
+import { curl, eventually, httpServer, linuxPlaneSkip, onlyOnceSkip, stopCleanly, type RunningProgram } from '../helpers/plane.ts';
 
 const skip = linuxPlaneSkip() || onlyOnceSkip();
 /** The internet side's own IPv6 address (a server can listen on it). */
@@ -45,13 +44,7 @@ describe('linux data plane: egress-only internet gateways', { skip }, () => {
     // The internet side answers with the address it sees the connection come from.
     programs.push(await httpServer(server, 'internet', 'seen-from', { host: INTERNET_HOST, tell: 'remote' }));
   });
-  after(async () => {
-    for (const p of programs) p.stop();
-    const prefix = server.plane!.names;
-    await server.stop();
-    const left = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((n) => n && prefix.owns(n.split(' ')[0]));
-    assert.deepEqual(left, [], 'a clean stop leaves no namespace behind');
-  });
+  after(() => stopCleanly(server, programs));
 
   /** A dual-stack VPC whose main table sends ::/0 to a new egress-only gateway; its default group lets HTTP in over IPv6. */
   async function behindEgressOnlyGateway(second: number) {

@@ -3,6 +3,7 @@
  * server made — an HTTP server in an instance, curl in another instance or on the internet side.
  * Traffic only ever goes between those namespaces.
  */
+import assert from 'node:assert/strict';
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { TestServer } from './server.ts';
@@ -96,11 +97,23 @@ export async function eventually(fn: () => Promise<boolean>, timeoutMs = 10_000,
 
 /** Every plane namespace of the machine that belongs to the server. */
 export function namespacesOf(server: TestServer): string[] {
+  return namespacesOwnedBy(server.plane!.names);
+}
+
+function namespacesOwnedBy(names: { owns(name: string): boolean }): string[] {
   const out = spawnSync('ip', ['netns', 'list']).stdout.toString();
   return out
     .split('\n')
     .map((l) => l.split(' ')[0])
-    .filter((n) => n && server.plane!.names.owns(n));
+    .filter((n) => n && names.owns(n));
+}
+
+/** Stops the programs, then the server: a clean stop leaves none of its namespaces behind. */
+export async function stopCleanly(server: TestServer, programs: readonly RunningProgram[]): Promise<void> {
+  for (const p of programs) p.stop();
+  const names = server.plane!.names;
+  await server.stop();
+  assert.deepEqual(namespacesOwnedBy(names), [], 'a clean stop leaves no namespace behind');
 }
 
 export interface KeepAliveClient extends RunningProgram {
