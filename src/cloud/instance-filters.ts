@@ -24,9 +24,6 @@ const CONSTANT: Readonly<Record<string, string>> = {
   'usage-operation': 'RunInstances',
   'ena-support': 'true',
   'placement-group-name': '',
-  'private-dns-name-options.hostname-type': 'ip-name',
-  'private-dns-name-options.enable-resource-name-dns-a-record': 'false',
-  'private-dns-name-options.enable-resource-name-dns-aaaa-record': 'false',
   'metadata-options.http-protocol-ipv4': 'enabled',
   // No interface eni-local makes is managed by another service as an operator, or denies IGW traffic.
   'operator.managed': 'false',

@@ -165,7 +165,11 @@ const INSTANCE_FILTERS: FilterSpec = {
   'network-interface.group-name': viaInterfaces('network_interface_groups', 'group_id'),
   'instance.group-name': viaInterfaces('network_interface_groups', 'group_id'),
   'group-name': viaInterfaces('network_interface_groups', 'group_id'),
-  'private-dns-name': { column: 'private_ip_address' },
+  // The primary interface carries the instance's name (after its address, or after its id: instance-hostnames.ts).
+  'private-dns-name': { table: 'network_interfaces', foreignKey: 'instance_id', column: 'private_dns_name', where: { device_index: 0, network_card_index: 0 } },
+  'private-dns-name-options.hostname-type': { column: 'hostname_type' },
+  'private-dns-name-options.enable-resource-name-dns-a-record': { column: 'resource_name_dns_a', type: 'boolean' },
+  'private-dns-name-options.enable-resource-name-dns-aaaa-record': { column: 'resource_name_dns_aaaa', type: 'boolean' },
   'dns-name': viaInterfaces('public_addresses', 'public_ip'),
   'network-interface.public-dns-name': viaInterfaces('public_addresses', 'public_ip'),
   'network-interface.association.public-dns-name': viaInterfaces('public_addresses', 'public_ip'),
@@ -179,6 +183,13 @@ const INSTANCE_FILTERS: FilterSpec = {
   'network-interface.ipv6-addresses.is-primary-ipv6': viaInterfaces('ipv6_addresses', 'is_primary', 'boolean'),
   'network-interface.ipv6-prefixes.ipv6-prefix': viaInterfaces('ipv6_addresses', 'address'),
   'network-interface.ipv4-prefixes.ipv4-prefix': viaInterfaces('ipv4_prefixes', 'prefix'),
+  // AWS: an interface in an IPv6-only subnet is IPv6-native.
+  'network-interface.ipv6-native': {
+    table: 'network_interfaces',
+    foreignKey: 'instance_id',
+    column: 'subnet_id',
+    in: { table: 'subnets', key: 'id', column: 'ipv6_native', type: 'boolean' },
+  },
   'network-interface.tag-key': onInterfaceTags('key'),
   'network-interface.tag-value': onInterfaceTags('value'),
   'launch-index': { column: 'ami_launch_index', type: 'integer' },
@@ -212,7 +223,6 @@ function addressOfDnsName(name: string): string {
 
 /** Filters on a DNS name, which the tables hold as the address it names. */
 const DNS_NAME_FILTERS = new Set([
-  'private-dns-name',
   'dns-name',
   'network-interface.public-dns-name',
   'network-interface.association.public-dns-name',

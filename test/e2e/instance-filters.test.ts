@@ -98,7 +98,6 @@ describe('DescribeInstances filters and DescribeInstanceAttribute', () => {
       ['platform-details', 'Linux/UNIX', 'Windows'],
       ['usage-operation', 'RunInstances', 'RunInstances:0002'],
       ['ena-support', 'true', 'false'],
-      ['private-dns-name-options.hostname-type', 'ip-name', 'resource-name'],
       ['metadata-options.http-protocol-ipv4', 'enabled', 'disabled'],
     ];
     for (const [name, value, other] of alike) {
@@ -152,6 +151,26 @@ describe('DescribeInstances filters and DescribeInstanceAttribute', () => {
     const prefix = prefixed.NetworkInterfaces![0].Ipv4Prefixes![0].Ipv4Prefix!;
     assert.deepEqual(await ids('network-interface.ipv4-prefixes.ipv4-prefix', [prefix]), [prefixed.InstanceId]);
     assert.deepEqual(await ids('network-interface.ipv4-prefixes.ipv4-prefix', ['10.70.9.0/28']), []);
+    const native = (await ec2.send(new CreateSubnetCommand({ VpcId: net.vpcId, Ipv6Native: true, Ipv6CidrBlock: subnet64(vpcBlock, 3), AvailabilityZone: 'us-east-1a' }))).Subnet!;
+    const only6 = (await launch(ec2, { SubnetId: native.SubnetId, Ipv6AddressCount: 1, InstanceType: 'm5.large' })).InstanceId!;
+    assert.deepEqual(await ids('network-interface.ipv6-native', ['true']), [only6]);
+    assert.ok(!(await ids('network-interface.ipv6-native', ['false'])).includes(only6));
+    assert.ok((await ids('network-interface.ipv6-native', ['false'])).includes(a));
+  });
+
+  test('hostnames: private-dns-name-options.* and private-dns-name follow each instance\'s hostname type, wildcards too', async () => {
+    const named = (await launch(ec2, { SubnetId: net.subnets.a.SubnetId, PrivateDnsNameOptions: { HostnameType: 'resource-name', EnableResourceNameDnsARecord: true } })).InstanceId!;
+    const name = (await describeInstance(ec2, named)).PrivateDnsName!;
+    assert.equal(name, `${named}.ec2.internal`);
+    // (the instance in the IPv6-only subnet above is resource-named too: it has no IPv4 address to be named after)
+    assert.ok((await ids('private-dns-name-options.hostname-type', ['resource-name'])).includes(named));
+    const ipNamed = await ids('private-dns-name-options.hostname-type', ['ip-name']);
+    assert.ok(ipNamed.includes(a) && ipNamed.includes(b) && !ipNamed.includes(named));
+    assert.deepEqual(await ids('private-dns-name-options.enable-resource-name-dns-a-record', ['true']), [named]);
+    assert.deepEqual(await ids('private-dns-name-options.enable-resource-name-dns-aaaa-record', ['true']), []);
+    assert.deepEqual(await ids('private-dns-name', [name]), [named]);
+    const byPattern = await ids('private-dns-name', ['ip-10-70-1-*']);
+    assert.ok(byPattern.includes(a) && byPattern.includes(b) && !byPattern.includes(named));
   });
 
   test('DescribeInstanceAttribute answers every attribute name AWS accepts', async () => {
