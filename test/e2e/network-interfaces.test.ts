@@ -792,6 +792,11 @@ describe('attachment transitions with delays', () => {
     );
     assert.equal(detaching[0], 'in-use/detaching');
     assert.equal(detaching[detaching.length - 1], 'available/-');
+    // What Terraform's detach waiter polls for: once detached, the attachment id finds nothing, and no
+    // attachment is ever `detached` (EC2 drops it; the waiter gives up on not-found).
+    for (const filter of [{ Name: 'attachment.attachment-id', Values: [AttachmentId!] }, { Name: 'attachment.status', Values: ['detached'] }]) {
+      assert.deepEqual((await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [filter] }))).NetworkInterfaces, [], filter.Name);
+    }
 
     // Again, waited for the way SDK users do.
     const again = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: instance.InstanceId, DeviceIndex: 1 }));
