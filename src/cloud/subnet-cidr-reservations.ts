@@ -27,6 +27,7 @@ import type { Context } from './context.ts';
 import { Errors } from './errors.ts';
 import { getOwned } from './owned.ts';
 import { checkIds, newId } from './rules/ids.ts';
+import { checkMaxResults } from './rules/paging.ts';
 import { getSubnet, isIpv6Only } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, tagsOf } from './tags.ts';
 
@@ -126,10 +127,7 @@ async function reservationsOf(tx: Tx, rows: ReservationRow[]): Promise<SubnetCid
 
 export async function getSubnetCidrReservations(ctx: Context, input: GetSubnetCidrReservationsRequest): Promise<GetSubnetCidrReservationsResult> {
   const subnet = await getSubnet(ctx, input.SubnetId);
-  // AWS: between 5 and 1000 results a page.
-  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw Errors.invalidParameterValueFor('MaxResults', String(input.MaxResults), 'It must be between 5 and 1000.');
-  }
+  checkMaxResults(input.MaxResults);
   const page = await describeRows<ReservationRow>(ctx.tx, {
     table: 'subnet_cidr_reservations',
     account: ctx.account,
