@@ -134,7 +134,7 @@ describe('private IPv4 addressing', () => {
       assert.equal(await freeAddresses(ec2, tiny), 11);
     });
 
-    test('a whole /20 (4091 addresses) is handed out through AssignPrivateIpAddresses batches with no repeat and no reserved address, down to 0, then InsufficientFreeAddressesInSubnet', { timeout: 30_000 }, async () => {
+    test('a whole /20 (4091 addresses) is handed out through AssignPrivateIpAddresses batches with no repeat and no reserved address, down to 0, then InsufficientFreeAddressesInSubnet', { timeout: 300_000 }, async () => {
       const big = subnet('big');
       const { first, last } = ipv4Range(cidr('big'));
       const usable = last - first + 1 - 5;
