@@ -30,6 +30,26 @@ const skip = postgresSkipReason();
 const ACCOUNTS = { AKIDA: '111111111111', AKIDB: '222222222222', AKIDC: '333333333333', AKIDD: '444444444444' };
 const KEYS = Object.keys(ACCOUNTS) as (keyof typeof ACCOUNTS)[];
 
+/** A transaction of our own that holds the scope lock of `account` in us-east-1 (begun, not ended). */
+async function holdScopeLock(url: string, account: string): Promise<{ holder: pg.Client; lock: ReturnType<typeof scopeLock> }> {
+  const holder = new pg.Client({ connectionString: url });
+  await holder.connect();
+  await holder.query('begin');
+  const lock = scopeLock({ account, region: 'us-east-1' });
+  await holder.query(lock.text, lock.values);
+  return { holder, lock };
+}
+
+/** Whether a request has been answered (or refused) yet. */
+function settledFlag(request: Promise<unknown>): { settled: boolean } {
+  const flag = { settled: false };
+  void request.then(
+    () => (flag.settled = true),
+    () => (flag.settled = true),
+  );
+  return flag;
+}
+
 describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, () => {
   let database: TestDatabase;
   let nodes: TestServer[];
@@ -53,19 +73,10 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
     const netB = await createNetwork(b, '10.1.0.0/16', { s: { cidr: '10.1.1.0/24', zone: 'us-east-1a' } });
 
     // A transaction of our own holds A's scope lock, as a writer of A in the middle of its work would.
-    const holder = new pg.Client({ connectionString: database.url });
-    await holder.connect();
+    const { holder, lock } = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
     try {
-      await holder.query('begin');
-      const lock = scopeLock({ account: ACCOUNTS.AKIDA, region: 'us-east-1' });
-      await holder.query(lock.text, lock.values);
-
       const writeOfA = a.send(new CreateNetworkInterfaceCommand({ SubnetId: netA.subnets.s.SubnetId!, Description: 'A, behind the lock' }));
-      let aSettled = false;
-      void writeOfA.then(
-        () => (aSettled = true),
-        () => (aSettled = true),
-      );
+      const aWrite = settledFlag(writeOfA);
       // Wait until A's writer is seen waiting on the lock in pg_locks (not a guess at a delay).
       for (;;) {
         const { rows } = await holder.query<{ n: number }>(
@@ -79,7 +90,7 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
       // B writes (a create, an assignment) and gets its answers while A's lock is still held.
       const made = await b.send(new CreateNetworkInterfaceCommand({ SubnetId: netB.subnets.s.SubnetId!, Description: 'B, beside the lock' }));
       await b.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: made.NetworkInterface!.NetworkInterfaceId!, SecondaryPrivateIpAddressCount: 1 }));
-      assert.equal(aSettled, false, "A's write is still waiting for A's lock");
+      assert.equal(aWrite.settled, false, "A's write is still waiting for A's lock");
 
       await holder.query('rollback');
       const answered = await writeOfA;
@@ -95,22 +106,15 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
     const streams = await Promise.all(nodes.map((n) => EventStream.open(n.url)));
     // A transaction of our own, as a writer of A between its event append and its commit: it holds
     // A's scope lock, has its transaction id, and has appended one event (numbered as the log does).
-    const holder = new pg.Client({ connectionString: database.url });
+    const { holder } = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
     const observer = new pg.Client({ connectionString: database.url });
-    await Promise.all([holder.connect(), observer.connect()]);
+    await observer.connect();
     try {
-      await holder.query('begin');
-      const lock = scopeLock({ account: ACCOUNTS.AKIDA, region: 'us-east-1' });
-      await holder.query(lock.text, lock.values);
       const body = JSON.stringify({ type: 'test.held', time: new Date().toISOString(), account: ACCOUNTS.AKIDA, region: 'us-east-1' });
       await holder.query(`insert into "events" ("id", "body") values (pg_current_xact_id()::text::bigint * ${2 ** 20} + 1, $1)`, [body]);
 
       const writeOfB = b.send(new CreateNetworkInterfaceCommand({ SubnetId: netB.subnets.s.SubnetId!, Description: 'B, beside the open append' }));
-      let bAnswered = false;
-      void writeOfB.then(
-        () => (bAnswered = true),
-        () => (bAnswered = true),
-      );
+      const bWrite = settledFlag(writeOfB);
       // B's change and its event are committed while A's transaction is still open (no log lock)…
       for (;;) {
         const { rows } = await observer.query<{ n: number }>(`select count(*)::int as n from "network_interfaces" where "description" = 'B, beside the open append'`);
@@ -118,7 +122,7 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
         await new Promise((r) => setTimeout(r, 10));
       }
       // …but not yet delivered: A's transaction is older, and its event could still come before B's.
-      assert.equal(bAnswered, false, "B's answer waits until its events are delivered, after A's");
+      assert.equal(bWrite.settled, false, "B's answer waits until its events are delivered, after A's");
 
       await holder.query('commit');
       const made = (await writeOfB).NetworkInterface!.NetworkInterfaceId!;
