@@ -325,6 +325,27 @@ describe('linux data plane', { skip }, () => {
     assert.equal(await execIn(server, disabled.InstanceId!, ['curl', '-sS', '--max-time', '2', 'http://169.254.169.254/latest/meta-data/instance-id']), disabled.InstanceId, 'IPv4 still answers');
   });
 
+  test('an IPv6-only subnet: its instance has no IPv4, talks IPv6 with a dual-stack neighbour and reads its metadata at fd00:ec2::254', async () => {
+    const { Vpc } = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.24.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
+    const vpc = (await ec2.send(new DescribeVpcsCommand({ VpcIds: [Vpc!.VpcId!] }))).Vpcs![0];
+    const block = vpc.Ipv6CidrBlockAssociationSet![0].Ipv6CidrBlock!;
+    const only6 = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, Ipv6Native: true, Ipv6CidrBlock: block.replace('00::/56', '01::/64'), AvailabilityZone: 'us-east-1a' }))).Subnet!;
+    const dual = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.24.2.0/24', Ipv6CidrBlock: block.replace('00::/56', '02::/64'), AvailabilityZone: 'us-east-1a' }))).Subnet!;
+    const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }] }));
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: SecurityGroups![0].GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 80, ToPort: 80, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
+    const v6 = await launch(ec2, { SubnetId: only6.SubnetId, MetadataOptions: { HttpProtocolIpv6: 'enabled' } });
+    const neighbour = await launch(ec2, { SubnetId: dual.SubnetId, Ipv6AddressCount: 1 });
+    const address = v6.NetworkInterfaces![0].Ipv6Addresses![0].Ipv6Address!;
+    assert.equal(v6.PrivateIpAddress, undefined);
+    assert.doesNotMatch(await execIn(server, v6.InstanceId!, ['ip', '-4', 'address', 'show', 'dev', 'eth0']), /inet /, 'no IPv4 on eth0');
+    await serve(v6.InstanceId!, 'only6');
+    assert.equal((await curl(server, neighbour.InstanceId!, `http://[${address}]/`)).body.trim(), `only6 ${address}`);
+    assert.equal((await curl(server, v6.InstanceId!, 'http://[fd00:ec2::254]/latest/meta-data/instance-id')).body, v6.InstanceId);
+    // The dual-stack neighbour is unaffected, and the plane applied everything.
+    assert.equal(await execIn(server, neighbour.InstanceId!, ['curl', '-sS', '--max-time', '2', 'http://169.254.169.254/latest/meta-data/instance-id']), neighbour.InstanceId);
+    assert.deepEqual(server.plane!.errors.filter((e) => e.includes(vpc.VpcId!)), [], 'no kernel change of this VPC failed');
+  });
+
   test('a management interface: SSH-like port 22 only on eth1, in its own subnet and group, only from the admin range', async () => {
     const net = await publicNetwork(ec2, '10.23.0.0/16', { app: { cidr: '10.23.1.0/24', zone: 'us-east-1a' }, mgmt: { cidr: '10.23.9.0/24', zone: 'us-east-1a' }, admin: { cidr: '10.23.100.0/24', zone: 'us-east-1a' } });
     const mgmtGroup = await createGroup(ec2, net.vpcId, 'mgmt');

@@ -202,7 +202,7 @@ function renderRouter(
     `${PLANE.imdsIpv4}/32 dev lo`,
     `${PLANE.imdsIpv6}/128 dev lo`,
     `${PLANE.routerLinkLocal}/64 dev ${ROUTER_UPLINK} nodad`,
-    ...vpc.subnets.map((s) => `${subnetRouter(s.cidr)}/32 dev lo`),
+    ...vpc.subnets.filter((s) => s.cidr).map((s) => `${subnetRouter(s.cidr)}/32 dev lo`),
   ];
   const routes: string[] = [];
   const rules: IpRule[] = [
@@ -275,7 +275,7 @@ function hostRouteEntries(eni: InterfaceState, names: PlaneNames, vpc: VpcState)
   const primary6 = eni.ipv6[0];
   const subnet = vpc.subnets.find((s) => s.id === eni.subnetId);
   // What the router itself sends an interface (its DHCP server's replies) comes from the subnet's router address.
-  const src = subnet ? ` src ${subnetRouter(subnet.cidr)}` : '';
+  const src = subnet?.cidr ? ` src ${subnetRouter(subnet.cidr)}` : '';
   const out: [string, string][] = [];
   for (const address of eni.ipv4) out.push([address, `${address}/32 dev ${dev}${src}`]);
   // Delegated prefixes are routed to the interface (AWS): through its primary address, so the guest need not answer ARP for each.
@@ -324,28 +324,33 @@ function renderRoute(
  */
 export function guestConfig(eni: InterfaceState, device: string, deviceIndex: number, subnetCidr: string, mode: Exclude<GuestNetwork, 'ec2-net-utils'>): GuestConfig {
   const commands: string[] = [];
-  const gateway = subnetRouter(subnetCidr);
-  const length = prefixLength(subnetCidr);
-  const [primary, ...secondaries] = eni.ipv4;
   if (mode === 'none') return { device, deviceIndex, commands };
-  commands.push(`-4 address add ${primary}/${length} dev ${device}`);
+  // An interface of an IPv6-only subnet has no IPv4 at all (its subnet no IPv4 block).
+  const [primary, ...secondaries] = eni.ipv4;
+  const v4 = subnetCidr !== '' && primary !== undefined;
+  const gateway = v4 ? subnetRouter(subnetCidr) : undefined;
+  const v6Default = (extra: string) => `-6 route add default via ${PLANE.routerLinkLocal} dev ${device}${extra} proto static`;
+  if (v4) commands.push(`-4 address add ${primary}/${prefixLength(subnetCidr)} dev ${device}`);
   if (mode === 'primary') {
-    if (deviceIndex === 0) commands.push(`-4 route add default via ${gateway} dev ${device} proto static`);
+    if (!v4 && eni.ipv6[0]) commands.push(`-6 address add ${eni.ipv6[0]}/128 dev ${device} nodad`);
+    if (deviceIndex === 0) commands.push(v4 ? `-4 route add default via ${gateway} dev ${device} proto static` : v6Default(''));
     return { device, deviceIndex, commands };
   }
-  for (const address of secondaries) commands.push(`-4 address add ${address}/32 dev ${device} noprefixroute`);
+  if (v4) for (const address of secondaries) commands.push(`-4 address add ${address}/32 dev ${device} noprefixroute`);
   for (const address of eni.ipv6) commands.push(`-6 address add ${address}/128 dev ${device} nodad`);
   const metric = GUEST_METRIC_BASE + 10 * deviceIndex;
   if (deviceIndex === 0) {
-    commands.push(`-4 route add default via ${gateway} dev ${device} metric ${metric} proto static`);
-    if (eni.ipv6.length) commands.push(`-6 route add default via ${PLANE.routerLinkLocal} dev ${device} metric ${metric} proto static`);
+    if (v4) commands.push(`-4 route add default via ${gateway} dev ${device} metric ${metric} proto static`);
+    if (eni.ipv6.length) commands.push(v6Default(` metric ${metric}`));
     return { device, deviceIndex, commands };
   }
   const table = GUEST_RULE_BASE + deviceIndex;
-  commands.push(`-4 route add ${subnetNetwork(subnetCidr)} dev ${device} table ${table} proto static`);
-  commands.push(`-4 route add default via ${gateway} dev ${device} table ${table} proto static`);
-  if (eni.ipv6.length) commands.push(`-6 route add default via ${PLANE.routerLinkLocal} dev ${device} table ${table} proto static`);
-  for (const source of [...eni.ipv4, ...eni.ipv4Prefixes]) commands.push(`-4 rule add from ${source} lookup ${table} priority ${table}`);
+  if (v4) {
+    commands.push(`-4 route add ${subnetNetwork(subnetCidr)} dev ${device} table ${table} proto static`);
+    commands.push(`-4 route add default via ${gateway} dev ${device} table ${table} proto static`);
+    for (const source of [...eni.ipv4, ...eni.ipv4Prefixes]) commands.push(`-4 rule add from ${source} lookup ${table} priority ${table}`);
+  }
+  if (eni.ipv6.length) commands.push(v6Default(` table ${table}`));
   for (const source of [...eni.ipv6, ...eni.ipv6Prefixes]) commands.push(`-6 rule add from ${source} lookup ${table} priority ${table}`);
   return { device, deviceIndex, commands };
 }
@@ -570,7 +575,7 @@ function renderRouterNft(
     if (eni.sourceDestCheck) out.push(`ip saddr != @a4_${e} drop`, `ip6 saddr != @a6_${e} drop`);
     out.push(`jump sg_out_${e}`);
     if (acl && subnet) {
-      out.push(`ip daddr != ${subnet.cidr} jump acl_out_${id(acl.id)}`);
+      out.push(subnet.cidr ? `ip daddr != ${subnet.cidr} jump acl_out_${id(acl.id)}` : `meta nfproto ipv4 jump acl_out_${id(acl.id)}`);
       out.push(subnet.ipv6Cidr ? `ip6 daddr != ${subnet.ipv6Cidr} jump acl_out_${id(acl.id)}` : `meta nfproto ipv6 jump acl_out_${id(acl.id)}`);
       out.push(...recordFlow('egress', 'REJECT', `meta mark ${ACL_MARK} `), `meta mark ${ACL_MARK} drop`);
     }
@@ -581,7 +586,7 @@ function renderRouterNft(
     // Arriving at the interface: its subnet's inbound ACL when it comes from outside the subnet, its groups' ingress rules, destination check.
     const into: string[] = [];
     if (acl && subnet) {
-      into.push(`ip saddr != ${subnet.cidr} jump acl_in_${id(acl.id)}`);
+      into.push(subnet.cidr ? `ip saddr != ${subnet.cidr} jump acl_in_${id(acl.id)}` : `meta nfproto ipv4 jump acl_in_${id(acl.id)}`);
       into.push(subnet.ipv6Cidr ? `ip6 saddr != ${subnet.ipv6Cidr} jump acl_in_${id(acl.id)}` : `meta nfproto ipv6 jump acl_in_${id(acl.id)}`);
       into.push(...recordFlow('ingress', 'REJECT', `meta mark ${ACL_MARK} `), `meta mark ${ACL_MARK} drop`);
     }
