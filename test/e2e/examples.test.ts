@@ -27,7 +27,8 @@ function runExample(file: string, env: Record<string, string>): Promise<Run> {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  // A net for a hung example, not a measure: on a loaded machine an example on PostgreSQL took over a minute.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
   return new Promise((resolve) =>
     child.on('close', (code) => {
       clearTimeout(timer);

@@ -542,7 +542,8 @@ describe('probes', () => {
 describe('probes while an attachment is in transition (timings: attachingMs, detachingMs)', () => {
   let server: TestServer;
   let ec2: EC2Client;
-  const ATTACHING_MS = 600;
+  // Long enough that the two probes fit inside the window on a loaded machine (the assertion checks they did).
+  const ATTACHING_MS = 3000;
 
   before(async () => {
     server = await startTestServer({ timings: { attachingMs: ATTACHING_MS, detachingMs: ATTACHING_MS } });
