@@ -22,7 +22,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
-import { execIn, linuxPlaneSkip, onlyOnceSkip, namespaceOf, namespacesOf } from '../helpers/plane.ts';
+import { execIn, linuxPlaneSkip, onlyOnceSkip, namespaceOf, namespacesOf, stopCleanly } from '../helpers/plane.ts';
 import { awsCliArgs, awsCliEnvironment, awsCliSkip } from '../helpers/aws-cli.ts';
 
 const run = promisify(execFile);
@@ -54,12 +54,7 @@ describe('the AWS CLI inside an instance', { skip }, () => {
     server = await startTestServer({ dataplane: 'linux', defaultVpc: false });
     ec2 = server.client();
   });
-  after(async () => {
-    const names = server.plane!.names;
-    await server.stop();
-    const left = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((n) => n && names.owns(n.split(' ')[0]));
-    assert.deepEqual(left, [], 'a clean stop leaves no namespace behind');
-  });
+  after(() => stopCleanly(server, []));
 
   /** `aws ec2 …` inside the instance, as `eni-local exec i-… -- aws ec2 …` runs it. */
   const aws = async (instanceId: string, args: string[]): Promise<CliResult> => {

@@ -8,13 +8,13 @@
  */
 import { AttachNetworkInterfaceCommand, AuthorizeSecurityGroupIngressCommand, CreateDhcpOptionsCommand, AssociateDhcpOptionsCommand, DetachNetworkInterfaceCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, createNetwork, describeEni, launch } from '../helpers/topology.ts';
-import { curl, eventually, httpServer, linuxPlaneSkip, namespaceOf, namespacesOf, onlyOnceSkip } from '../helpers/plane.ts';
+import { curl, eventually, httpServer, linuxPlaneSkip, namespaceOf, namespacesOf, onlyOnceSkip, stopCleanly } from '../helpers/plane.ts';
 import { guestPid, inGuest } from '../../src/dataplane/linux/guest.ts';
 
 const run = promisify(execFile);
@@ -29,12 +29,7 @@ describe('ec2-net-utils inside instances (--guest-network ec2-net-utils)', { ski
     server = await startTestServer({ dataplane: 'linux', guestNetwork: 'ec2-net-utils', defaultVpc: false });
     ec2 = server.client();
   });
-  after(async () => {
-    const names = server.plane!.names;
-    await server.stop();
-    const left = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((n) => n && names.owns(n.split(' ')[0]));
-    assert.deepEqual(left, [], 'a clean stop leaves no namespace behind');
-  });
+  after(() => stopCleanly(server, []));
 
   /** A command inside the instance's guest: its network namespace and its mount namespace (its /run). */
   const guest = async (instanceId: string, command: string[]): Promise<string> => {

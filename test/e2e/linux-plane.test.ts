@@ -43,7 +43,7 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createEni, createGroup, createNetwork, describeEni, launch, type Network } from '../helpers/topology.ts';
-import { curl, eventually, execIn, httpServer, keepAliveClient, linuxPlaneSkip, namespacesOf, type RunningProgram } from '../helpers/plane.ts';
+import { curl, eventually, execIn, httpServer, keepAliveClient, linuxPlaneSkip, namespacesOf, type RunningProgram, stopCleanly } from '../helpers/plane.ts';
 
 const skip = linuxPlaneSkip();
 
@@ -77,13 +77,7 @@ describe('linux data plane', { skip }, () => {
     server = await startTestServer({ dataplane: 'linux', defaultVpc: false, quotas: { vpcsPerRegion: 30, elasticIpsPerRegion: 30, internetGatewaysPerRegion: 30 } });
     ec2 = server.client();
   });
-  after(async () => {
-    for (const p of programs) p.stop();
-    const prefix = server.plane!.names;
-    await server.stop();
-    const left = spawnSync('ip', ['netns', 'list']).stdout.toString().split('\n').filter((n) => n && prefix.owns(n.split(' ')[0]));
-    assert.deepEqual(left, [], 'a clean stop leaves no namespace behind');
-  });
+  after(() => stopCleanly(server, programs));
 
   const serve = async (instanceId: string, name: string, options: { port?: number; host?: string } = {}) => {
     const program = await httpServer(server, instanceId, name, options);
