@@ -8,6 +8,7 @@
  * attaches to one instance at a time, in its own zone, within the instance type's limits; the
  * primary interface (device index 0) is never detached.
  */
+import { internalDomain } from '../dataplane/aws-names.ts';
 import type {
   AttachNetworkInterfaceRequest,
   AttachNetworkInterfaceResult,
@@ -96,8 +97,6 @@ const ENI_FILTERS: FilterSpec = {
 /** The largest per-interface IPv4 count of any instance type: an interface can never hold more. */
 export const MAX_IPV4_PER_INTERFACE = Math.max(...[...instanceTypes().values()].map((t) => t.ipv4AddressesPerInterface));
 
-/** AWS's internal domain: `ec2.internal` in us-east-1, `REGION.compute.internal` elsewhere. */
-const internalDomain = (region: string) => (region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`);
 
 /** The IP-based name (hostname type `ip-name`): `ip-10-0-1-5.ec2.internal`. */
 export function privateDnsName(region: string, address: string): string {

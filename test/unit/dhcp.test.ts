@@ -1,7 +1,8 @@
 /** The VPC DHCP server's wire format and its answers (RFC 2131/2132), without sockets. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { amazonProvidedDns, answer, MessageType, parseDhcp, regionDomain, type Lease } from '../../src/dataplane/linux/dhcp.ts';
+import { amazonProvidedDns, answer, MessageType, parseDhcp, type Lease } from '../../src/dataplane/linux/dhcp.ts';
+import { internalDomain } from '../../src/dataplane/aws-names.ts';
 
 const MAC = '0e:12:34:56:78:9a';
 
@@ -97,6 +98,6 @@ test('malformed messages are ignored, never thrown on', () => {
 
 test("AWS's names: AmazonProvidedDNS and the region's domain", () => {
   assert.equal(amazonProvidedDns('172.31.0.0/16'), '172.31.0.2');
-  assert.equal(regionDomain('us-east-1'), 'ec2.internal');
-  assert.equal(regionDomain('eu-west-1'), 'eu-west-1.compute.internal');
+  assert.equal(internalDomain('us-east-1'), 'ec2.internal');
+  assert.equal(internalDomain('eu-west-1'), 'eu-west-1.compute.internal');
 });

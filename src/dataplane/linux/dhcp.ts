@@ -194,11 +194,6 @@ export function amazonProvidedDns(vpcCidr: string): string {
   return formatIpv4(parseIpv4Cidr(vpcCidr)!.network + 2);
 }
 
-/** AWS's domain for a region: `ec2.internal` in us-east-1, `REGION.compute.internal` elsewhere. */
-export function regionDomain(region: string): string {
-  return region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`;
-}
-
 function addressOption(message: DhcpMessage, code: number): string | undefined {
   const value = message.options.get(code);
   return value && value.length === 4 ? readAddress(value, 0) : undefined;

@@ -10,7 +10,7 @@
  * `policy-routes@.service` runs, and the `refresh-policy-routes@.timer` schedule.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { runCommand } from './kernel.ts';
 
 /** The guest's init process carries this name in its command line (`exec` finds the guest by it). */
@@ -20,17 +20,23 @@ const NET_UTILS = '/usr/bin/setup-policy-routes';
 const NETWORKD = '/lib/systemd/systemd-networkd';
 
 /** What the guest needs on the host: Debian's amazon-ec2-net-utils, systemd-networkd and dbus-daemon. */
-export async function missingGuestCommands(): Promise<string[]> {
-  const missing: string[] = [];
-  for (const [path, pkg] of [
+export function missingGuestCommands(): string[] {
+  const programs = [
     [NET_UTILS, 'amazon-ec2-net-utils'],
     [NETWORKD, 'systemd'],
     ['/usr/bin/dbus-daemon', 'dbus-daemon'],
     ['/usr/bin/nsenter', 'util-linux'],
-  ] as const) {
-    if ((await runCommand('test', ['-x', path])).code !== 0) missing.push(`${path} (Debian: ${pkg})`);
+  ] as const;
+  return programs.filter(([path]) => !executable(path)).map(([path, pkg]) => `${path} (Debian: ${pkg})`);
+}
+
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
-  return missing;
 }
 
 /**
@@ -145,11 +151,6 @@ export class Ec2NetUtilsGuests {
   /** Every plugged device, as `NAMESPACE DEVICE`. */
   devicesPlugged(): string[] {
     return [...this.devices].flatMap(([namespace, devices]) => [...devices.keys()].map((device) => `${namespace} ${device}`));
-  }
-
-  /** Resolves once every hook queued so far has run (for tests and `dataplane status`). */
-  settled(namespace: string): Promise<void> {
-    return this.queues.get(namespace) ?? Promise.resolve();
   }
 
   /** The namespace is going away: its processes end with it. */

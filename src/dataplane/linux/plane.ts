@@ -141,7 +141,7 @@ export class LinuxPlane {
     const commands = await missingCommands();
     if (commands.length) throw new PlaneUnavailableError(`--dataplane linux needs ${commands.join(' and ')} (Debian: apt-get install iproute2 nftables)`);
     if (guestNetwork === 'ec2-net-utils') {
-      const missing = await missingGuestCommands();
+      const missing = missingGuestCommands();
       if (missing.length) throw new PlaneUnavailableError(`--guest-network ec2-net-utils needs ${missing.join(', ')}`);
     }
   }

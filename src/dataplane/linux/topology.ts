@@ -6,7 +6,7 @@
  */
 import type { Store } from '../../store/index.ts';
 import { awsManagedList } from '../aws-prefix-lists.ts';
-import { regionDomain } from './dhcp.ts';
+import { internalDomain } from '../aws-names.ts';
 import type { Row } from '../../store/schema.ts';
 
 export interface RouteState {
@@ -208,7 +208,7 @@ export async function readTopology(store: Store): Promise<Topology> {
           dhcpOptions:
             vpc.dhcp_options_id && vpc.dhcp_options_id !== 'default'
               ? (dhcpSets.get(vpc.dhcp_options_id) ?? {})
-              : { 'domain-name': [regionDomain(vpc.region)], 'domain-name-servers': ['AmazonProvidedDNS'] },
+              : { 'domain-name': [internalDomain(vpc.region)], 'domain-name-servers': ['AmazonProvidedDNS'] },
         };
       });
 
