@@ -43,6 +43,7 @@ const HELP = `npm run bench -- [options]
   --fixture-concurrency C requests in flight while creating the fixture's interfaces (default 32)
   --profile               at the largest N, run describe-filter and create once more with the server
                           under --cpu-prof (profiles in bench/out/prof/) and summarise them
+  --profile-workloads LIST  with --profile: which workloads to profile (default describe-filter,create)
   --skip-ceiling          do not measure the bare node:http ceiling
   --skip-durability       do not measure create with --durability full
   --keep                  keep the temporary data directory
@@ -73,6 +74,7 @@ const { values: argv } = parseArgs({
     auth: { type: 'string', default: 'open' },
     'fixture-concurrency': { type: 'string', default: '32' },
     profile: { type: 'boolean', default: false },
+    'profile-workloads': { type: 'string', default: 'describe-filter,create' },
     'skip-ceiling': { type: 'boolean', default: false },
     'skip-durability': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
@@ -96,15 +98,13 @@ const warmupS = Number(argv.warmup ?? Math.min(2, durationS / 5));
 const concurrency = Number(argv.concurrency);
 const instanceCount = Number(argv.instances);
 const fixtureConcurrency = Number(argv['fixture-concurrency']);
-const workloads: Workload[] =
-  argv.workloads === 'none'
-    ? []
-    : argv.workloads
-      ? argv.workloads.split(',').map((w) => {
-          if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w}: expected one of ${WORKLOADS.join(', ')}`);
-          return w as Workload;
-        })
-      : [...WORKLOADS];
+const workloadList = (list: string): Workload[] =>
+  list.split(',').map((w) => {
+    if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`unknown workload ${w}: expected one of ${WORKLOADS.join(', ')}`);
+    return w as Workload;
+  });
+const workloads: Workload[] = argv.workloads === 'none' ? [] : argv.workloads ? workloadList(argv.workloads) : [...WORKLOADS];
+const profiledWorkloads = workloadList(argv['profile-workloads']!);
 const auth = argv.auth!;
 if (auth !== 'open' && auth !== 'sigv4') throw new Error('--auth is open or sigv4');
 for (const [name, v] of Object.entries({ duration: durationS, warmup: warmupS, concurrency, instances: instanceCount, 'fixture-concurrency': fixtureConcurrency })) {
@@ -419,7 +419,7 @@ async function main(): Promise<void> {
   const profiles: string[] = [];
   const profiledRuns: Measured[] = [];
   if (argv.profile) {
-    for (const workload of ['describe-filter', 'create'] as const) {
+    for (const workload of profiledWorkloads) {
       const dir = path.join(outDir, 'prof', `${stamp}-${workload}`);
       mkdirSync(dir, { recursive: true });
       const srv = await startServer(`under --cpu-prof for ${workload}`, 'normal', ['--cpu-prof', '--cpu-prof-dir', dir]);

@@ -11,6 +11,7 @@ import { fromStoreError } from '../cloud/errors.ts';
 import { nextDueAt, scheduledScopes, settleTransitions } from '../cloud/transitions.ts';
 import type { CloudEvent, EventBus } from '../events.ts';
 import type { Store } from '../store/index.ts';
+import { outcome, settled } from '../store/in-order.ts';
 
 export interface Runner {
   store: Store;
@@ -45,6 +46,20 @@ const initialised = new WeakMap<Store, Set<string>>();
 const nextDue = new WeakMap<Store, Map<string, number>>();
 
 export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) => Promise<T>): Promise<T> {
+  try {
+    return await runOnce(runner, scope, fn, true);
+  } catch (error) {
+    if (!(error instanceof DueFirst)) throw error;
+    // A write ran beside the check for due transitions, and one was due: its outcome was on a
+    // state that was not settled, so it is rolled back and run again, settled first.
+    return await runOnce(runner, scope, fn, false);
+  }
+}
+
+/** Thrown out of a write's transaction (rolling it back) when it ran beside a due transition. */
+class DueFirst extends Error {}
+
+async function runOnce<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) => Promise<T>, speculate: boolean): Promise<T> {
   const known = initialised.get(runner.store) ?? new Set<string>();
   initialised.set(runner.store, known);
   const hints = nextDue.get(runner.store) ?? new Map<string, number>();
@@ -80,18 +95,20 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
       const hint = useHints ? hints.get(key) : undefined;
       let due: number;
       let result: T;
-      if (hint === undefined && !scope.writes) {
-        // A read does not wait for the check: it runs beside it (on a store that pipelines, in the
-        // same round trip) and counts only if nothing had come due; else it runs again, settled.
-        const [checked, read] = await Promise.all([settled(nextDueAt(ctx)), settled(fn(ctx))]);
+      if (hint === undefined && (speculate || !scope.writes)) {
+        // The work does not wait for the check: it runs beside it (on a store that pipelines, its
+        // first statements travel in the same round trip) and counts only if nothing had come
+        // due. Else a read runs again, settled; a write is rolled back and run again (DueFirst).
+        const [checked, attempt] = await Promise.all([settled(nextDueAt(ctx)), settled(fn(ctx))]);
         due = outcome(checked);
         if (due <= now.getTime()) {
+          if (scope.writes) throw new DueFirst();
           pending = [];
           emitted = [];
           await settleTransitions(ctx);
           due = await nextDueAt(ctx);
           result = await fn(ctx);
-        } else result = outcome(read);
+        } else result = outcome(attempt);
       } else {
         due = hint ?? (await nextDueAt(ctx));
         if (due <= now.getTime()) {
@@ -136,13 +153,6 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   if (runner.plane && (scope.writes || pending.length || emitted.length)) await runner.plane.sync();
   return result;
 }
-
-type Settled<T> = { value: T } | { error: unknown };
-const settled = <T>(promise: Promise<T>): Promise<Settled<T>> => promise.then((value) => ({ value }), (error: unknown) => ({ error }));
-const outcome = <T>(s: Settled<T>): T => {
-  if ('error' in s) throw s.error;
-  return s.value;
-};
 
 /** When the next transition of any account and region is due (epoch ms; Infinity if none). */
 export async function nextScheduled(runner: Runner): Promise<number> {

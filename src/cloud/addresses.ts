@@ -116,12 +116,16 @@ const PUBLIC_ADDRESSES_ON_PRIVATE_IPS = listText(
 );
 
 /** Unmaps every public address of an interface (it is being deleted), or of some of its private addresses. */
-export async function unmapInterface(ctx: Context, eniId: string, privateIps?: readonly string[]): Promise<void> {
+export async function unmapInterface(ctx: Context, eniId: string, privateIps?: readonly string[], found?: readonly AddressRow[]): Promise<void> {
   if (privateIps && !privateIps.length) return;
-  const rows = privateIps
-    ? await selectRows<AddressRow>(ctx.tx, PUBLIC_ADDRESSES_ON_PRIVATE_IPS(privateIps.length), [eniId, ...privateIps])
-    : await selectRows<AddressRow>(ctx.tx, PUBLIC_ADDRESSES_OF_INTERFACE, [eniId]);
+  const rows = found ?? (privateIps ? await publicAddressesOn(ctx, eniId, privateIps) : await selectRows<AddressRow>(ctx.tx, PUBLIC_ADDRESSES_OF_INTERFACE, [eniId]));
   for (const row of rows) await unmap(ctx, row);
+}
+
+/** The public addresses mapped to some of an interface's private IPv4 addresses (for unmapInterface's `found`). */
+export async function publicAddressesOn(ctx: Context, eniId: string, privateIps: readonly string[]): Promise<AddressRow[]> {
+  if (!privateIps.length) return [];
+  return selectRows<AddressRow>(ctx.tx, PUBLIC_ADDRESSES_ON_PRIVATE_IPS(privateIps.length), [eniId, ...privateIps]);
 }
 
 /**

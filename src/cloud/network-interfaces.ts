@@ -36,8 +36,9 @@ import { assignIpv4Prefixes, IPV4_SLOTS_OF_INTERFACE, releaseIpv4Prefixes } from
 import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRowsWith, type FilterSpec } from '../store/describe.ts';
+import { outcome, settled, together } from '../store/in-order.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { execute, nothing, write, selectEach, selectFirst, selectForIds, rowsText, type IdListQuery, type Shaped } from '../store/sql-text.ts';
+import { nothing, write, selectEach, selectFirst, selectForIds, rowsText, type IdListQuery, type Shaped } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { countResource } from './counts.ts';
 import { idempotent } from './idempotency.ts';
@@ -47,7 +48,6 @@ import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/
 import { GROUP_IDENTIFIERS, groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
 import { getSubnet, isIpv6Only, subnetCidr } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, TAG_SETS } from './tags.ts';
-import { settleTransitions } from './transitions.ts';
 import { findOwned, getOwned } from './owned.ts';
 
 type InterfaceRow = Row<'network_interfaces'>;
@@ -245,8 +245,12 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   if (total > MAX_IPV4_PER_INTERFACE) {
     throw Errors.privateIpAddressLimitExceeded(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} private IPv4 addresses.`);
   }
+  // The count, the groups and a free MAC address are looked up at once (one round trip on
+  // PostgreSQL), and judged in this order.
+  const looked = settled(spec.groupIds === 'none' ? Promise.resolve([]) : groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id }));
+  const macAddress = settled(uniqueMacAddress(ctx.tx));
   if ((await countResource(ctx, 'network-interface', 1)) > ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
-  const groups = spec.groupIds === 'none' ? [] : await groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id });
+  const groups = outcome(await looked);
 
   const id = newId('eni');
   const ipv6Only = isIpv6Only(subnet);
@@ -259,7 +263,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
   // An interface in an IPv6-only subnet has no private IPv4 and, until it is an instance's primary, no hostname.
   const primaryText = primary === undefined ? '' : formatIpv4(primary);
-  const mac = await uniqueMacAddress(ctx.tx);
+  const mac = outcome(await macAddress);
   await write(ctx.tx, INSERT_INTERFACE, [
     id,
     ctx.account,
@@ -702,16 +706,39 @@ export function typeOf(instance: Pick<InstanceRow, 'instance_type'>): InstanceTy
 const SLOTS_OF_INSTANCE = 'select "device_index", "network_card_index" from "network_interfaces" where "instance_id" = ?';
 const IPV6_COUNT_OF_INTERFACE = 'select count(*) as "n" from "ipv6_addresses" where "network_interface_id" = ?';
 
+/** What an attachment's rules count: the instance's taken slots and the interface's addresses. */
+export interface AttachmentUsage {
+  slots: Pick<InterfaceRow, 'device_index' | 'network_card_index'>[];
+  ipv4: number;
+  ipv6: number;
+}
+
+/**
+ * The instance's slots and the interface's address counts, fetched together (one round trip on
+ * PostgreSQL). Needs only the two ids, so a caller may start it beside the lookups of the
+ * interface and the instance themselves.
+ */
+export async function attachmentUsage(ctx: Context, instanceId: string, eniId: string): Promise<AttachmentUsage> {
+  const [slots, [ipv4], [ipv6]] = (await selectEach(ctx.tx, [
+    [SLOTS_OF_INSTANCE, [instanceId]],
+    [IPV4_SLOTS_OF_INTERFACE, [eniId, eniId]],
+    [IPV6_COUNT_OF_INTERFACE, [eniId]],
+  ])) as [AttachmentUsage['slots'], { n: number | string }[], { n: number | string }[]];
+  return { slots, ipv4: Number(ipv4?.n ?? 0), ipv6: Number(ipv6?.n ?? 0) };
+}
+
 /**
  * Checks AWS's attachment rules for putting `eni` on `instance` at the given slot: same zone,
  * a free device index, the type's interface limits (in total and per network card), and the
- * type's per-interface address limit.
+ * type's per-interface address limit. `usage` is what attachmentUsage found, if the caller
+ * fetched it already.
  */
 export async function checkAttachment(
   ctx: Context,
   eni: InterfaceRow,
   instance: Pick<InstanceRow, 'id' | 'instance_type' | 'availability_zone'>,
   slot: { deviceIndex: number; networkCardIndex: number },
+  usage?: AttachmentUsage,
 ): Promise<void> {
   const type = typeOf(instance);
   if (eni.availability_zone !== instance.availability_zone) {
@@ -722,25 +749,18 @@ export async function checkAttachment(
   if (!card) {
     throw Errors.invalidParameterValue(`Network card index ${slot.networkCardIndex} is not valid for instance type ${type.name}.`);
   }
-  // The instance's slots and the interface's address counts, fetched together (one round trip on PostgreSQL).
-  const [attached, [ipv4Used], [ipv6Used]] = (await selectEach(ctx.tx, [
-    [SLOTS_OF_INSTANCE, [instance.id]],
-    [IPV4_SLOTS_OF_INTERFACE, [eni.id, eni.id]],
-    [IPV6_COUNT_OF_INTERFACE, [eni.id]],
-  ])) as [Pick<InterfaceRow, 'device_index' | 'network_card_index'>[], { n: number | string }[], { n: number | string }[]];
+  const { slots: attached, ipv4: addresses, ipv6 } = usage ?? (await attachmentUsage(ctx, instance.id, eni.id));
   if (attached.some((a) => a.device_index === slot.deviceIndex && a.network_card_index === slot.networkCardIndex)) {
     throw Errors.invalidParameterValue(`Instance '${instance.id}' already has an interface attached at device index '${slot.deviceIndex}'.`);
   }
   if (attached.length + 1 > type.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(attached.length + 1, type.name);
   const onCard = attached.filter((a) => a.network_card_index === slot.networkCardIndex).length;
   if (onCard + 1 > card.maxNetworkInterfaces) throw Errors.attachmentLimitExceeded(onCard + 1, type.name);
-  const addresses = Number(ipv4Used?.n ?? 0);
   if (addresses > type.ipv4AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${addresses} private IPv4 addresses; instance type ${type.name} allows ${type.ipv4AddressesPerInterface} per interface.`,
     );
   }
-  const ipv6 = Number(ipv6Used?.n ?? 0);
   if (ipv6 > type.ipv6AddressesPerInterface) {
     throw Errors.ipAddressLimitExceeded(
       `Network interface ${eni.id} has ${ipv6} IPv6 addresses; instance type ${type.name} allows ${type.ipv6AddressesPerInterface} per interface.`,
@@ -762,7 +782,9 @@ export async function attachInterface(
 ): Promise<string> {
   const attachmentId = newId('eni-attach');
   const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.attachingMs).toISOString();
-  const updated = await execute(ctx.tx, ATTACH_INTERFACE, [
+  // Not waited for: should another request have attached the interface first, the transaction
+  // fails with NetworkInterfaceInUse at its next statement or commit.
+  await write(ctx.tx, ATTACH_INTERFACE, [
     attachmentId,
     instanceId,
     slot.deviceIndex,
@@ -775,8 +797,7 @@ export async function attachInterface(
     // The instance's account: the caller (the interface's own, or another under a permission).
     ctx.account,
     eni.id,
-  ]);
-  if (updated !== 1) throw Errors.networkInterfaceInUse(eni.id);
+  ], { rows: 1, otherwise: () => Errors.networkInterfaceInUse(eni.id) });
   ctx.emit({ type: 'network-interface.attaching', networkInterfaceId: eni.id, instanceId, attachmentId, deviceIndex: slot.deviceIndex });
   return attachmentId;
 }
@@ -802,19 +823,25 @@ export async function interfaceUnderPermission(ctx: Context, id: string | undefi
 }
 
 export async function attachNetworkInterface(ctx: Context, input: AttachNetworkInterfaceRequest): Promise<AttachNetworkInterfaceResult> {
-  const eni = await interfaceUnderPermission(ctx, input.NetworkInterfaceId, 'INSTANCE-ATTACH');
-  const instance = await getInstance(ctx, input.InstanceId);
+  // The interface, the instance and what the rules count, fetched at once (one round trip on PostgreSQL).
+  const { NetworkInterfaceId: eniId, InstanceId: instanceId } = input;
+  const [eni, instance, usage] = await together(
+    () => interfaceUnderPermission(ctx, eniId, 'INSTANCE-ATTACH'),
+    () => getInstance(ctx, instanceId),
+    async () => (eniId !== undefined && instanceId !== undefined ? attachmentUsage(ctx, instanceId, eniId) : undefined),
+  );
   // AWS: hot attach to a running instance, warm attach to a stopped one; nothing else.
   if (instance.state !== 'running' && instance.state !== 'stopped') {
     throw Errors.incorrectInstanceState(`The instance '${instance.id}' is not in a valid state for this operation (${instance.state}).`);
   }
   if (eni.attachment_id) throw Errors.networkInterfaceInUse(eni.id);
   const slot = { deviceIndex: input.DeviceIndex!, networkCardIndex: input.NetworkCardIndex ?? 0 };
-  await checkAttachment(ctx, eni, instance, slot);
+  await checkAttachment(ctx, eni, instance, slot, usage);
   // AWS: an interface attached after launch is kept when the instance terminates, unless changed.
   const attachmentId = await attachInterface(ctx, eni, instance.id, { ...slot, deleteOnTermination: false });
-  // What was due at the request's start is settled already: only an attachment that ends at once is new.
-  if (ctx.config.timings.attachingMs <= 0) await settleTransitions(ctx);
+  // What was due at the request's start is settled already: only an attachment that ends at once
+  // is new, and it ends here.
+  if (ctx.config.timings.attachingMs <= 0) await finishAttaching(ctx, eni.id);
   return { AttachmentId: attachmentId, NetworkCardIndex: slot.networkCardIndex };
 }
 
@@ -852,8 +879,8 @@ export async function detachNetworkInterface(ctx: Context, input: DetachNetworkI
     throw Errors.operationNotPermitted('The network interface at device index 0 and networkCard index 0 cannot be detached.');
   }
   await detachInterface(ctx, eni);
-  // As for an attachment: only a detachment that ends at once is newly due.
-  if (ctx.config.timings.detachingMs <= 0) await settleTransitions(ctx);
+  // As for an attachment: only a detachment that ends at once is newly due, and it ends here.
+  if (ctx.config.timings.detachingMs <= 0) await clearAttachment(ctx, eni);
   return {};
 }
 
@@ -938,16 +965,25 @@ export async function resetNetworkInterfaceAttribute(ctx: Context, input: ResetN
   return {};
 }
 
-const ATTACHMENT_OF_INTERFACE = 'select "instance_id", "attachment_id" from "network_interfaces" where "id" = ?';
+const ATTACHED = `update "network_interfaces" set "attachment_status" = 'attached', "attachment_transition_at" = null where "id" = ?`;
+
+/** Ends an attachment's `attaching`: it is attached. */
+export async function finishAttaching(ctx: Context, eniId: string): Promise<void> {
+  await write(ctx.tx, ATTACHED, [eniId]);
+  ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eniId });
+}
+
 const CLEAR_ATTACHMENT =
   'update "network_interfaces" set "attachment_id" = null, "instance_id" = null, "device_index" = null, "network_card_index" = null, ' +
   '"attach_time" = null, "delete_on_termination" = null, "attachment_status" = null, "attachment_transition_at" = null, "instance_owner_id" = null, "status" = ? where "id" = ?';
 
-/** Ends an attachment: the interface becomes available again, keeping everything else. */
-export async function clearAttachment(ctx: Context, eniId: string): Promise<void> {
-  const before = await selectFirst<Pick<InterfaceRow, 'instance_id' | 'attachment_id'>>(ctx.tx, ATTACHMENT_OF_INTERFACE, [eniId]);
-  ctx.emit({ type: 'network-interface.detached', networkInterfaceId: eniId, instanceId: before?.instance_id, attachmentId: before?.attachment_id });
-  await write(ctx.tx, CLEAR_ATTACHMENT, ['available', eniId]);
+/**
+ * Ends an attachment: the interface becomes available again, keeping everything else. `eni` is
+ * the interface's row as it is now (the attachment it ends, for the event).
+ */
+export async function clearAttachment(ctx: Context, eni: Pick<InterfaceRow, 'id' | 'instance_id' | 'attachment_id'>): Promise<void> {
+  ctx.emit({ type: 'network-interface.detached', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
+  await write(ctx.tx, CLEAR_ATTACHMENT, ['available', eni.id]);
 }
 
 /**

@@ -18,8 +18,9 @@ import { Ec2Error, Errors } from './errors.ts';
 import { allocateBlock, allocateSpecificBlock, release, releaseBlock } from '../ipam/allocator.ts';
 import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';
-import { listText, write, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
-import { unmapInterface } from './addresses.ts';
+import { together } from '../store/in-order.ts';
+import { listText, write, selectEach, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
+import { publicAddressesOn, unmapInterface } from './addresses.ts';
 import type { Context } from './context.ts';
 import { getInterface, refuseIfManaged, MAX_IPV4_PER_INTERFACE, recordAddresses, requestedAddress, takeAddresses, typeOf } from './network-interfaces.ts';
 import { getSubnet, isIpv6Only, subnetCidr } from './subnets.ts';
@@ -42,11 +43,31 @@ export async function ipv4SlotsUsed(ctx: Context, eniId: string): Promise<number
 const INSTANCE_TYPE_OF = 'select "instance_type" from "instances" where "id" = ?';
 
 /** The IPv4 slots an interface may have: its instance type's limit while attached. */
-async function ipv4SlotLimit(ctx: Context, eni: InterfaceRow): Promise<number> {
+async function ipv4SlotLimit(ctx: Context, eni: InterfaceRow, known?: Pick<Row<'instances'>, 'instance_type'>): Promise<number> {
   if (!eni.instance_id) return MAX_IPV4_PER_INTERFACE;
-  const instance = await selectFirst<Pick<Row<'instances'>, 'instance_type'>>(ctx.tx, INSTANCE_TYPE_OF, [eni.instance_id]);
+  const instance = known ?? (await selectFirst<Pick<Row<'instances'>, 'instance_type'>>(ctx.tx, INSTANCE_TYPE_OF, [eni.instance_id]));
   if (!instance) throw new Error(`interface ${eni.id} is attached to ${eni.instance_id}, which does not exist`);
   return typeOf(instance).ipv4AddressesPerInterface;
+}
+
+const SUBNET_OF_INTERFACE = 'select "s".* from "subnets" as "s" inner join "network_interfaces" as "n" on "n"."subnet_id" = "s"."id" where "n"."id" = ?';
+const INSTANCE_TYPE_OF_INTERFACE =
+  'select "i"."instance_type" from "instances" as "i" inner join "network_interfaces" as "n" on "n"."instance_id" = "i"."id" where "n"."id" = ?';
+
+/**
+ * What an assignment to interface `id` checks against, by the interface's id alone (so it is
+ * fetched beside the interface itself, one round trip on PostgreSQL): its subnet, the IPv4
+ * slots it uses, and its instance's type while attached. Read as the caller's only once the
+ * interface was found to be the caller's.
+ */
+async function assignmentContext(ctx: Context, id: string | undefined) {
+  if (id === undefined) return undefined;
+  const [[subnet], [slots], [instance]] = (await selectEach(ctx.tx, [
+    [SUBNET_OF_INTERFACE, [id]],
+    [IPV4_SLOTS_OF_INTERFACE, [id, id]],
+    [INSTANCE_TYPE_OF_INTERFACE, [id]],
+  ])) as [Row<'subnets'>[], Count[], Pick<Row<'instances'>, 'instance_type'>[]];
+  return { subnet, slotsUsed: Number(slots?.n ?? 0), instance };
 }
 
 const INSERT_PREFIXES = rowsText(
@@ -132,7 +153,10 @@ async function reassign(ctx: Context, eni: InterfaceRow, addresses: readonly str
 }
 
 export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivateIpAddressesRequest): Promise<AssignPrivateIpAddressesResult> {
-  const eni = await getInterface(ctx, input.NetworkInterfaceId);
+  const [eni, near] = await together(
+    () => getInterface(ctx, input.NetworkInterfaceId),
+    () => assignmentContext(ctx, input.NetworkInterfaceId),
+  );
   refuseIfManaged(eni);
   const addresses = input.PrivateIpAddresses ?? [];
   const prefixes = input.Ipv4Prefixes ?? [];
@@ -150,13 +174,13 @@ export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivat
 
   // AWS checks what was asked for before the limit: an address outside the subnet is
   // InvalidParameterValue even on an interface that is already full.
-  const subnet = await getSubnet(ctx, eni.subnet_id);
+  const subnet = near?.subnet ?? (await getSubnet(ctx, eni.subnet_id));
   // AWS: an interface in an IPv6-only subnet takes no IPv4 at all.
   if (isIpv6Only(subnet)) throw Errors.ipv6OnlySubnet(subnet.id);
   for (const address of addresses) requestedAddress(subnet, address);
   for (const prefix of prefixes) checkRequestedPrefix(subnet, prefix);
   const adding = addresses.length + count + prefixes.length + prefixCount;
-  if ((await ipv4SlotsUsed(ctx, eni.id)) + adding > (await ipv4SlotLimit(ctx, eni))) {
+  if ((near?.slotsUsed ?? 0) + adding > (await ipv4SlotLimit(ctx, eni, near?.instance))) {
     throw Errors.privateIpAddressLimitExceeded('Number of private addresses will exceed limit.');
   }
   if (prefixes.length || prefixCount) {
@@ -188,9 +212,16 @@ const HELD_ADDRESSES = listText((addresses) => `select * from "private_ip_addres
 const DELETE_ADDRESS = 'delete from "private_ip_addresses" where "vpc_id" = ? and "address_int" = ?';
 
 export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPrivateIpAddressesRequest): Promise<Record<string, never>> {
-  const eni = await getInterface(ctx, input.NetworkInterfaceId);
-  refuseIfManaged(eni);
   const addresses = input.PrivateIpAddresses ?? [];
+  const id = input.NetworkInterfaceId;
+  // The interface, its addresses named and their public addresses, fetched at once (one round
+  // trip on PostgreSQL); what the interface's id finds counts only once the interface is the caller's.
+  const [eni, named, mapped] = await together(
+    () => getInterface(ctx, id),
+    async () => (id !== undefined && addresses.length ? selectRows<Row<'private_ip_addresses'>>(ctx.tx, HELD_ADDRESSES(addresses.length), [id, ...addresses]) : []),
+    async () => (id !== undefined ? publicAddressesOn(ctx, id, addresses) : []),
+  );
+  refuseIfManaged(eni);
   const prefixes = input.Ipv4Prefixes ?? [];
   if (!addresses.length && !prefixes.length) throw Errors.missingParameter('PrivateIpAddress or Ipv4Prefix');
   if (addresses.length && prefixes.length) {
@@ -203,12 +234,12 @@ export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPr
     await releaseIpv4Prefixes(ctx, eni.id, prefixes);
     return {};
   }
-  const rows = await selectRows<Row<'private_ip_addresses'>>(ctx.tx, HELD_ADDRESSES(addresses.length), [eni.id, ...addresses]);
+  const rows = named;
   const missing = addresses.filter((a) => !rows.some((r) => r.address === a));
   if (missing.length) throw Errors.invalidParameterValue(`Some of the specified addresses are not assigned to interface ${eni.id}: ${missing.join(', ')}`);
   // AWS: the primary private IPv4 address can never be unassigned.
   if (rows.some((r) => r.is_primary === 1)) throw Errors.invalidParameterValue(`The primary private IP address of ${eni.id} cannot be unassigned.`);
-  await unmapInterface(ctx, eni.id, addresses);
+  await unmapInterface(ctx, eni.id, addresses, mapped);
   for (const row of rows) {
     await write(ctx.tx, DELETE_ADDRESS, [row.vpc_id, row.address_int]);
     await release(ctx.tx, row.subnet_id, Number(row.address_int));

@@ -16,7 +16,7 @@ import { sql } from 'kysely';
 import { Errors } from './errors.ts';
 import { filterPredicate, type FilterSpec } from '../store/describe.ts';
 import type { Row, Tx } from '../store/schema.ts';
-import { write, selectFirst, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
+import { verify, write, selectForIds, selectRows, rowsText, type IdListQuery } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { kindOfId } from './resource-kinds.ts';
 import { checkMaxResults } from './rules/paging.ts';
@@ -51,8 +51,8 @@ async function putTags(ctx: Context, resourceId: string, resourceType: string, t
   const rows = tags.map(validateTag).map(({ key, value }) => [resourceId, resourceType, key, value, ctx.account, ctx.region]);
   if (!rows.length) return;
   await write(ctx.tx, PUT_TAGS(rows.length), rows.flat());
-  const row = await selectFirst<{ count: number | string }>(ctx.tx, TAG_COUNT, [resourceId]);
-  if (Number(row?.count) > ctx.config.quotas.tagsPerResource) throw Errors.tagLimitExceeded(ctx.config.quotas.tagsPerResource);
+  const limit = ctx.config.quotas.tagsPerResource;
+  await verify<{ count: number | string }>(ctx.tx, TAG_COUNT, [resourceId], ([row]) => (Number(row?.count) > limit ? Errors.tagLimitExceeded(limit) : undefined));
 }
 
 /**

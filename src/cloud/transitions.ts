@@ -5,19 +5,18 @@
  * and region, so that what one observes is always consistent and needs no background timer
  * (and several server processes sharing one database agree).
  */
-import { selectEach, write, selectFirst, selectRows } from '../store/sql-text.ts';
+import { selectEach, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
 import { DUE_NAT_GATEWAYS, settleNatGateways, type NatGatewayRow } from './nat-gateways.ts';
-import { clearAttachment, destroyInterface } from './network-interfaces.ts';
+import { clearAttachment, destroyInterface, finishAttaching } from './network-interfaces.ts';
 
-type DueAttachment = { id: string; attachment_status: string | null };
+type DueAttachment = { id: string; attachment_status: string | null; instance_id: string | null; attachment_id: string | null };
 
-const DUE_ATTACHMENTS = 'select "id", "attachment_status" from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
+const DUE_ATTACHMENTS = 'select "id", "attachment_status", "instance_id", "attachment_id" from "network_interfaces" where "account_id" = ? and "region" = ? and "attachment_transition_at" <= ?';
 // Another account's interface attached to the caller's instance (under an INSTANCE-ATTACH permission) settles with the instance's account.
 const DUE_HELD_ATTACHMENTS =
-  'select "id", "attachment_status" from "network_interfaces" where "attachment_transition_at" is not null and "instance_owner_id" = ? and "account_id" <> ? and "region" = ? and "attachment_transition_at" <= ?';
-const ATTACHED = `update "network_interfaces" set "attachment_status" = 'attached', "attachment_transition_at" = null where "id" = ?`;
+  'select "id", "attachment_status", "instance_id", "attachment_id" from "network_interfaces" where "attachment_transition_at" is not null and "instance_owner_id" = ? and "account_id" <> ? and "region" = ? and "attachment_transition_at" <= ?';
 const DUE_INSTANCES = 'select "id", "state" from "instances" where "account_id" = ? and "region" = ? and "transition_at" <= ?';
 const EXPIRED_INSTANCES = `select "id" from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated' and "terminated_at" <= ?`;
 
@@ -35,11 +34,8 @@ export async function settleTransitions(ctx: Context): Promise<void> {
     [EXPIRED_INSTANCES, [ctx.account, ctx.region, expiry]],
   ])) as [DueAttachment[], DueAttachment[], { id: string; state: string }[], NatGatewayRow[], { id: string }[]];
   for (const eni of [...heldHere, ...heldElsewhere]) {
-    if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni.id);
-    else {
-      await write(ctx.tx, ATTACHED, [eni.id]);
-      ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eni.id });
-    }
+    if (eni.attachment_status === 'detaching') await clearAttachment(ctx, eni);
+    else await finishAttaching(ctx, eni.id);
   }
 
   for (const instance of instances) {
@@ -73,12 +69,12 @@ async function finishTermination(ctx: Context, instanceId: string): Promise<void
   await releaseAutoPublicIps(ctx, instanceId);
   const attached = await ctx.tx
     .selectFrom('network_interfaces')
-    .select(['id', 'delete_on_termination'])
+    .select(['id', 'delete_on_termination', 'instance_id', 'attachment_id'])
     .where('instance_id', '=', instanceId)
     .execute();
   for (const eni of attached) {
     if (eni.delete_on_termination === 1) await destroyInterface(ctx, eni);
-    else await clearAttachment(ctx, eni.id);
+    else await clearAttachment(ctx, eni);
   }
 }
 

@@ -193,9 +193,13 @@ interface TransactionState {
   ending?: boolean;
   /** Statements sent and not answered yet. */
   inFlight?: number;
+  /** Answers still to be judged (see sql-text's write): the commit waits for them. */
+  checks?: Set<Promise<unknown>>;
 }
 
 const states = new WeakMap<pg.PoolClient, TransactionState>();
+/** Failures a statement's `check` judged (an EC2 error for a limit or a lost race, not a database error). */
+const checkFailures = new WeakSet<object>();
 const bound = new WeakMap<pg.PoolClient, Kysely<Database>>();
 const clients = new WeakMap<object, pg.PoolClient>();
 
@@ -214,7 +218,7 @@ function kyselyOn(client: pg.PoolClient): Kysely<Database> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => handle as never, end: async () => {} } }) });
     bound.set(client, db);
     clients.set(db, client);
-    runPipelined(db as unknown as Transaction<Database>, (text, values) => run(client, { text, values: [...values] }));
+    runPipelined(db as unknown as Transaction<Database>, (text, values, check) => run(client, { text, values: [...values] }, false, check));
   }
   return db;
 }
@@ -248,23 +252,45 @@ function batchWrites(client: pg.PoolClient): void {
   });
 }
 
-function run(client: pg.PoolClient, statement: Statement, ending = false): Promise<pg.QueryResult> {
+/**
+ * Sends a statement on the transaction's connection. Its answers come in the order sent, so
+ * once an earlier statement failed (or its answer failed its `check`), every later one is
+ * refused with that first failure: the transaction is lost.
+ */
+function run(client: pg.PoolClient, statement: Statement, ending = false, check?: (result: pg.QueryResult) => unknown): Promise<pg.QueryResult> {
   const state = states.get(client);
   if (state?.ending && !ending) return Promise.reject(new Error(`a statement sent after its transaction's commit: ${statement.text.slice(0, 60)}`));
   batchWrites(client);
-  const result = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
-  if (state) state.inFlight = (state.inFlight ?? 0) + 1;
-  result.then(
-    () => {
-      if (state) state.inFlight!--;
+  const sent = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
+  if (!state) return sent;
+  state.inFlight = (state.inFlight ?? 0) + 1;
+  const judged = sent.then(
+    (result) => {
+      state.inFlight!--;
+      if (state.failure !== undefined && !ending) throw state.failure;
+      const failure = check?.(result);
+      if (failure !== undefined) {
+        state.failure = failure;
+        checkFailures.add(failure as object);
+        throw failure;
+      }
+      return result;
     },
     (error: unknown) => {
-      if (!state) return;
       state.inFlight!--;
       if (state.failure === undefined) state.failure = error;
+      throw error;
     },
   );
-  return result;
+  if (check) {
+    const checks = (state.checks ??= new Set());
+    const done: Promise<boolean> = judged.then(
+      () => checks.delete(done),
+      () => checks.delete(done),
+    );
+    checks.add(done);
+  }
+  return judged;
 }
 
 const IN_FAILED_TRANSACTION = '25P02';
@@ -282,9 +308,10 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
   const state: TransactionState = {};
   states.set(client, state);
   // A statement that failed unawaited (a write, see sql-text's write) is why the later ones were
-  // refused, and the answer to give when it lost a race (it is retried), whatever fn threw.
+  // refused, and the answer to give when it lost a race (it is retried), whatever fn threw; so
+  // is a check's failure (sql-text's write and verify), which the embedded store throws at once.
   const cause = (error: unknown) =>
-    state.failure !== undefined && (sqlState(error) === IN_FAILED_TRANSACTION || isRetried(state.failure)) ? state.failure : error;
+    state.failure !== undefined && (sqlState(error) === IN_FAILED_TRANSACTION || isRetried(state.failure) || checkFailures.has(state.failure as object)) ? state.failure : error;
   let broken = false;
   try {
     const opened = Promise.all(opening.map((statement) => run(client, statement)));
@@ -295,6 +322,9 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
     } finally {
       await opened;
     }
+    // A write whose answer is still to be judged decides whether there is anything to commit.
+    while (state.checks?.size) await Promise.all(state.checks);
+    if (state.failure !== undefined) throw state.failure;
     state.ending = true;
     if (readOnly && state.inFlight === 0 && state.failure === undefined) {
       // A read whose every statement succeeded has nothing left to confirm: its commit is sent

@@ -56,7 +56,12 @@ export function runDirectly(tx: Tx, connection: DirectConnection): void {
  * Sends a statement (PostgreSQL text, `$n` placeholders) on the connection a transaction holds,
  * at once, the connection pipelining it behind any still in flight: the PostgreSQL store.
  */
-export type PipelinedConnection = (text: string, params: readonly unknown[]) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+export type PipelinedConnection = (
+  text: string,
+  params: readonly unknown[],
+  /** Judges the statement's answer: an error to fail the transaction with, or undefined. */
+  check?: (result: { rows: unknown[]; rowCount: number | null }) => unknown,
+) => Promise<{ rows: unknown[]; rowCount: number | null }>;
 
 const pipelines = new WeakMap<Tx, PipelinedConnection>();
 
@@ -99,19 +104,45 @@ export async function execute(tx: Tx, text: string, params: readonly unknown[] =
   return Number((await tx.executeQuery(compiled(tx, text, params))).numAffectedRows ?? 0);
 }
 
+/** What a `write` must have changed, and the error the transaction fails with otherwise. */
+export interface Expected {
+  rows: number;
+  otherwise: () => unknown;
+}
+
 /**
- * Runs an INSERT, UPDATE or DELETE whose outcome the caller does not read. On a pipelining
- * connection (PostgreSQL) it is sent and not waited for: the statements after it run after it
- * (and see its change), and should it fail, the transaction fails with its error — at the next
- * statement waited for, or at the commit. So a change costs no round trip of its own.
+ * Runs an INSERT, UPDATE or DELETE whose outcome the caller does not read, or only checks. On a
+ * pipelining connection (PostgreSQL) it is sent and not waited for: the statements after it run
+ * after it (and see its change), and should it fail — or change other than `expected.rows` rows —
+ * the transaction fails with its error (or `expected.otherwise()`), at the next statement waited
+ * for, or at the commit, which is then not sent. So a change costs no round trip of its own. On
+ * the embedded store it runs at once and throws there.
  */
-export async function write(tx: Tx, text: string, params: readonly unknown[] = []): Promise<void> {
+export async function write(tx: Tx, text: string, params: readonly unknown[] = [], expected?: Expected): Promise<void> {
   const pipeline = pipelines.get(tx);
   if (pipeline && !direct.get(tx)) {
-    pipeline(postgresText(text), params).catch(() => {});
+    const check = expected && ((r: { rowCount: number | null }) => ((r.rowCount ?? 0) === expected.rows ? undefined : expected.otherwise()));
+    pipeline(postgresText(text), params, check).catch(() => {});
     return;
   }
-  await execute(tx, text, params);
+  const changed = await execute(tx, text, params);
+  if (expected && changed !== expected.rows) throw expected.otherwise();
+}
+
+/**
+ * A SELECT whose rows only decide whether the transaction may go on: `judge` answers an error to
+ * fail it with, or undefined. Like `write`, on a pipelining connection it is not waited for (the
+ * transaction fails at its next statement waited for, or before its commit); on the embedded
+ * store it runs at once and throws there. For limits checked after a change (a resource's tags).
+ */
+export async function verify<R>(tx: Tx, text: string, params: readonly unknown[], judge: (rows: R[]) => unknown): Promise<void> {
+  const pipeline = pipelines.get(tx);
+  if (pipeline && !direct.get(tx)) {
+    pipeline(postgresText(text), params, (r) => judge(r.rows as R[])).catch(() => {});
+    return;
+  }
+  const failure = judge(await selectRows<R>(tx, text, params));
+  if (failure !== undefined) throw failure;
 }
 
 const lists: string[] = [];
