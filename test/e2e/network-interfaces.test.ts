@@ -808,6 +808,21 @@ describe('attachment transitions with delays', () => {
     assert.equal(done.Status, 'available');
     assert.equal(done.MacAddress, eni.MacAddress);
   });
+
+  test('a write that comes first after a transition ended acts on the ended state: it is rolled back and run again, settled', async () => {
+    const [first, second] = await Promise.all([0, 1].map(() => launch(ec2, { SubnetId: net.subnets.a.SubnetId })));
+    const eni = await createEni(ec2, { SubnetId: net.subnets.a.SubnetId });
+    const { AttachmentId } = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: first.InstanceId, DeviceIndex: 1 }));
+    await pollUntil(async () => (await describeEni(ec2, eni.NetworkInterfaceId!)).Attachment?.Status, (s) => s === 'attached');
+    await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId }));
+    // No request in between: the attach is the first to find the detachment due. Run on the
+    // state before it (still attached) it would be refused as in use.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const moved = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: second.InstanceId, DeviceIndex: 1 }));
+    const now = await describeEni(ec2, eni.NetworkInterfaceId!);
+    assert.equal(now.Attachment?.AttachmentId, moved.AttachmentId);
+    assert.equal(now.Attachment?.InstanceId, second.InstanceId);
+  });
 });
 
 describe('attaching to a pending instance', () => {
