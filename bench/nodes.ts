@@ -7,6 +7,7 @@
  * each time); the report is total creates/s per phase and the ratio.
  */
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { QueryClient, formBody, xmlValue } from './lib/client.ts';
 import { expectOk } from './lib/fixture.ts';
@@ -31,6 +32,10 @@ export interface NodesPhase {
   errors: number;
   perAccount: number[];
   serverCpuUsPerOp: number;
+  /** Where the machine's time went, in cores: the nodes, this process (the callers), the rest (the database, mostly). */
+  nodeCores: number;
+  clientCores: number;
+  otherCores: number;
 }
 
 const REGION = 'us-east-1';
@@ -96,6 +101,10 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
         perAccount: results.map((r) => r.opsPerSec),
         // Every loop sampled all the nodes' CPU over the same window: one sample over the sum of ops.
         serverCpuUsPerOp: results[0].serverCpuUsPerOp * (results[0].ops / Math.max(1, results.reduce((s, r) => s + r.ops, 0))),
+        // The same window for every loop (the nodes' CPU, this process's, the machine's), so one loop's shares are the phase's.
+        nodeCores: results[0].serverCoreShare,
+        clientCores: results[0].clientCoreShare,
+        otherCores: results[0].otherCores,
       };
       phases.push(phase);
       o.log(`  node CPU during the phase, ms: ${children.map((c, i) => ((c.cpuMicros() - cpuBefore[i]) / 1000).toFixed(0)).join(' / ')}`);
@@ -108,8 +117,18 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
   const [one, many] = phases;
   o.log(
     table(
-      ['nodes', 'creates/s (all accounts)', 'per account', 'errors', 'node CPU µs/op'],
-      phases.map((p) => [String(p.nodes), num(p.opsPerSec), p.perAccount.map((x) => num(x)).join(' / '), String(p.errors), num(p.serverCpuUsPerOp)]),
+      ['nodes', 'creates/s (all accounts)', 'per account', 'errors', 'node CPU µs/op', 'cores: nodes', 'callers', 'database+rest', 'idle'],
+      phases.map((p) => [
+        String(p.nodes),
+        num(p.opsPerSec),
+        p.perAccount.map((x) => num(x)).join(' / '),
+        String(p.errors),
+        num(p.serverCpuUsPerOp),
+        p.nodeCores.toFixed(2),
+        p.clientCores.toFixed(2),
+        p.otherCores.toFixed(2),
+        Math.max(0, os.cpus().length - p.nodeCores - p.clientCores - p.otherCores).toFixed(2),
+      ]),
     ),
   );
   o.log(`${o.nodes} nodes ÷ 1 node: ${(many.opsPerSec / one.opsPerSec).toFixed(2)}×`);

@@ -21,6 +21,7 @@ import { closedLoop, type LoopResult, type NextOp } from './lib/loop.ts';
 import { BIN, CEILING, ROOT, TASKSET, codeState, describeCode, pinSelf, spawnListening, type Child, type CodeState } from './lib/proc.ts';
 import { Progress, duration, fixedRow, mib, ms, num, ratio, table } from './lib/report.ts';
 import { lineChart, type Series } from './lib/svg.ts';
+import { freshDatabase } from './lib/postgres.ts';
 import { WORKLOADS, WORKLOAD_NOTES, ceilingOps, reserve, workloadOps, type Reserved, type Workload } from './lib/workloads.ts';
 import { formatSummary, newestProfile, summarise } from './profile-summary.ts';
 
@@ -36,7 +37,8 @@ const HELP = `npm run bench -- [options]
   --concurrency C         concurrent keep-alive callers (default 16)
   --instances K           running m5.large instances (default 20)
   --workloads LIST        subset of: ${WORKLOADS.join(', ')}, or none
-  --database URL          memory, sqlite:PATH or postgres://… (default: a SQLite file in a temporary directory)
+  --database URL          memory, sqlite:PATH or postgres://… (default: a SQLite file in a temporary directory);
+                          on PostgreSQL the run makes a database of its own beside the one named (its user needs CREATEDB)
   --nodes N               with --database postgres://…: only the several-nodes benchmark — creates/s through
                           one server process and through N on the same database, load split by account
   --accounts A            accounts for --nodes (default 4)
@@ -140,8 +142,11 @@ const serverCore = TASKSET && clientPinned ? 0 : undefined;
 const pinning = serverCore !== undefined ? 'applied: server on core 0, client on core 1 (taskset)' : TASKSET ? 'not applied (taskset refused)' : 'not applied (no taskset)';
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'eni-local-bench-'));
-const database = argv.database ?? `sqlite:${path.join(dataDir, 'bench.sqlite')}`;
-const storeKind = database === 'memory' ? 'memory' : database.startsWith('postgres') ? 'postgres' : 'sqlite';
+const given = argv.database ?? `sqlite:${path.join(dataDir, 'bench.sqlite')}`;
+const storeKind = given === 'memory' ? 'memory' : given.startsWith('postgres') ? 'postgres' : 'sqlite';
+// On PostgreSQL, a database of this run's own beside the one named (dropped at the end unless --keep).
+const benchDatabase = storeKind === 'postgres' ? await freshDatabase(given, stamp) : undefined;
+const database = benchDatabase?.url ?? given;
 const rooms = 1 + Math.ceil(ns[ns.length - 1] / ROOM_SIZE);
 
 let credentialsFile: string | undefined;
@@ -583,8 +588,10 @@ async function main(): Promise<void> {
 async function cleanup(): Promise<void> {
   for (const child of children) await child.stop(5000).catch(() => undefined);
   children.clear();
-  if (!argv.keep) rmSync(dataDir, { recursive: true, force: true });
-  else process.stderr.write(`kept ${dataDir}\n`);
+  if (!argv.keep) {
+    rmSync(dataDir, { recursive: true, force: true });
+    await benchDatabase?.drop().catch((error: unknown) => process.stderr.write(`could not drop database ${benchDatabase.name}: ${String(error)}\n`));
+  } else process.stderr.write(`kept ${dataDir}${benchDatabase ? ` and database ${benchDatabase.name}` : ''}\n`);
 }
 
 process.on('SIGINT', () => {

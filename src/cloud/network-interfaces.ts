@@ -33,7 +33,7 @@ import { Errors } from './errors.ts';
 import { ASSOCIATIONS, assignAutoPublicIp, unmapInterface } from './addresses.ts';
 import { assignIpv6 } from './ipv6.ts';
 import { assignIpv4Prefixes, IPV4_SLOTS_OF_INTERFACE, releaseIpv4Prefixes } from './private-addresses.ts';
-import { allocateAny, allocateSpecific, isReserved, release } from '../ipam/allocator.ts';
+import { allocateAny, allocateSpecific, isReserved, lookUpForSubnet, release, type LookedUp } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRowsWith, type FilterSpec } from '../store/describe.ts';
 import { outcome, settled, together } from '../store/in-order.ts';
@@ -112,6 +112,8 @@ export function resourceDnsName(region: string, instanceId: string): string {
 
 export interface InterfaceSpec {
   subnet: Row<'subnets'>;
+  /** The subnet's allocator looked up already (lookUpForSubnet), beside the subnet itself. */
+  looked?: LookedUp;
   description?: string;
   /** The primary private IPv4; allocated from the subnet when absent. */
   primaryAddress?: string;
@@ -163,7 +165,7 @@ export function requestedAddress(subnet: Row<'subnets'>, text: string): number {
  * Takes private addresses from the subnet: the requested ones first (so that an automatic pick
  * never steals one the caller named), then `count` more, lowest free first.
  */
-export async function takeAddresses(ctx: Context, subnet: Row<'subnets'>, requested: readonly string[], count: number): Promise<number[]> {
+export async function takeAddresses(ctx: Context, subnet: Row<'subnets'>, requested: readonly string[], count: number, looked?: LookedUp): Promise<number[]> {
   const wanted = requested.map((text) => ({ text, address: requestedAddress(subnet, text) }));
   if (new Set(wanted.map((w) => w.address)).size !== wanted.length) {
     throw Errors.invalidParameterValue('The same private IPv4 address is requested more than once.');
@@ -174,7 +176,8 @@ export async function takeAddresses(ctx: Context, subnet: Row<'subnets'>, reques
     taken.push(address);
   }
   for (let i = 0; i < count; i++) {
-    const address = await allocateAny(ctx.tx, subnet.id);
+    // What the caller looked up serves the first allocation only, and only if nothing was taken before it.
+    const address = await allocateAny(ctx.tx, subnet.id, i === 0 && !taken.length ? looked : undefined);
     if (address === undefined) throw Errors.insufficientFreeAddresses();
     taken.push(address);
   }
@@ -258,7 +261,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   // The named addresses first (primary, then secondaries), then the automatic ones.
   const named = [...(spec.primaryAddress !== undefined ? [spec.primaryAddress] : []), ...secondaries];
   const explicit = ipv6Only ? [] : await takeAddresses(ctx, subnet, named, 0);
-  const automatic = ipv6Only ? [] : await takeAddresses(ctx, subnet, [], (spec.primaryAddress === undefined ? 1 : 0) + (spec.secondaryCount ?? 0));
+  const automatic = ipv6Only ? [] : await takeAddresses(ctx, subnet, [], (spec.primaryAddress === undefined ? 1 : 0) + (spec.secondaryCount ?? 0), named.length ? undefined : spec.looked);
   const primary: number | undefined = spec.primaryAddress !== undefined ? explicit[0] : automatic[0];
   const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
   // An interface in an IPv6-only subnet has no private IPv4 and, until it is an instance's primary, no hostname.
@@ -401,7 +404,12 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
     'CreateNetworkInterface',
     input,
     async () => {
-      const subnet = await getSubnet(ctx, input.SubnetId);
+      // The subnet and where its free addresses start, fetched together (one round trip on PostgreSQL).
+      const subnetId = input.SubnetId;
+      const [subnet, looked] = await together(
+        () => getSubnet(ctx, subnetId),
+        async () => (subnetId !== undefined ? lookUpForSubnet(ctx.tx, subnetId) : undefined),
+      );
       const addresses = addressRequest(input.PrivateIpAddress, input.PrivateIpAddresses, input.SecondaryPrivateIpAddressCount);
       const id = await createInterface(ctx, {
         subnet,
@@ -418,6 +426,7 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
         ipv6AddressCount: input.Ipv6AddressCount,
         ipv6Prefixes: input.Ipv6Prefixes?.map((p) => p.Ipv6Prefix!),
         ipv6PrefixCount: input.Ipv6PrefixCount,
+        looked,
       });
       await applyTagSpecifications(ctx, 'network-interface', id, input.TagSpecifications);
       return { id, result: { NetworkInterface: await describeOne(ctx, id), ClientToken: input.ClientToken } };

@@ -15,7 +15,7 @@ import type {
   UnassignPrivateIpAddressesRequest,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error, Errors } from './errors.ts';
-import { allocateBlock, allocateSpecificBlock, release, releaseBlock } from '../ipam/allocator.ts';
+import { allocateBlock, allocateSpecificBlock, lookUpForInterface, release, releaseBlock, type LookedUp } from '../ipam/allocator.ts';
 import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';
 import { together } from '../store/in-order.ts';
@@ -153,9 +153,12 @@ async function reassign(ctx: Context, eni: InterfaceRow, addresses: readonly str
 }
 
 export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivateIpAddressesRequest): Promise<AssignPrivateIpAddressesResult> {
-  const [eni, near] = await together(
+  // A count alone (the common case) takes from the subnet's lowest free range: looked up here too.
+  const byCount = !input.PrivateIpAddresses?.length && !input.AllowReassignment && !input.Ipv4Prefixes?.length && input.Ipv4PrefixCount === undefined;
+  const [eni, near, looked] = await together(
     () => getInterface(ctx, input.NetworkInterfaceId),
     () => assignmentContext(ctx, input.NetworkInterfaceId),
+    async () => (byCount && input.NetworkInterfaceId !== undefined ? lookUpForInterface(ctx.tx, input.NetworkInterfaceId) : undefined),
   );
   refuseIfManaged(eni);
   const addresses = input.PrivateIpAddresses ?? [];
@@ -189,16 +192,16 @@ export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivat
   }
   const moved = input.AllowReassignment ? await reassign(ctx, eni, addresses) : [];
   const fresh = addresses.filter((a) => !moved.includes(a));
-  const taken = await takeSecondaries(ctx, eni, subnet, fresh, count);
+  const taken = await takeSecondaries(ctx, eni, subnet, fresh, count, looked);
   await recordAddresses(ctx, eni, subnet.id, taken.map((address) => ({ address, primary: false })));
   const assigned = [...moved, ...taken.map(formatIpv4)];
   return { NetworkInterfaceId: eni.id, AssignedPrivateIpAddresses: assigned.map((PrivateIpAddress) => ({ PrivateIpAddress })), AssignedIpv4Prefixes: [] };
 }
 
 /** Takes secondary addresses, refusing one in use with AWS's answer for secondaries. */
-async function takeSecondaries(ctx: Context, eni: InterfaceRow, subnet: Row<'subnets'>, addresses: readonly string[], count: number): Promise<number[]> {
+async function takeSecondaries(ctx: Context, eni: InterfaceRow, subnet: Row<'subnets'>, addresses: readonly string[], count: number, looked?: LookedUp): Promise<number[]> {
   try {
-    return await takeAddresses(ctx, subnet, addresses, count);
+    return await takeAddresses(ctx, subnet, addresses, count, looked);
   } catch (error) {
     // AWS: a secondary address already in use is an InvalidParameterValue (InvalidIPAddress.InUse is for a primary).
     if (error instanceof Ec2Error && error.code === 'InvalidIPAddress.InUse') {

@@ -44,18 +44,42 @@ type Reserved = { first_address: number | string; last_address: number | string 
 const RESERVED_BETWEEN =
   'select "first_address", "last_address" from "subnet_cidr_reservations" where "subnet_id" = ? and "family" = 4 and "last_address" >= ? and "first_address" <= ? ' +
   'order by "first_address" limit 1';
-const LOWEST_RANGE_AND_RESERVED =
-  'select "first_address", "last_address", (select count(*) from "subnet_cidr_reservations" where "subnet_id" = ? and "family" = 4) as "reserved" ' +
-  'from "subnet_free_ranges" where "subnet_id" = ? order by "first_address" limit 1';
+/** The subnet's lowest free range, and whether it has reservations; the subnet given as an SQL expression. */
+const lowestRangeText = (subnet: string) =>
+  `select "first_address", "last_address", (select count(*) from "subnet_cidr_reservations" where "subnet_id" = ${subnet} and "family" = 4) as "reserved" ` +
+  `from "subnet_free_ranges" where "subnet_id" = ${subnet} order by "first_address" limit 1`;
+const LOWEST_RANGE_AND_RESERVED = lowestRangeText('?');
+const LOWEST_RANGE_OF_INTERFACE = lowestRangeText('(select "subnet_id" from "network_interfaces" where "id" = ?)');
+
+/** What allocateAny looks up first: the lowest free range (none when the subnet is full). */
+export interface LookedUp {
+  lowest: (FreeRange & { reserved: number | string }) | undefined;
+}
+
+/**
+ * allocateAny's first lookup for the subnet of interface `eniId`, for a caller to fetch beside
+ * its other lookups (one round trip on PostgreSQL) and hand to allocateAny. Valid for the
+ * transaction's first allocation in that subnet only, as nothing in between may change the
+ * subnet's free ranges.
+ */
+export async function lookUpForInterface(tx: Tx, eniId: string): Promise<LookedUp> {
+  return { lowest: await selectFirst(tx, LOWEST_RANGE_OF_INTERFACE, [eniId, eniId]) };
+}
+
+/** The same for a subnet named by its id (see lookUpForInterface). */
+export async function lookUpForSubnet(tx: Tx, subnetId: string): Promise<LookedUp> {
+  return { lowest: await selectFirst(tx, LOWEST_RANGE_AND_RESERVED, [subnetId, subnetId]) };
+}
 const RANGE_AFTER = 'select "first_address", "last_address" from "subnet_free_ranges" where "subnet_id" = ? and "first_address" > ? order by "first_address" limit 1';
 
 /**
  * Takes the lowest free address of the subnet outside its CIDR reservations (AWS never picks a
  * reserved address on its own; the caller may still name one), or undefined when there is none.
- * Without reservations this costs what it did before: one query (which also counts them).
+ * Without reservations this costs what it did before: one query (which also counts them), or
+ * none when the caller looked it up already (`looked`, see lookUpForInterface).
  */
-export async function allocateAny(tx: Tx, subnetId: string): Promise<number | undefined> {
-  const lowest = await selectFirst<FreeRange & { reserved: number | string }>(tx, LOWEST_RANGE_AND_RESERVED, [subnetId, subnetId]);
+export async function allocateAny(tx: Tx, subnetId: string, looked?: LookedUp): Promise<number | undefined> {
+  const lowest = looked ? looked.lowest : await selectFirst<FreeRange & { reserved: number | string }>(tx, LOWEST_RANGE_AND_RESERVED, [subnetId, subnetId]);
   let range: FreeRange | undefined = lowest;
   if (lowest && !Number(lowest.reserved)) {
     // No reservation in the subnet (the common case): the lowest free address, in one round trip.

@@ -170,14 +170,25 @@ function prepareByName(pool: pg.Pool): void {
  * exclusively, so it runs alone.
  */
 const ALL_SCOPES_LOCK = 0x656e6900;
-const SCOPE_LOCK = 0x656e6901;
+export const SCOPE_LOCK = 0x656e6901;
 
 const scopeKey = (scope: WriteScope | undefined) => (scope ? `${scope.account}/${scope.region}` : '');
 
-/** The statement that takes a writer's locks, for the given scope (or none: all scopes). */
-export function scopeLock(scope: WriteScope | undefined): { text: string; values: unknown[] } {
-  if (!scope) return { text: 'select pg_advisory_xact_lock($1, 0)', values: [ALL_SCOPES_LOCK] };
-  return { text: 'select pg_advisory_xact_lock_shared($1, 0), pg_advisory_xact_lock($2, hashtext($3))', values: [ALL_SCOPES_LOCK, SCOPE_LOCK, scopeKey(scope)] };
+/** FNV-1a over the key's UTF-16 units, as a signed 32-bit integer (an advisory lock's int4 key). */
+function scopeHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/**
+ * The statement that takes a writer's locks, for the given scope (or none: all scopes). Its keys
+ * are integers written into the text (no parameters), so a writer's opening — `begin` and this —
+ * goes to PostgreSQL as one simple query: one message, one answer.
+ */
+export function scopeLock(scope: WriteScope | undefined): { text: string } {
+  if (!scope) return { text: `select pg_advisory_xact_lock(${ALL_SCOPES_LOCK}, 0)` };
+  return { text: `select pg_advisory_xact_lock_shared(${ALL_SCOPES_LOCK}, 0), pg_advisory_xact_lock(${SCOPE_LOCK}, ${scopeHash(scopeKey(scope))})` };
 }
 
 /** A statement as pg takes it. */
@@ -431,7 +442,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
    */
   const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, writes: boolean) =>
     writes
-      ? pipelined(pool, fn, [{ text: 'begin isolation level read committed' }, scopeLock(scope)], false)
+      ? pipelined(pool, fn, [{ text: `begin isolation level read committed; ${scopeLock(scope).text}` }], false)
       : pipelined(pool, fn, [{ text: 'begin isolation level repeatable read read only' }], true);
 
   /**

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import pg from 'pg';
 import { checkInvariants } from '../../src/check.ts';
-import { openPostgresStore, scopeLock } from '../../src/store/postgres.ts';
+import { openPostgresStore, SCOPE_LOCK, scopeLock } from '../../src/store/postgres.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createGateway } from '../helpers/addressing.ts';
@@ -36,7 +36,7 @@ async function holdScopeLock(url: string, account: string): Promise<{ holder: pg
   await holder.connect();
   await holder.query('begin');
   const lock = scopeLock({ account, region: 'us-east-1' });
-  await holder.query(lock.text, lock.values);
+  await holder.query(lock.text);
   return { holder, lock };
 }
 
@@ -73,7 +73,7 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
     const netB = await createNetwork(b, '10.1.0.0/16', { s: { cidr: '10.1.1.0/24', zone: 'us-east-1a' } });
 
     // A transaction of our own holds A's scope lock, as a writer of A in the middle of its work would.
-    const { holder, lock } = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
+    const { holder } = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
     try {
       const writeOfA = a.send(new CreateNetworkInterfaceCommand({ SubnetId: netA.subnets.s.SubnetId!, Description: 'A, behind the lock' }));
       const aWrite = settledFlag(writeOfA);
@@ -81,7 +81,7 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
       for (;;) {
         const { rows } = await holder.query<{ n: number }>(
           "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and classid = $1::oid",
-          [lock.values[1]],
+          [SCOPE_LOCK],
         );
         if (rows[0].n > 0) break;
         await new Promise((r) => setTimeout(r, 10));
