@@ -18,7 +18,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { StoreUnavailableError, TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
-import { runPipelined } from './sql-text.ts';
+import { runPipelined, type Judge } from './sql-text.ts';
 import { migrate, type EventLog, type LoggedEvent, type Store, type TokenBuckets, type TransactionOptions, type WriteScope } from './store.ts';
 
 export interface PostgresOptions {
@@ -206,6 +206,8 @@ interface TransactionState {
   inFlight?: number;
   /** Answers still to be judged (see sql-text's write): the commit waits for them. */
   checks?: Set<Promise<unknown>>;
+  /** Sent right behind the commit, in the same socket write (see afterCommit). */
+  followUps?: ((send: (statement: Statement) => Promise<pg.QueryResult>) => void)[];
 }
 
 const states = new WeakMap<pg.PoolClient, TransactionState>();
@@ -229,7 +231,7 @@ function kyselyOn(client: pg.PoolClient): Kysely<Database> {
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect: async () => handle as never, end: async () => {} } }) });
     bound.set(client, db);
     clients.set(db, client);
-    runPipelined(db as unknown as Transaction<Database>, (text, values, check) => run(client, { text, values: [...values] }, false, check));
+    runPipelined(db as unknown as Transaction<Database>, (text, values, judge) => run(client, { text, values: [...values] }, false, judge));
   }
   return db;
 }
@@ -242,6 +244,18 @@ function sendNow(tx: Transaction<Database>, statement: Statement): Promise<pg.Qu
   const client = clients.get(tx);
   if (!client) throw new Error('not a transaction of the PostgreSQL store');
   return run(client, statement);
+}
+
+/**
+ * Has `follow` send its statement on the transaction's connection right behind the commit (after
+ * it, so it sees the commit; in the same socket write, so it costs no round trip of its own). Not
+ * sent when the transaction rolls back.
+ */
+function afterCommit(tx: Transaction<Database>, follow: (send: (statement: Statement) => Promise<pg.QueryResult>) => void): void {
+  const client = clients.get(tx);
+  const state = client && states.get(client);
+  if (!state) throw new Error('not a transaction of the PostgreSQL store');
+  (state.followUps ??= []).push(follow);
 }
 
 const corked = new WeakSet<object>();
@@ -268,7 +282,8 @@ function batchWrites(client: pg.PoolClient): void {
  * once an earlier statement failed (or its answer failed its `check`), every later one is
  * refused with that first failure: the transaction is lost.
  */
-function run(client: pg.PoolClient, statement: Statement, ending = false, check?: (result: pg.QueryResult) => unknown): Promise<pg.QueryResult> {
+function run(client: pg.PoolClient, statement: Statement, ending = false, judge?: Judge): Promise<pg.QueryResult> {
+  const check = judge?.check;
   const state = states.get(client);
   if (state?.ending && !ending) return Promise.reject(new Error(`a statement sent after its transaction's commit: ${statement.text.slice(0, 60)}`));
   batchWrites(client);
@@ -289,6 +304,13 @@ function run(client: pg.PoolClient, statement: Statement, ending = false, check?
     },
     (error: unknown) => {
       state.inFlight!--;
+      if (judge?.raises && sqlState(error) === judge.raises.code && state.failure === undefined) {
+        // The statement's own expectation failed (PostgreSQL aborted the transaction): its error.
+        const failure = judge.raises.failure();
+        state.failure = failure;
+        checkFailures.add(failure as object);
+        throw failure;
+      }
       if (state.failure === undefined) state.failure = error;
       throw error;
     },
@@ -343,7 +365,9 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
       void run(client, { text: 'commit' }, true).catch(() => {});
       return result;
     }
-    const { command } = await run(client, { text: 'commit' }, true);
+    const committed = run(client, { text: 'commit' }, true);
+    for (const follow of state.followUps ?? []) follow((statement) => run(client, statement, true));
+    const { command } = await committed;
     if (command !== 'COMMIT') throw state.failure ?? new Error(`commit answered ${command}`);
     return result;
   } catch (error) {
@@ -563,32 +587,42 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
     for (const w of ready) w.resolve();
   };
 
+  type Fetched = { id: number; body: string; horizon: number };
+  const FETCH = `select "id", "body", ${HORIZON} as "horizon" from "events" where "id" > $1 order by "id" limit $2`;
+
+  /**
+   * Delivers what a fetch of the events after some id found, in order: those already delivered
+   * (another fetch got there first) are passed over, and delivery stops at the first one behind
+   * the horizon. Whether one was held there, and whether the fetch was a full batch.
+   */
+  function take(rows: Fetched[]): { held: boolean; full: boolean } {
+    let held = false;
+    for (const row of rows) {
+      if (row.id <= cursor) continue;
+      if (row.id >= row.horizon) {
+        held = true;
+        break;
+      }
+      cursor = row.id;
+      deliver?.({ ...(JSON.parse(row.body) as Record<string, unknown>), id: row.id });
+      if (++sincePrune >= EVENTS_KEPT) {
+        sincePrune = 0;
+        void pool.query('delete from "events" where "id" < (select "id" from "events" order by "id" desc offset $1 limit 1)', [EVENTS_KEPT]).catch(() => {});
+      }
+    }
+    wake(false);
+    if (held) {
+      clearTimeout(poll);
+      if (!stopped) poll = setTimeout(() => void fetchNew(), HORIZON_POLL_MS);
+    }
+    return { held, full: rows.length >= EVENT_BATCH };
+  }
+
   async function fetchOnce(): Promise<void> {
     for (;;) {
-      const { rows } = await pool.query<{ id: number; body: string; horizon: number }>(
-        `select "id", "body", ${HORIZON} as "horizon" from "events" where "id" > $1 order by "id" limit $2`,
-        [cursor, EVENT_BATCH],
-      );
-      let held = false;
-      for (const row of rows) {
-        if (row.id >= row.horizon) {
-          held = true;
-          break;
-        }
-        cursor = row.id;
-        deliver?.({ ...(JSON.parse(row.body) as Record<string, unknown>), id: row.id });
-        if (++sincePrune >= EVENTS_KEPT) {
-          sincePrune = 0;
-          void pool.query('delete from "events" where "id" < (select "id" from "events" order by "id" desc offset $1 limit 1)', [EVENTS_KEPT]).catch(() => {});
-        }
-      }
-      wake(false);
-      if (held) {
-        clearTimeout(poll);
-        if (!stopped) poll = setTimeout(() => void fetchNew(), HORIZON_POLL_MS);
-        return;
-      }
-      if (rows.length < EVENT_BATCH) return;
+      const { rows } = await pool.query<Fetched>(FETCH, [cursor, EVENT_BATCH]);
+      const { held, full } = take(rows);
+      if (held || !full) return;
     }
   }
   /** Fetches what is new; calls that come while a fetch runs get one more pass after it. */
@@ -624,7 +658,11 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
     };
     client.on('error', retry);
     client.on('end', retry);
-    client.on('notification', () => void fetchNew());
+    // The payload is the notifying transaction's last event id (empty from an older node: fetch).
+    client.on('notification', (message) => {
+      const last = Number(message.payload);
+      if (!message.payload || !Number.isFinite(last) || last > cursor) void fetchNew();
+    });
     listener = client;
     try {
       await client.connect();
@@ -646,8 +684,19 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
           `with "base" as materialized (select pg_current_xact_id()::text::bigint * ${EVENTS_PER_TRANSACTION} as "base"), ` +
             `"first" as materialized (select coalesce((select max("id") from "events" where "id" > "base" and "id" < "base" + ${EVENTS_PER_TRANSACTION}), "base") as "after" from "base"), ` +
             '"added" as (insert into "events" ("id", "body") select "after" + "n", "b" from "first", unnest($1::text[]) with ordinality as "t"("b", "n") returning "id") ' +
-          `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', '') from "added"`,
+          `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', max("id")::text) from "added"`,
         values: [events.map((e) => JSON.stringify(e))],
+      });
+      // This node fetches its new events right behind the commit, on the same connection: no
+      // round trip of their own, and no wait for the notification. Others' notifications still
+      // come; one for events this node has delivered is passed over.
+      afterCommit(tx, (send) => {
+        send({ text: FETCH, values: [cursor, EVENT_BATCH] }).then(
+          ({ rows }) => {
+            if (take(rows as Fetched[]).full) void fetchNew();
+          },
+          () => {},
+        );
       });
       return append.then(({ rows }) => Number((rows[0] as { last: number }).last));
     },

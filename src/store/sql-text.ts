@@ -56,12 +56,34 @@ export function runDirectly(tx: Tx, connection: DirectConnection): void {
  * Sends a statement (PostgreSQL text, `$n` placeholders) on the connection a transaction holds,
  * at once, the connection pipelining it behind any still in flight: the PostgreSQL store.
  */
-export type PipelinedConnection = (
-  text: string,
-  params: readonly unknown[],
-  /** Judges the statement's answer: an error to fail the transaction with, or undefined. */
-  check?: (result: { rows: unknown[]; rowCount: number | null }) => unknown,
-) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+export type PipelinedConnection = (text: string, params: readonly unknown[], judge?: Judge) => Promise<{ rows: unknown[]; rowCount: number | null }>;
+
+/** How a pipelined statement's answer decides whether its transaction may go on. */
+export interface Judge {
+  /** An error to fail the transaction with, or undefined. The commit waits for this answer. */
+  check?: (result: { rows: unknown[]; rowCount: number | null }) => unknown;
+  /**
+   * The statement raises this SQLSTATE when its expectation fails, so PostgreSQL aborts the
+   * transaction by itself and the commit need not wait; the error to fail with instead.
+   */
+  raises?: { code: string; failure: () => unknown };
+}
+
+/** What `eni_expect_rows` (migration 019) raises. */
+const EXPECTATION_FAILED = 'EL001';
+const expectingTexts = new Map<string, string>();
+
+/** A change (PostgreSQL text) that raises EXPECTATION_FAILED unless it touched exactly `rows` rows. */
+function expecting(text: string, rows: number): string {
+  const key = `${rows}\u0000${text}`;
+  let out = expectingTexts.get(key);
+  if (out === undefined) {
+    out = `with "changed" as (${text} returning 1) select eni_expect_rows(count(*), ${Math.trunc(rows)}) from "changed"`;
+    if (expectingTexts.size >= PLACEHOLDER_TEXTS) expectingTexts.clear();
+    expectingTexts.set(key, out);
+  }
+  return out;
+}
 
 const pipelines = new WeakMap<Tx, PipelinedConnection>();
 
@@ -113,16 +135,17 @@ export interface Expected {
 /**
  * Runs an INSERT, UPDATE or DELETE whose outcome the caller does not read, or only checks. On a
  * pipelining connection (PostgreSQL) it is sent and not waited for: the statements after it run
- * after it (and see its change), and should it fail — or change other than `expected.rows` rows —
- * the transaction fails with its error (or `expected.otherwise()`), at the next statement waited
- * for, or at the commit, which is then not sent. So a change costs no round trip of its own. On
- * the embedded store it runs at once and throws there.
+ * after it (and see its change), and should it fail — or change other than `expected.rows` rows,
+ * which PostgreSQL itself checks (eni_expect_rows) — the transaction fails with its error (or
+ * `expected.otherwise()`), at the next statement waited for, or at the commit. So a change costs no
+ * round trip of its own. On the embedded store it runs at once and throws there.
  */
 export async function write(tx: Tx, text: string, params: readonly unknown[] = [], expected?: Expected): Promise<void> {
   const pipeline = pipelines.get(tx);
   if (pipeline && !direct.get(tx)) {
-    const check = expected && ((r: { rowCount: number | null }) => ((r.rowCount ?? 0) === expected.rows ? undefined : expected.otherwise()));
-    pipeline(postgresText(text), params, check).catch(() => {});
+    // The count is PostgreSQL's to check (it aborts the transaction), so the commit may follow at once.
+    if (expected) pipeline(expecting(postgresText(text), expected.rows), params, { raises: { code: EXPECTATION_FAILED, failure: expected.otherwise } }).catch(() => {});
+    else pipeline(postgresText(text), params).catch(() => {});
     return;
   }
   const changed = await execute(tx, text, params);
@@ -138,7 +161,7 @@ export async function write(tx: Tx, text: string, params: readonly unknown[] = [
 export async function verify<R>(tx: Tx, text: string, params: readonly unknown[], judge: (rows: R[]) => unknown): Promise<void> {
   const pipeline = pipelines.get(tx);
   if (pipeline && !direct.get(tx)) {
-    pipeline(postgresText(text), params, (r) => judge(r.rows as R[])).catch(() => {});
+    pipeline(postgresText(text), params, { check: (r) => judge(r.rows as R[]) }).catch(() => {});
     return;
   }
   const failure = judge(await selectRows<R>(tx, text, params));

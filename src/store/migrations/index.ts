@@ -14,6 +14,7 @@ import * as sharedEvents from './015-shared-events.ts';
 import * as subnetOptions from './016-subnet-options.ts';
 import * as egressOnlyGateways from './017-egress-only-gateways.ts';
 import * as eventIds from './018-event-ids.ts';
+import * as expectRows from './019-expect-rows.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '016-subnet-options': subnetOptions,
   '017-egress-only-gateways': egressOnlyGateways,
   '018-event-ids': eventIds,
+  '019-expect-rows': expectRows,
 };
