@@ -39,6 +39,7 @@ import { cloudConfig } from '../../src/cloud/config.ts';
 import { EventBus } from '../../src/events.ts';
 import { openStore } from '../../src/store/index.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { eventually } from '../helpers/plane.ts';
 import { createEni, createGroup, createNetwork, describeEni, IMAGE_ID, identityOf, type Network } from '../helpers/topology.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -364,11 +365,9 @@ describe('web console', { skip }, () => {
 
     type Box = { x: number; y: number; width: number; height: number };
     const boxOf = async (locator: Locator): Promise<Box> => (await locator.boundingBox())!;
-    const inside = (inner: Box, outer: Box, what: string) =>
-      assert.ok(
-        inner.x >= outer.x - 1 && inner.y >= outer.y - 1 && inner.x + inner.width <= outer.x + outer.width + 1 && inner.y + inner.height <= outer.y + outer.height + 1,
-        `${what}: ${JSON.stringify(inner)} inside ${JSON.stringify(outer)}`,
-      );
+    const contains = (inner: Box, outer: Box) =>
+      inner.x >= outer.x - 1 && inner.y >= outer.y - 1 && inner.x + inner.width <= outer.x + outer.width + 1 && inner.y + inner.height <= outer.y + outer.height + 1;
+    const inside = (inner: Box, outer: Box, what: string) => assert.ok(contains(inner, outer), `${what}: ${JSON.stringify(inner)} inside ${JSON.stringify(outer)}`);
     /** An element whose content is wider than its box is clipped (or spills). */
     const unclipped = async (locator: Locator, what: string) => {
       const { scrollWidth, clientWidth } = await locator.evaluate((e) => ({ scrollWidth: e.scrollWidth, clientWidth: e.clientWidth }));
@@ -460,7 +459,16 @@ describe('web console', { skip }, () => {
       const refusal = card(page, lab.floating).locator('[data-error-code="InvalidParameterCombination"]');
       await refusal.waitFor({ timeout: 10_000 });
       await unclipped(refusal, `${size}: the refusal notice`);
-      inside(await boxOf(refusal), await boxOf(card(page, lab.floating)), `${size}: the notice inside its card`);
+      // The refused move put the interface back (a detach, then an attach), and the picture follows
+      // those changes as their events come: the card may still be on its way back. Once it has
+      // settled, the notice is inside it.
+      let last = '';
+      const settled = await eventually(async () => {
+        const [inner, outer] = [await refusal.boundingBox(), await card(page, lab.floating).boundingBox()];
+        last = JSON.stringify({ notice: inner, card: outer });
+        return inner !== null && outer !== null && contains(inner, outer);
+      }, 5_000);
+      assert.ok(settled, `${size}: the notice inside its card: ${last}`);
       await page.context().close();
     }
   });
