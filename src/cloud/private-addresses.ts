@@ -35,17 +35,9 @@ type Count = { n: number | string };
 export const IPV4_SLOTS_OF_INTERFACE =
   'select (select count(*) from "private_ip_addresses" where "network_interface_id" = ?) + (select count(*) from "ipv4_prefixes" where "network_interface_id" = ?) as "n"';
 
-/** How many IPv4 slots an interface uses: its addresses plus one per prefix. */
-export async function ipv4SlotsUsed(ctx: Context, eniId: string): Promise<number> {
-  return Number((await selectFirst<Count>(ctx.tx, IPV4_SLOTS_OF_INTERFACE, [eniId, eniId]))?.n ?? 0);
-}
-
-const INSTANCE_TYPE_OF = 'select "instance_type" from "instances" where "id" = ?';
-
-/** The IPv4 slots an interface may have: its instance type's limit while attached. */
-async function ipv4SlotLimit(ctx: Context, eni: InterfaceRow, known?: Pick<Row<'instances'>, 'instance_type'>): Promise<number> {
+/** The IPv4 slots an interface may have: its instance type's limit while attached (`instance`, fetched with the interface). */
+function ipv4SlotLimit(eni: InterfaceRow, instance: Pick<Row<'instances'>, 'instance_type'> | undefined): number {
   if (!eni.instance_id) return MAX_IPV4_PER_INTERFACE;
-  const instance = known ?? (await selectFirst<Pick<Row<'instances'>, 'instance_type'>>(ctx.tx, INSTANCE_TYPE_OF, [eni.instance_id]));
   if (!instance) throw new Error(`interface ${eni.id} is attached to ${eni.instance_id}, which does not exist`);
   return typeOf(instance).ipv4AddressesPerInterface;
 }
@@ -183,7 +175,7 @@ export async function assignPrivateIpAddresses(ctx: Context, input: AssignPrivat
   for (const address of addresses) requestedAddress(subnet, address);
   for (const prefix of prefixes) checkRequestedPrefix(subnet, prefix);
   const adding = addresses.length + count + prefixes.length + prefixCount;
-  if ((near?.slotsUsed ?? 0) + adding > (await ipv4SlotLimit(ctx, eni, near?.instance))) {
+  if ((near?.slotsUsed ?? 0) + adding > ipv4SlotLimit(eni, near?.instance)) {
     throw Errors.privateIpAddressLimitExceeded('Number of private addresses will exceed limit.');
   }
   if (prefixes.length || prefixCount) {
