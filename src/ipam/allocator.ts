@@ -79,7 +79,7 @@ const RANGE_AFTER = 'select "first_address", "last_address" from "subnet_free_ra
  * none when the caller looked it up already (`looked`, see lookUpForInterface).
  */
 export async function allocateAny(tx: Tx, subnetId: string, looked?: LookedUp): Promise<number | undefined> {
-  const lowest = looked ? looked.lowest : await selectFirst<FreeRange & { reserved: number | string }>(tx, LOWEST_RANGE_AND_RESERVED, [subnetId, subnetId]);
+  const { lowest } = looked ?? (await lookUpForSubnet(tx, subnetId));
   let range: FreeRange | undefined = lowest;
   if (lowest && !Number(lowest.reserved)) {
     // No reservation in the subnet (the common case): the lowest free address, in one round trip.

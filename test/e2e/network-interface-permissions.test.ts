@@ -51,6 +51,28 @@ describe('network interface permissions', () => {
     return { mine, eni, theirs, inZone, elsewhere };
   }
 
+  test('the owner and a permitted account attach one interface at once: exactly one wins, the other is InvalidNetworkInterface.InUse', async () => {
+    // Two accounts, so two scopes that do not wait for each other: the database's guard decides.
+    const { mine, eni, inZone } = await setUp();
+    await owner.send(new CreateNetworkInterfacePermissionCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, AwsAccountId: OTHER, Permission: 'INSTANCE-ATTACH' }));
+    const own = await launch(owner, { SubnetId: mine.subnets.a.SubnetId });
+    await waitForState(owner, own.InstanceId!, 'running');
+    const attach = (client: EC2Client, instanceId: string) =>
+      client.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: instanceId, DeviceIndex: 1 }));
+    for (let round = 0; round < 5; round++) {
+      const results = await Promise.allSettled([attach(owner, own.InstanceId!), attach(other, inZone.InstanceId!)]);
+      const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [{ i, id: r.value.AttachmentId! }] : []));
+      const lost = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { name?: string }).name] : []));
+      assert.equal(won.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.status))}`);
+      assert.deepEqual(lost, ['InvalidNetworkInterface.InUse'], `round ${round}`);
+      const seen = await describeEni(owner, eni.NetworkInterfaceId!);
+      assert.equal(seen.Attachment?.AttachmentId, won[0].id);
+      assert.equal(seen.Attachment?.InstanceId, won[0].i === 0 ? own.InstanceId : inZone.InstanceId);
+      await owner.send(new DetachNetworkInterfaceCommand({ AttachmentId: won[0].id }));
+      for (let i = 0; i < 100 && (await describeEni(owner, eni.NetworkInterfaceId!)).Status !== 'available'; i++) await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   test('another account attaches the interface to its instance only once granted INSTANCE-ATTACH, in the same zone', async () => {
     const { eni, inZone, elsewhere } = await setUp();
     const attach = (instanceId: string) => other.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: instanceId, DeviceIndex: 1 }));
