@@ -34,7 +34,9 @@ function mac(secret: Buffer, binding: TokenBinding, expiresAt: number, nonce: Bu
  * 56 characters of base64 like AWS's.
  */
 export function issueToken(secret: Buffer, binding: TokenBinding, ttlSeconds: number, now: Date): string {
-  const expiresAt = Math.floor(now.getTime() / 1000) + ttlSeconds;
+  // Rounded up to the second the expiry is kept in: a token lives at least its TTL (floored, one
+  // of 1 s issued late in a second lived a few milliseconds), and at most a second more.
+  const expiresAt = Math.ceil(now.getTime() / 1000) + ttlSeconds;
   const head = Buffer.alloc(8);
   head.writeUInt32BE(expiresAt, 0);
   randomBytes(4).copy(head, 4);
