@@ -336,8 +336,8 @@ const IN_FAILED_TRANSACTION = '25P02';
  * statement's that failed (later ones only say the transaction was aborted), and a COMMIT that
  * PostgreSQL answers with ROLLBACK (an earlier statement failed unseen) is that failure too.
  */
-async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[], readOnly: boolean): Promise<T> {
-  const client = await pool.connect();
+async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[], readOnly: boolean, turn?: Turn): Promise<T> {
+  const client = turn?.take() ?? (await pool.connect());
   const state: TransactionState = {};
   states.set(client, state);
   // A statement that failed unawaited (a write, see sql-text's write) is why the later ones were
@@ -346,6 +346,8 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
   const cause = (error: unknown) =>
     state.failure !== undefined && (sqlState(error) === IN_FAILED_TRANSACTION || isRetried(state.failure) || checkFailures.has(state.failure as object)) ? state.failure : error;
   let broken = false;
+  // Whether the connection went to the scope's next writer (see Turn): then it is theirs.
+  let handed = false;
   try {
     const opened = Promise.all(opening.map((statement) => run(client, statement)));
     opened.catch(() => {});
@@ -367,19 +369,91 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
     }
     const committed = run(client, { text: 'commit' }, true);
     for (const follow of state.followUps ?? []) follow((statement) => run(client, statement, true));
+    // Nothing more of this transaction is sent: the next writer's opening may go right behind.
+    handed = turn?.passOn(client) ?? false;
     const { command } = await committed;
     if (command !== 'COMMIT') throw state.failure ?? new Error(`commit answered ${command}`);
     return result;
   } catch (error) {
     state.ending = true;
-    await run(client, { text: 'rollback' }, true).catch(() => {
-      broken = true;
-    });
+    // A commit that failed has ended its transaction (and the connection may be the next writer's).
+    if (!handed) {
+      await run(client, { text: 'rollback' }, true).catch(() => {
+        broken = true;
+      });
+    }
     throw cause(error);
   } finally {
-    states.delete(client);
-    client.release(broken);
+    if (!handed) {
+      states.delete(client);
+      client.release(broken);
+    }
   }
+}
+
+/**
+ * A writer's turn in its scope's lane on this node (see openPostgresStore). The writer before it
+ * in the lane hands over its connection as soon as it has sent its commit, so this writer's
+ * opening (and first query) goes right behind that commit, in the same socket write: PostgreSQL
+ * runs the commit and this writer's first statements in one go, and the scope's writers do not
+ * wait for each commit's answer and a turn of the node's event loop before the next one starts.
+ * On one connection the statements run in the order sent, so this writer sees the commit before
+ * it, as when it took its own connection and waited for the scope's lock.
+ */
+export interface Turn {
+  /** The connection handed over, once (for the turn's first attempt); undefined: take one from the pool. */
+  take(): pg.PoolClient | undefined;
+  /** Hands the connection to the lane's next writer, if one waits (then it is no longer the caller's). */
+  passOn(client: pg.PoolClient): boolean;
+}
+
+/**
+ * Runs `work` in the lane of `key`: one writer at a time, each after the one before it has sent
+ * its commit (handing its connection over, see Turn) or has ended.
+ */
+export function scopeLanes(): <T>(key: string, work: (turn: Turn) => Promise<T>) => Promise<T> {
+  const waiting = new Map<string, ((client: pg.PoolClient | undefined) => void)[]>();
+  return <T>(key: string, work: (turn: Turn) => Promise<T>): Promise<T> => {
+    const start = (handed: pg.PoolClient | undefined): Promise<T> => {
+      let client = handed;
+      let over = false;
+      // The lane moves on to its next writer, giving it `to`; or, with none waiting, it ends.
+      const moveOn = (to: pg.PoolClient | undefined) => {
+        over = true;
+        const next = waiting.get(key)!.shift();
+        if (next) next(to);
+        else waiting.delete(key);
+      };
+      const turn: Turn = {
+        take() {
+          const taken = client;
+          client = undefined;
+          return taken;
+        },
+        passOn(connection) {
+          if (over || !waiting.get(key)!.length) return false;
+          moveOn(connection);
+          return true;
+        },
+      };
+      let outcome: Promise<T>;
+      try {
+        outcome = work(turn);
+      } catch (error) {
+        outcome = Promise.reject(error);
+      }
+      return outcome.finally(() => {
+        client?.release();
+        if (!over) moveOn(undefined);
+      });
+    };
+    const queue = waiting.get(key);
+    if (!queue) {
+      waiting.set(key, []);
+      return start(undefined);
+    }
+    return new Promise<pg.PoolClient | undefined>((resolve) => queue.push(resolve)).then(start);
+  };
 }
 
 function sqlState(error: unknown): string | undefined {
@@ -438,19 +512,11 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     await db.destroy();
     throw error;
   }
-  // One waiter per process and scope for the scope's lock (the others wait here without a
-  // connection), so a burst of writes in one account cannot take every connection of the pool
-  // from the readers and from the other accounts' writers.
-  const queues = new Map<string, Promise<unknown>>();
-  const oneAtATime = <T>(key: string, run: () => Promise<T>): Promise<T> => {
-    const result = (queues.get(key) ?? Promise.resolve()).then(run, run);
-    const settled = result.catch(() => {});
-    queues.set(key, settled);
-    void settled.then(() => {
-      if (queues.get(key) === settled) queues.delete(key);
-    });
-    return result;
-  };
+  // One writer at a time per process and scope takes the scope's lock (the others wait here
+  // without a connection), so a burst of writes in one account cannot take every connection of
+  // the pool from the readers and from the other accounts' writers; each hands its connection to
+  // the next as soon as it has sent its commit (see Turn).
+  const inLane = scopeLanes();
 
   /*
    * Writers: READ COMMITTED behind their scope's lock, taken as the first statement, so each
@@ -464,9 +530,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
    * the wait was for.) Readers: REPEATABLE READ READ ONLY, one snapshot of what writers committed:
    * a state every scope went through.
    */
-  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, writes: boolean) =>
-    writes
-      ? pipelined(pool, fn, [{ text: `begin isolation level read committed; ${scopeLock(scope).text}` }], false)
+  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, turn?: Turn) =>
+    turn
+      ? pipelined(pool, fn, [{ text: `begin isolation level read committed; ${scopeLock(scope).text}` }], false, turn)
       : pipelined(pool, fn, [{ text: 'begin isolation level repeatable read read only' }], true);
 
   /**
@@ -489,15 +555,15 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     // due) or lose a race, it runs again as a writer.
     if (!writes) {
       try {
-        return await attempt(fn, options.scope, false);
+        return await attempt(fn, options.scope);
       } catch (error) {
         if (!isRetried(error) && sqlState(error) !== READ_ONLY_SQL_TRANSACTION) throw error;
       }
     }
-    return oneAtATime(scopeKey(options.scope), async () => {
+    return inLane(scopeKey(options.scope), async (turn) => {
       for (let n = writes ? 1 : 2; ; n++) {
         try {
-          return await attempt(fn, options.scope, true);
+          return await attempt(fn, options.scope, turn);
         } catch (error) {
           if (!isRetried(error)) throw error;
           if (n >= maxAttempts) {
