@@ -542,11 +542,16 @@ describe('instances', () => {
 });
 
 describe('instance transitions with delays', () => {
+  // Each action's answer carries the state it starts (pending, stopping, shutting-down); Describe
+  // polled from then on must show nothing but that state and then the next one. The delays are long
+  // enough that the first Describe sees the intermediate state on a loaded machine, and the answer's
+  // state leads the sequence, so a slow first Describe can not fail the test by timing alone.
+  const DELAY = 1500;
   let server: TestServer;
   let ec2: EC2Client;
   let net: Network;
   before(async () => {
-    server = await startTestServer({ timings: { instancePendingMs: 300, instanceStoppingMs: 300, instanceShuttingDownMs: 300 } });
+    server = await startTestServer({ timings: { instancePendingMs: DELAY, instanceStoppingMs: DELAY, instanceShuttingDownMs: DELAY } });
     ec2 = server.client();
     net = await createNetwork(ec2, '10.0.0.0/16', { a: { cidr: '10.0.1.0/24', zone: 'us-east-1a' } });
   });
@@ -556,14 +561,18 @@ describe('instance transitions with delays', () => {
     const instance = await launch(ec2, { SubnetId: net.subnets.a.SubnetId });
     const id = instance.InstanceId!;
     const name = async () => (await stateOf(ec2, id))!.Name;
-    assert.deepEqual(await pollUntil(name, (s) => s === 'running'), ['pending', 'running']);
-    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
-    assert.deepEqual(await pollUntil(name, (s) => s === 'stopped'), ['stopping', 'stopped']);
-    await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
-    assert.deepEqual(await pollUntil(name, (s) => s === 'running'), ['pending', 'running']);
+    const sequence = async (first: string | undefined, last: string) => {
+      const seen = await pollUntil(name, (s) => s === last, { timeoutMs: DELAY + 5000 });
+      return seen[0] === first ? seen : [first, ...seen];
+    };
+    assert.deepEqual(await sequence(instance.State?.Name, 'running'), ['pending', 'running']);
+    const stopped = await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(await sequence(stopped.StoppingInstances![0].CurrentState?.Name, 'stopped'), ['stopping', 'stopped']);
+    const started = await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(await sequence(started.StartingInstances![0].CurrentState?.Name, 'running'), ['pending', 'running']);
     const eniId = instance.NetworkInterfaces![0].NetworkInterfaceId!;
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    assert.deepEqual(await pollUntil(name, (s) => s === 'terminated'), ['shutting-down', 'terminated']);
+    const terminated = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(await sequence(terminated.TerminatingInstances![0].CurrentState?.Name, 'terminated'), ['shutting-down', 'terminated']);
     await expectEc2Error(ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [eniId] })), 'InvalidNetworkInterfaceID.NotFound');
   });
 });
