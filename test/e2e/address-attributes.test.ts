@@ -123,7 +123,7 @@ describe('PTR record updates that take a while (timing ptrRecordUpdateMs)', () =
   let ec2: EC2Client;
 
   before(async () => {
-    server = await startTestServer({ timings: { ptrRecordUpdateMs: 400 } });
+    server = await startTestServer({ timings: { ptrRecordUpdateMs: 1500 } });
     ec2 = server.client();
   });
   after(() => server.stop());

@@ -36,7 +36,7 @@ import {
   type NatGateway,
 } from '@aws-sdk/client-ec2';
 import { expectEc2Error, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createEni, createGroup, createNetwork, describeEni, freeAddresses, launch, type Network } from '../helpers/topology.ts';
+import { createEni, createGroup, createNetwork, describeEni, freeAddresses, launch, pollUntil, type Network } from '../helpers/topology.ts';
 import { createGateway, inIpv4Cidr } from '../helpers/addressing.ts';
 import { assertDelivered, assertDropped, describeRouteTable, mainRouteTableOf, probe, routeTo } from '../helpers/dataplane.ts';
 
@@ -428,21 +428,22 @@ describe('NAT gateway quotas and timings', () => {
   });
 
   test('with natGatewayPendingMs and natGatewayDeletingMs the gateway is seen pending and deleting', async () => {
-    const server = await startTestServer({ timings: { natGatewayPendingMs: 300, natGatewayDeletingMs: 300 } });
+    // Long enough that the Describes right after each call see the transition on a loaded CI machine;
+    // the end state is polled for rather than slept for.
+    const server = await startTestServer({ timings: { natGatewayPendingMs: 1500, natGatewayDeletingMs: 1500 } });
     try {
       const ec2 = server.client();
       const net = await createNetwork(ec2, '10.9.0.0/16', { a: { cidr: '10.9.1.0/24', zone: 'us-east-1a' } });
       const nat = (await ec2.send(new CreateNatGatewayCommand({ SubnetId: net.subnets.a.SubnetId, ConnectivityType: 'private' }))).NatGateway!;
       const state = async () => (await ec2.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [nat.NatGatewayId!] }))).NatGateways![0];
-      assert.equal((await state()).State, 'pending');
+      const settled = async (to: string) => pollUntil(async () => (await state()).State, (s) => s === to, { timeoutMs: 6500 });
+      assert.equal(nat.State, 'pending');
       assert.equal((await state()).NatGatewayAddresses![0].Status, 'assigning');
-      await new Promise((r) => setTimeout(r, 350));
-      assert.equal((await state()).State, 'available');
+      assert.deepEqual(await settled('available'), ['pending', 'available']);
+      assert.equal((await state()).NatGatewayAddresses![0].Status, 'succeeded');
       await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: nat.NatGatewayId }));
-      assert.equal((await state()).State, 'deleting');
       assert.equal((await state()).NatGatewayAddresses![0].Status, 'unassigning');
-      await new Promise((r) => setTimeout(r, 350));
-      assert.equal((await state()).State, 'deleted');
+      assert.deepEqual(await settled('deleted'), ['deleting', 'deleted']);
     } finally {
       await server.stop();
     }

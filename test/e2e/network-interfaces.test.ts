@@ -765,7 +765,8 @@ describe('attachment transitions with delays', () => {
   let ec2: EC2Client;
   let net: Network;
   before(async () => {
-    server = await startTestServer({ timings: { attachingMs: 200, detachingMs: 200 } });
+    // Long enough that the first Describe after each call sees the transition on a loaded CI machine.
+    server = await startTestServer({ timings: { attachingMs: 1500, detachingMs: 1500 } });
     ec2 = server.client();
     net = await createNetwork(ec2, '10.0.0.0/16', { a: { cidr: '10.0.1.0/24', zone: 'us-east-1a' } });
   });
