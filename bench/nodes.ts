@@ -5,6 +5,11 @@
  * and C/A closed-loop callers creating interfaces (CreateNetworkInterface with a tag); account i
  * talks to node i mod N. The phases run one after the other on the same database (fresh VPCs
  * each time); the report is total creates/s per phase and the ratio.
+ *
+ * With `pin` (taskset, as the main benchmark pins its server and client), node i runs on core
+ * i mod cores: a kernel that packs runnable work onto as few virtual CPUs as it can (seen on a
+ * 2-core microVM booted with `sched_vcpu_pack`: five processes runnable and half a core idle)
+ * would otherwise run both nodes on one core, and the phases would measure the packing.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +28,8 @@ export interface NodesOptions {
   durationS: number;
   warmupS: number;
   dataDir: string;
+  /** Pin node i to core i mod cores (see above). */
+  pin: boolean;
   log: (line: string) => void;
 }
 
@@ -50,7 +57,7 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
   const phases: NodesPhase[] = [];
   let block = 0;
   for (const count of [1, o.nodes]) {
-    o.log(`--nodes: ${count} node(s), ${o.accounts} accounts, ${o.concurrency} callers, ${o.durationS} s`);
+    o.log(`--nodes: ${count} node(s), ${o.accounts} accounts, ${o.concurrency} callers, ${o.durationS} s, ${o.pin ? `node i on core i mod ${os.cpus().length}` : 'nodes not pinned'}`);
     const children: Child[] = [];
     const clients: QueryClient[] = [];
     try {
@@ -66,7 +73,7 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
             '--accounts', accountsFile,
             '--quota', 'networkInterfacesPerRegion=2000000',
             '--quota', 'vpcsPerRegion=200',
-          ]),
+          ], o.pin ? { core: n % os.cpus().length } : {}),
         );
       }
       const perAccount = Math.max(1, Math.floor(o.concurrency / o.accounts));

@@ -615,6 +615,7 @@ try {
       durationS,
       warmupS,
       dataDir,
+      pin: serverCore !== undefined,
       log: (line) => progress.log(line),
     });
     mkdirSync(outDir, { recursive: true });
