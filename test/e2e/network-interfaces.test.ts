@@ -761,12 +761,13 @@ describe('network interfaces', () => {
 });
 
 describe('attachment transitions with delays', () => {
+  // Long enough that the first Describe after each call sees the transition on a loaded CI machine.
+  const DELAY = 1500;
   let server: TestServer;
   let ec2: EC2Client;
   let net: Network;
   before(async () => {
-    // Long enough that the first Describe after each call sees the transition on a loaded CI machine.
-    server = await startTestServer({ timings: { attachingMs: 1500, detachingMs: 1500 } });
+    server = await startTestServer({ timings: { attachingMs: DELAY, detachingMs: DELAY } });
     ec2 = server.client();
     net = await createNetwork(ec2, '10.0.0.0/16', { a: { cidr: '10.0.1.0/24', zone: 'us-east-1a' } });
   });
@@ -818,7 +819,7 @@ describe('attachment transitions with delays', () => {
     await ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId }));
     // No request in between: the attach is the first to find the detachment due. Run on the
     // state before it (still attached) it would be refused as in use.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, DELAY + 100));
     const moved = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: second.InstanceId, DeviceIndex: 1 }));
     const now = await describeEni(ec2, eni.NetworkInterfaceId!);
     assert.equal(now.Attachment?.AttachmentId, moved.AttachmentId);
