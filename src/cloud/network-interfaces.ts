@@ -36,7 +36,7 @@ import { assignIpv4Prefixes, IPV4_SLOTS_OF_INTERFACE, releaseIpv4Prefixes } from
 import { allocateAny, allocateSpecific, isReserved, lookUpForSubnet, release, type LookedUp } from '../ipam/allocator.ts';
 import { containsAddress, formatIpv4, parseIpv4 } from '../ipam/ipv4.ts';
 import { describeRowsWith, type FilterSpec } from '../store/describe.ts';
-import { outcome, settled, together } from '../store/in-order.ts';
+import { outcome, settled, together, type Settled } from '../store/in-order.ts';
 import type { Row, Tx } from '../store/schema.ts';
 import { nothing, write, selectEach, selectFirst, selectForIds, rowsText, type IdListQuery, type Shaped } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
@@ -45,7 +45,7 @@ import { idempotent } from './idempotency.ts';
 import { getInstance } from './instances.ts';
 import { checkIds, isIdOf, newId, newMacAddress } from './rules/ids.ts';
 import { findInstanceType, instanceTypes, type InstanceTypeInfo } from './rules/instance-types.ts';
-import { GROUP_IDENTIFIERS, groupIdentifiersOf, groupsForInterface } from './security-groups.ts';
+import { GROUP_IDENTIFIERS, groupIdentifiersOf, groupsForInterface, judgeGroupsForSubnet, lookUpGroupsForSubnet, type InterfaceGroupLookup } from './security-groups.ts';
 import { getSubnet, isIpv6Only, subnetCidr } from './subnets.ts';
 import { applyTagSpecifications, checkTagSpecificationTypes, deleteAllTags, TAG_SETS } from './tags.ts';
 import { findOwned, getOwned } from './owned.ts';
@@ -114,6 +114,8 @@ export interface InterfaceSpec {
   subnet: Row<'subnets'>;
   /** The subnet's allocator looked up already (lookUpForSubnet), beside the subnet itself. */
   looked?: LookedUp;
+  /** The rest of what creating needs, looked up beside the subnet (startInterfaceLookups, with the same groupIds). */
+  early?: InterfaceLookups;
   description?: string;
   /** The primary private IPv4; allocated from the subnet when absent. */
   primaryAddress?: string;
@@ -240,6 +242,31 @@ const INTERFACE_BY_ID = 'select * from "network_interfaces" where "id" = ?';
 const INSERT_INTERFACE_GROUPS = rowsText(3, (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows}`);
 
 /** Creates an interface in a subnet with its addresses and groups; returns its id. */
+/**
+ * What creating an interface looks up besides its subnet: the account's interface count (added
+ * to: a create counts itself), the interface's security groups and a free MAC address. Each is
+ * settled, to be judged in createInterface's order whatever came back first.
+ */
+export interface InterfaceLookups {
+  count: Promise<Settled<number>>;
+  groups: Promise<Settled<InterfaceGroupLookup | 'none'>>;
+  mac: Promise<Settled<string>>;
+}
+
+/**
+ * Sends createInterface's lookups (InterfaceLookups) for an interface in the subnet of this id:
+ * a caller that has not fetched the subnet yet sends them beside it, in its round trip on
+ * PostgreSQL, and hands them over as InterfaceSpec's `early` (they change nothing that stays
+ * should the subnet turn out wrong: the request fails and its transaction rolls back).
+ */
+export function startInterfaceLookups(ctx: Context, subnetId: string, groupIds: InterfaceSpec['groupIds']): InterfaceLookups {
+  return {
+    count: settled(countResource(ctx, 'network-interface', 1)),
+    groups: groupIds === 'none' ? Promise.resolve({ value: 'none' }) : settled(lookUpGroupsForSubnet(ctx, subnetId, groupIds)),
+    mac: settled(uniqueMacAddress(ctx.tx)),
+  };
+}
+
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
   checkDescription('Description', spec.description);
   const subnet = spec.subnet;
@@ -248,12 +275,11 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   if (total > MAX_IPV4_PER_INTERFACE) {
     throw Errors.privateIpAddressLimitExceeded(`An interface can hold at most ${MAX_IPV4_PER_INTERFACE} private IPv4 addresses.`);
   }
-  // The count, the groups and a free MAC address are looked up at once (one round trip on
-  // PostgreSQL), and judged in this order.
-  const looked = settled(spec.groupIds === 'none' ? Promise.resolve([]) : groupsForInterface(ctx, subnet.vpc_id, spec.groupIds, { subnetId: subnet.id }));
-  const macAddress = settled(uniqueMacAddress(ctx.tx));
-  if ((await countResource(ctx, 'network-interface', 1)) > ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
-  const groups = outcome(await looked);
+  // Judged in this order: the count, the groups, then (below) the MAC address.
+  const early = spec.early ?? startInterfaceLookups(ctx, subnet.id, spec.groupIds);
+  if (outcome(await early.count) > ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
+  const looked = outcome(await early.groups);
+  const groups = looked === 'none' ? [] : judgeGroupsForSubnet(subnet, spec.groupIds as readonly string[] | undefined, looked);
 
   const id = newId('eni');
   const ipv6Only = isIpv6Only(subnet);
@@ -266,7 +292,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   const others = spec.primaryAddress !== undefined ? [...explicit.slice(1), ...automatic] : [...explicit, ...automatic.slice(1)];
   // An interface in an IPv6-only subnet has no private IPv4 and, until it is an instance's primary, no hostname.
   const primaryText = primary === undefined ? '' : formatIpv4(primary);
-  const mac = outcome(await macAddress);
+  const mac = outcome(await early.mac);
   await write(ctx.tx, INSERT_INTERFACE, [
     id,
     ctx.account,
@@ -404,11 +430,13 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
     'CreateNetworkInterface',
     input,
     async () => {
-      // The subnet and where its free addresses start, fetched together (one round trip on PostgreSQL).
+      // The subnet, where its free addresses start and the rest of what creating needs, fetched
+      // together (one round trip on PostgreSQL).
       const subnetId = input.SubnetId;
-      const [subnet, looked] = await together(
+      const [subnet, looked, early] = await together(
         () => getSubnet(ctx, subnetId),
         async () => (subnetId !== undefined ? lookUpForSubnet(ctx.tx, subnetId) : undefined),
+        async () => (subnetId !== undefined ? { lookups: startInterfaceLookups(ctx, subnetId, input.Groups) } : undefined),
       );
       const addresses = addressRequest(input.PrivateIpAddress, input.PrivateIpAddresses, input.SecondaryPrivateIpAddressCount);
       const id = await createInterface(ctx, {
@@ -427,6 +455,7 @@ export async function createNetworkInterface(ctx: Context, input: CreateNetworkI
         ipv6Prefixes: input.Ipv6Prefixes?.map((p) => p.Ipv6Prefix!),
         ipv6PrefixCount: input.Ipv6PrefixCount,
         looked,
+        early: early?.lookups,
       });
       await applyTagSpecifications(ctx, 'network-interface', id, input.TagSpecifications);
       return { id, result: { NetworkInterface: await describeOne(ctx, id), ClientToken: input.ClientToken } };

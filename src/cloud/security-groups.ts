@@ -410,6 +410,9 @@ async function targetGroup(ctx: Context, input: { GroupId?: string; GroupName?: 
 }
 
 const DEFAULT_GROUP_OF_VPC = 'select "id" from "security_groups" where "vpc_id" = ? and "is_vpc_default" = ?';
+/** The default group of a subnet's VPC, by the subnet's id (for a lookup sent before the subnet's row is in). */
+const DEFAULT_GROUP_OF_SUBNET =
+  'select "id", "vpc_id" from "security_groups" where "vpc_id" = (select "vpc_id" from "subnets" where "id" = ?) and "is_vpc_default" = ?';
 
 async function defaultGroupId(ctx: Context, vpcId: string): Promise<string> {
   const row = await selectFirst<Pick<Row<'security_groups'>, 'id'>>(ctx.tx, DEFAULT_GROUP_OF_VPC, [vpcId, 1]);
@@ -432,10 +435,47 @@ export async function groupsForInterface(
   options: { subnetId?: string } = {},
 ): Promise<string[]> {
   if (!groupIds?.length) return [await defaultGroupId(ctx, vpcId)];
+  return judgeGroupsForInterface(vpcId, groupIds, await lookUpNamedGroups(ctx, groupIds), options);
+}
+
+/** What groupsForInterface looks up: the named groups' VPCs, or the default group (`byDefault`). */
+export type InterfaceGroupLookup = { byDefault: true; id: string | undefined } | { byDefault: false; rows: Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[] };
+
+/**
+ * groupsForInterface's lookup for an interface made in a subnet, by the subnet's id: for a caller
+ * that sends it beside the subnet's own lookup (one round trip on PostgreSQL), before it has the
+ * subnet's VPC; judgeGroupsForSubnet judges it once the subnet is in.
+ */
+export async function lookUpGroupsForSubnet(ctx: Context, subnetId: string, groupIds: readonly string[] | undefined): Promise<InterfaceGroupLookup> {
+  if (groupIds?.length) return { byDefault: false, rows: await lookUpNamedGroups(ctx, groupIds) };
+  const row = await selectFirst<Pick<Row<'security_groups'>, 'id'>>(ctx.tx, DEFAULT_GROUP_OF_SUBNET, [subnetId, 1]);
+  return { byDefault: true, id: row?.id };
+}
+
+/** groupsForInterface's answer from lookUpGroupsForSubnet's lookup, for an interface in `subnet`. */
+export function judgeGroupsForSubnet(subnet: Pick<Row<'subnets'>, 'id' | 'vpc_id'>, groupIds: readonly string[] | undefined, looked: InterfaceGroupLookup): string[] {
+  if (looked.byDefault) {
+    if (looked.id === undefined) throw new Error(`VPC ${subnet.vpc_id} has no default security group`);
+    return [looked.id];
+  }
+  return judgeGroupsForInterface(subnet.vpc_id, groupIds ?? [], looked.rows, { subnetId: subnet.id });
+}
+
+/** The named groups' VPCs, after the ids' form and the per-interface quota are checked. */
+async function lookUpNamedGroups(ctx: Context, groupIds: readonly string[]): Promise<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[]> {
   const unique = [...new Set(groupIds)];
   checkIds('sg', Errors.groupId, unique);
   if (unique.length > ctx.config.quotas.securityGroupsPerInterface) throw Errors.securityGroupsPerInterfaceLimitExceeded();
-  const rows = await selectRows<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>>(ctx.tx, GROUP_VPCS(unique.length), [...unique, ctx.account, ctx.region]);
+  return selectRows<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>>(ctx.tx, GROUP_VPCS(unique.length), [...unique, ctx.account, ctx.region]);
+}
+
+function judgeGroupsForInterface(
+  vpcId: string,
+  groupIds: readonly string[],
+  rows: readonly Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[],
+  options: { subnetId?: string },
+): string[] {
+  const unique = [...new Set(groupIds)];
   const vpcOf = new Map(rows.map((r) => [r.id, r.vpc_id]));
   for (const id of unique) {
     const groupVpc = vpcOf.get(id);
