@@ -75,8 +75,17 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
       if (Number(subnet.available_ip_address_count) !== truth) {
         add('available-count-wrong', `${subnet.id} says ${subnet.available_ip_address_count} free addresses, the truth is ${truth}`);
       }
-      const free = freeRanges.filter((r) => r.subnet_id === subnet.id).reduce((n, r) => n + Number(r.last_address) - Number(r.first_address) + 1, 0);
+      const ranges = freeRanges.filter((r) => r.subnet_id === subnet.id).map((r) => ({ first: Number(r.first_address), last: Number(r.last_address) }));
+      const free = ranges.reduce((n, r) => n + r.last - r.first + 1, 0);
       if (free !== truth) add('free-ranges-wrong', `${subnet.id}'s free ranges hold ${free} addresses, the truth is ${truth}`);
+      // The allocator's form: ranges inside the usable addresses, apart, none touching the next
+      // (a freed address joins its neighbours), so one lookup finds the range around an address.
+      ranges.sort((a, b) => a.first - b.first);
+      for (const [i, r] of ranges.entries()) {
+        const next = ranges[i + 1];
+        if (r.first > r.last || r.first < usable.first || r.last > usable.last) add('free-ranges-wrong', `${subnet.id} has a free range ${r.first}..${r.last} outside ${usable.first}..${usable.last}`);
+        if (next && next.first <= r.last + 1) add('free-ranges-wrong', `${subnet.id}'s free ranges ${r.first}..${r.last} and ${next.first}..${next.last} overlap or touch`);
+      }
     }
 
     // Interfaces: unique MACs, live references, slots, limits, zones.

@@ -15,8 +15,8 @@ import type {
   UnassignPrivateIpAddressesRequest,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error, Errors } from './errors.ts';
-import { allocateBlock, allocateSpecificBlock, lookUpForInterface, release, releaseBlock, type LookedUp } from '../ipam/allocator.ts';
-import { formatIpv4, formatIpv4Cidr, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
+import { allocateBlock, allocateSpecificBlock, lookUpForInterface, lookUpForRelease, release, releaseBlock, type LookedUp } from '../ipam/allocator.ts';
+import { formatIpv4, formatIpv4Cidr, parseIpv4, parseIpv4Cidr, containsCidr } from '../ipam/ipv4.ts';
 import type { Row } from '../store/schema.ts';
 import { together } from '../store/in-order.ts';
 import { listText, write, selectEach, selectFirst, selectRows, rowsText } from '../store/sql-text.ts';
@@ -209,12 +209,15 @@ const DELETE_ADDRESS = 'delete from "private_ip_addresses" where "vpc_id" = ? an
 export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPrivateIpAddressesRequest): Promise<Record<string, never>> {
   const addresses = input.PrivateIpAddresses ?? [];
   const id = input.NetworkInterfaceId;
-  // The interface, its addresses named and their public addresses, fetched at once (one round
-  // trip on PostgreSQL); what the interface's id finds counts only once the interface is the caller's.
-  const [eni, named, mapped] = await together(
+  // The interface, its addresses named, their public addresses and (for one address) the free
+  // ranges it goes back between, fetched at once (one round trip on PostgreSQL); what the
+  // interface's id finds counts only once the interface is the caller's.
+  const single = addresses.length === 1 ? parseIpv4(addresses[0]) : undefined;
+  const [eni, named, mapped, neighbours] = await together(
     () => getInterface(ctx, id),
     async () => (id !== undefined && addresses.length ? selectRows<Row<'private_ip_addresses'>>(ctx.tx, HELD_ADDRESSES(addresses.length), [id, ...addresses]) : []),
     async () => (id !== undefined ? publicAddressesOn(ctx, id, addresses) : []),
+    async () => (id !== undefined && single !== undefined ? lookUpForRelease(ctx.tx, id, single) : undefined),
   );
   refuseIfManaged(eni);
   const prefixes = input.Ipv4Prefixes ?? [];
@@ -237,7 +240,7 @@ export async function unassignPrivateIpAddresses(ctx: Context, input: UnassignPr
   await unmapInterface(ctx, eni.id, addresses, mapped);
   for (const row of rows) {
     await write(ctx.tx, DELETE_ADDRESS, [row.vpc_id, row.address_int]);
-    await release(ctx.tx, row.subnet_id, Number(row.address_int));
+    await release(ctx.tx, row.subnet_id, Number(row.address_int), neighbours);
   }
   return {};
 }

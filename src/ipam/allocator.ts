@@ -195,13 +195,43 @@ export async function releaseBlock(tx: Tx, subnetId: string, start: number, size
 const RANGE_ENDING_AT = 'select "first_address" from "subnet_free_ranges" where "subnet_id" = ? and "last_address" = ?';
 const RANGE_STARTING_AT = 'select "last_address" from "subnet_free_ranges" where "subnet_id" = ? and "first_address" = ?';
 
-/** Gives an address back, merging it with the free ranges on either side. */
-export async function release(tx: Tx, subnetId: string, address: number): Promise<void> {
-  // Both neighbours at once (one round trip on PostgreSQL).
-  const [[left], [right]] = (await selectEach(tx, [
-    [RANGE_ENDING_AT, [subnetId, address - 1]],
-    [RANGE_STARTING_AT, [subnetId, address + 1]],
-  ])) as [Pick<FreeRange, 'first_address'>[], Pick<FreeRange, 'last_address'>[]];
+/** What release looks up first: the free ranges on either side of an address, in the subnet named. */
+export interface Neighbours {
+  subnetId: string | undefined;
+  address: number;
+  left: Pick<FreeRange, 'first_address'> | undefined;
+  right: Pick<FreeRange, 'last_address'> | undefined;
+}
+
+const NEIGHBOURS_IN_SUBNET_OF_INTERFACE =
+  'select "n"."subnet_id" as "subnet", ' +
+  '(select "first_address" from "subnet_free_ranges" where "subnet_id" = "n"."subnet_id" and "last_address" = ?) as "left_first", ' +
+  '(select "last_address" from "subnet_free_ranges" where "subnet_id" = "n"."subnet_id" and "first_address" = ?) as "right_last" ' +
+  'from "network_interfaces" as "n" where "n"."id" = ?';
+
+/**
+ * release's first lookup, for an address given back to the subnet of interface `eniId`: for a
+ * caller to fetch beside its other lookups (one round trip on PostgreSQL) and hand to release.
+ * Valid for the transaction's first change to that subnet's free ranges only (see
+ * lookUpForInterface); release uses it only for the subnet and address it was made for.
+ */
+export async function lookUpForRelease(tx: Tx, eniId: string, address: number): Promise<Neighbours> {
+  const row = await selectFirst<{ subnet: string; left_first: number | string | null; right_last: number | string | null }>(tx, NEIGHBOURS_IN_SUBNET_OF_INTERFACE, [
+    address - 1,
+    address + 1,
+    eniId,
+  ]);
+  return {
+    subnetId: row?.subnet,
+    address,
+    left: row?.left_first === null || row?.left_first === undefined ? undefined : { first_address: Number(row.left_first) },
+    right: row?.right_last === null || row?.right_last === undefined ? undefined : { last_address: Number(row.right_last) },
+  };
+}
+
+/** Gives an address back, merging it with the free ranges on either side (looked up already: `looked`, see lookUpForRelease). */
+export async function release(tx: Tx, subnetId: string, address: number, looked?: Neighbours): Promise<void> {
+  const { left, right } = looked && looked.subnetId === subnetId && looked.address === address ? looked : await neighbours(tx, subnetId, address);
   if (left && right) {
     // Delete the right range first: the left one then takes its end, which must stay unique.
     await write(tx, DELETE_RANGE, [subnetId, address + 1]);
@@ -214,4 +244,13 @@ export async function release(tx: Tx, subnetId: string, address: number): Promis
     await write(tx, INSERT_RANGES(1), [subnetId, address, address]);
   }
   await adjustCount(tx, subnetId, 1);
+}
+
+async function neighbours(tx: Tx, subnetId: string, address: number): Promise<Pick<Neighbours, 'left' | 'right'>> {
+  // Both at once (one round trip on PostgreSQL).
+  const [[left], [right]] = (await selectEach(tx, [
+    [RANGE_ENDING_AT, [subnetId, address - 1]],
+    [RANGE_STARTING_AT, [subnetId, address + 1]],
+  ])) as [Pick<FreeRange, 'first_address'>[], Pick<FreeRange, 'last_address'>[]];
+  return { left, right };
 }

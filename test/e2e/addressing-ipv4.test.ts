@@ -18,6 +18,7 @@ import {
   type EC2Client,
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
+import { checkInvariants } from '../../src/check.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   addressesOf,
@@ -64,6 +65,7 @@ describe('private IPv4 addressing', () => {
       tinyPrefix: { cidr: '10.0.5.0/28', zone: 'us-east-1a' },
       launch: { cidr: '10.0.6.0/24', zone: 'us-east-1a' },
       limits: { cidr: '10.0.7.0/24', zone: 'us-east-1a' },
+      gaps: { cidr: '10.0.8.0/28', zone: 'us-east-1a' },
       big: { cidr: '10.0.16.0/20', zone: 'us-east-1b' },
     });
     // Elastic IPs need an internet gateway on the VPC.
@@ -72,6 +74,32 @@ describe('private IPv4 addressing', () => {
   after(() => server.stop());
 
   describe('the subnet allocator', () => {
+    test('an address given back joins the free addresses on either side, on none, on its left, on its right or on both, and the subnet stays exact', async () => {
+      const gaps = subnet('gaps');
+      const host = (n: number) => `10.0.8.${n}`;
+      // The whole /28 on one interface: .4 primary, .5 to .14 secondary.
+      const eni = await createEni(ec2, { SubnetId: gaps, PrivateIpAddress: host(4), SecondaryPrivateIpAddressCount: 10 });
+      assert.equal(await freeAddresses(ec2, gaps), 0);
+      // .8 and .10 alone, .9 between them, .11 on the left's end, .6 alone, .5 before it, .7 between two ranges.
+      const order = [8, 10, 9, 11, 6, 5, 7];
+      for (const [i, n] of order.entries()) {
+        await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, PrivateIpAddresses: [host(n)] }));
+        assert.equal(await freeAddresses(ec2, gaps), i + 1, `after giving back ${host(n)}`);
+        assert.deepEqual(await checkInvariants(server.store), [], `after giving back ${host(n)}`);
+      }
+      // .5 to .11 are one free range again: seven automatic addresses are those, lowest first, and then the subnet is full.
+      const taken = await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, SecondaryPrivateIpAddressCount: 7 }));
+      assert.deepEqual(taken.AssignedPrivateIpAddresses!.map((a) => a.PrivateIpAddress!).sort(byNumber), [5, 6, 7, 8, 9, 10, 11].map(host));
+      assert.equal(await freeAddresses(ec2, gaps), 0);
+      await expectRefused(
+        ec2,
+        [net.vpcId],
+        () => ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, SecondaryPrivateIpAddressCount: 1 })),
+        'InsufficientFreeAddressesInSubnet',
+      );
+      assert.deepEqual(await checkInvariants(server.store), []);
+    });
+
     test('a /28 has 11 usable addresses; CreateNetworkInterface and AssignPrivateIpAddresses take them one at a time with an exact count, the 12th is InsufficientFreeAddressesInSubnet, and freed addresses come back', async () => {
       const tiny = subnet('tiny');
       assert.equal(net.subnets.tiny.AvailableIpAddressCount, 16 - 5);
