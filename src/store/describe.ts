@@ -240,6 +240,12 @@ function pageQuery(req: DescribeRequest): { text: string; params: unknown[] } {
   return { text, params };
 }
 
+/** The most rows the page query can find, when the request bounds it (its ids, its MaxResults and the row beyond). */
+function pageBound(req: DescribeRequest): number | undefined {
+  const bounds = [...(req.ids?.length ? [new Set(req.ids).size] : []), ...(req.maxResults ? [req.maxResults + 1] : [])];
+  return bounds.length ? Math.min(...bounds) : undefined;
+}
+
 /** The page's next token, when the query found a row beyond maxResults (which it drops). */
 function cut<Row extends Record<string, unknown>>(req: DescribeRequest, rows: Row[]): string | undefined {
   if (!req.maxResults || rows.length <= req.maxResults) return undefined;
@@ -283,6 +289,7 @@ export async function describeRowsWith<Row extends Record<string, unknown>, Q ex
     text,
     params,
     req.idColumn ?? 'id',
+    pageBound(req),
     (rows) => {
       found = rows.slice();
       nextToken = cut(req, rows);
