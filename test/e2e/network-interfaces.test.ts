@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  AllocateAddressCommand,
+  AssociateAddressCommand,
+  AttachInternetGatewayCommand,
   AttachNetworkInterfaceCommand,
+  CreateInternetGatewayCommand,
   CreateNetworkInterfaceCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
   DeleteNetworkInterfaceCommand,
   DescribeNetworkInterfaceAttributeCommand,
   DescribeNetworkInterfacesCommand,
@@ -15,6 +21,7 @@ import {
   waitUntilNetworkInterfaceAvailable,
   type EC2Client,
   type Filter,
+  type NetworkInterface,
   type NetworkInterfaceAttribute,
 } from '@aws-sdk/client-ec2';
 import { expectEc2Error, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -425,6 +432,51 @@ describe('network interfaces', () => {
       await expectEc2Error(ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 4 })), 'InvalidParameterValue');
       await expectEc2Error(ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 1001 })), 'InvalidParameterValue');
       await expectEc2Error(ec2.send(new DescribeNetworkInterfacesCommand({ MaxResults: 5, NextToken: 'garbage' })), 'InvalidNextToken');
+    });
+  });
+
+  describe('DescribeNetworkInterfaces, one interface read three ways', () => {
+    // The store may fetch a page's child rows row by row (a page its ids or MaxResults bound) or
+    // all at once (an unbounded page): every way must read the same interfaces.
+    test('by ids, by a filter and page by page, an interface reads the same: addresses, IPv6, prefixes, groups, tags, Elastic IP', async () => {
+      const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16', AmazonProvidedIpv6CidrBlock: true }))).Vpc!;
+      const block = vpc.Ipv6CidrBlockAssociationSet![0].Ipv6CidrBlock!;
+      const subnetIpv6 = block.replace(/::\/56$/, '::/64');
+      const subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.30.1.0/24', Ipv6CidrBlock: subnetIpv6, AvailabilityZone: 'us-east-1a' }))).Subnet!;
+      const gateway = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway!;
+      await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: gateway.InternetGatewayId, VpcId: vpc.VpcId }));
+      const extra = await createGroup(ec2, vpc.VpcId!, 'extra');
+      const made = [
+        await createEni(ec2, {
+          SubnetId: subnet.SubnetId,
+          SecondaryPrivateIpAddressCount: 2,
+          Ipv6AddressCount: 2,
+          Groups: [extra],
+          TagSpecifications: [{ ResourceType: 'network-interface', Tags: [{ Key: 'role', Value: 'a' }, { Key: 'team', Value: 'net' }] }],
+        }),
+        await createEni(ec2, { SubnetId: subnet.SubnetId, Ipv4PrefixCount: 1 }),
+        await createEni(ec2, { SubnetId: subnet.SubnetId }),
+      ];
+      const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, NetworkInterfaceId: made[2].NetworkInterfaceId }));
+      const ids = made.map((e) => e.NetworkInterfaceId!);
+      const sorted = (list: NetworkInterface[]) => [...list].sort((x, y) => x.NetworkInterfaceId!.localeCompare(y.NetworkInterfaceId!));
+      const byIds = sorted((await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: ids }))).NetworkInterfaces!);
+      const byFilter = sorted((await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }] }))).NetworkInterfaces!);
+      const paged: NetworkInterface[] = [];
+      for await (const page of paginateDescribeNetworkInterfaces({ client: ec2, pageSize: 5 }, { Filters: [{ Name: 'vpc-id', Values: [vpc.VpcId!] }] })) paged.push(...page.NetworkInterfaces!);
+      assert.deepEqual(byIds.map((e) => e.NetworkInterfaceId), [...ids].sort());
+      assert.deepEqual(byFilter, byIds);
+      assert.deepEqual(sorted(paged), byIds);
+      // And what they read is what was made.
+      const [a, b, c] = ids.map((id) => byIds.find((e) => e.NetworkInterfaceId === id)!);
+      assert.equal(a.PrivateIpAddresses!.length, 3);
+      assert.equal(a.Ipv6Addresses!.length, 2);
+      assert.deepEqual(a.Groups, [{ GroupId: extra, GroupName: 'extra' }]);
+      assert.deepEqual(a.TagSet, [{ Key: 'role', Value: 'a' }, { Key: 'team', Value: 'net' }]);
+      assert.equal(b.Ipv4Prefixes!.length, 1);
+      assert.equal(c.Association?.PublicIp, eip.PublicIp);
+      assert.equal(c.PrivateIpAddresses![0].Association?.AllocationId, eip.AllocationId);
     });
   });
 
