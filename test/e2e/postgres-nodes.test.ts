@@ -172,6 +172,14 @@ describe('the PostgreSQL store: retries, types', { skip }, () => {
     assert.deepEqual(await store.transaction(mode, { writes: true }), { isolation: 'read committed', readOnly: 'off' });
   });
 
+  test('every connection plans each statement once, for any values (plan_cache_mode force_generic_plan), readers and writers alike', async () => {
+    const planning = (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) =>
+      sql<{ mode: string }>`select current_setting('plan_cache_mode') as "mode"`.execute(tx).then((r) => r.rows[0].mode);
+    // As many at once as the pool has connections, so that each of them answers.
+    const modes = await Promise.all(Array.from({ length: 12 }, (_, i) => store.transaction(planning, { writes: i % 2 === 0 })));
+    assert.deepEqual([...new Set(modes)], ['force_generic_plan']);
+  });
+
   test('readers run READ ONLY: two that both write (write skew) each run again as writers, one after the other, and both commit', async () => {
     let runs = 0;
     let arrived = 0;
