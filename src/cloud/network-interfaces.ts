@@ -241,7 +241,6 @@ const INSERT_INTERFACE =
 const INTERFACE_BY_ID = 'select * from "network_interfaces" where "id" = ?';
 const INSERT_INTERFACE_GROUPS = rowsText(3, (rows) => `insert into "network_interface_groups" ("network_interface_id", "group_id", "position") values ${rows}`);
 
-/** Creates an interface in a subnet with its addresses and groups; returns its id. */
 /**
  * What creating an interface looks up besides its subnet: the account's interface count (added
  * to: a create counts itself), the interface's security groups and a free MAC address. Each is
@@ -267,6 +266,7 @@ export function startInterfaceLookups(ctx: Context, subnetId: string, groupIds: 
   };
 }
 
+/** Creates an interface in a subnet with its addresses and groups; returns its id. */
 export async function createInterface(ctx: Context, spec: InterfaceSpec): Promise<string> {
   checkDescription('Description', spec.description);
   const subnet = spec.subnet;
