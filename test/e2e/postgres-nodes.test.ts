@@ -180,28 +180,6 @@ describe('the PostgreSQL store: retries, types', { skip }, () => {
     assert.deepEqual([...new Set(modes)], ['force_generic_plan']);
   });
 
-  test("a read's commit, held back for the connection's next user, is sent before anything else runs on it", async () => {
-    // One connection: whatever comes next after a read runs on the very connection the read held.
-    const single = await openPostgresStore({ url: `${database.url}${database.url.includes('?') ? '&' : '?'}pool_size=1` });
-    try {
-      const backend = (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) =>
-        sql<{ pid: number; open: string | null }>`select pg_backend_pid() as "pid", pg_current_xact_id_if_assigned()::text as "open"`.execute(tx).then((r) => r.rows[0]);
-      const read = await single.transaction(backend, { writes: false });
-      // A write outside any transaction (the throttle's bucket) would be refused inside the read's READ ONLY one.
-      assert.equal(await single.tokenBuckets!.take('held-back-commit', 10, 1), true);
-      const next = await single.transaction(backend, { writes: false });
-      assert.equal(next.pid, read.pid, 'the same connection');
-      const [bucket] = await single.transaction((tx) => sql<{ n: number }>`select count(*) as "n" from "throttle_buckets" where "key" = 'held-back-commit'`.execute(tx).then((r) => r.rows), { writes: false });
-      assert.equal(Number(bucket.n), 1);
-      // Left alone, the connection does not stay in the read's transaction: its commit goes by itself.
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const [activity] = (await sql<{ state: string }>`select "state" from pg_stat_activity where "pid" = ${next.pid}`.execute(store.db)).rows;
-      assert.equal(activity.state, 'idle');
-    } finally {
-      await single.close();
-    }
-  });
-
   test('readers run READ ONLY: two that both write (write skew) each run again as writers, one after the other, and both commit', async () => {
     let runs = 0;
     let arrived = 0;
