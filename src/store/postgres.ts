@@ -378,10 +378,9 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
     if (state.failure !== undefined) throw state.failure;
     state.ending = true;
     if (readOnly && state.inFlight === 0 && state.failure === undefined) {
-      // A read whose every statement succeeded has nothing left to confirm: its commit is not
-      // waited for, and goes with the connection's next user's first statements (see
-      // deferCommit).
-      deferCommit(client);
+      // A read whose every statement succeeded has nothing left to confirm: its commit is sent
+      // and not waited for (the connection's next user's statements queue behind it).
+      void run(client, { text: 'commit' }, true).catch(() => {});
       return result;
     }
     const committed = run(client, { text: 'commit' }, true);
@@ -406,34 +405,6 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
       client.release(broken);
     }
   }
-}
-
-/** How long a read's commit waits for the connection's next user before it is sent alone. */
-const COMMIT_GRACE_MS = 2;
-const unsentCommits = new Map<pg.PoolClient, NodeJS.Timeout>();
-
-/**
- * Holds back a finished read's commit until the connection is next taken from the pool (see
- * sendDeferredCommit, run on every checkout), so that it leaves in the same socket write as that
- * user's first statements: under load a connection goes from one request to the next at once, and
- * a read then costs one write to the socket, not two (each a system call and a wake-up of the
- * database's backend). A connection nobody takes within COMMIT_GRACE_MS sends it alone: a read
- * holds no lock a writer waits for (its table locks yield only to DDL), only its snapshot.
- */
-function deferCommit(client: pg.PoolClient): void {
-  const timer = setTimeout(() => sendDeferredCommit(client), COMMIT_GRACE_MS);
-  timer.unref();
-  unsentCommits.set(client, timer);
-}
-
-/** Sends the connection's held-back read commit, if any, ahead of whatever it runs next. */
-function sendDeferredCommit(client: pg.PoolClient): void {
-  const timer = unsentCommits.get(client);
-  if (timer === undefined) return;
-  clearTimeout(timer);
-  unsentCommits.delete(client);
-  batchWrites(client);
-  client.query('commit').catch(() => {});
 }
 
 /**
@@ -547,13 +518,6 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // pool listens only to idle ones, and an 'error' nobody listens to would end the process. The
   // transaction's next query fails instead (and is answered 503, see transaction).
   pool.on('connect', (client) => client.on('error', () => {}));
-  // Whoever takes a connection (a transaction, the event log, the throttle, Kysely) runs after the
-  // commit of the read before it (see deferCommit); a connection the pool drops takes it along.
-  pool.on('acquire', (client) => sendDeferredCommit(client as pg.PoolClient));
-  pool.on('remove', (client) => {
-    clearTimeout(unsentCommits.get(client as pg.PoolClient));
-    unsentCommits.delete(client as pg.PoolClient);
-  });
   useGenericPlans(pool);
   prepareByName(pool);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
