@@ -114,7 +114,7 @@ export interface InterfaceSpec {
   subnet: Row<'subnets'>;
   /** The subnet's allocator looked up already (lookUpForSubnet), beside the subnet itself. */
   looked?: LookedUp;
-  /** The rest of what creating needs, looked up beside the subnet (startInterfaceLookups, with the same groupIds). */
+  /** The rest of what creating needs, looked up beside the subnet (startInterfaceLookups). */
   early?: InterfaceLookups;
   description?: string;
   /** The primary private IPv4; allocated from the subnet when absent. */
@@ -279,7 +279,7 @@ export async function createInterface(ctx: Context, spec: InterfaceSpec): Promis
   const early = spec.early ?? startInterfaceLookups(ctx, subnet.id, spec.groupIds);
   if (outcome(await early.count) > ctx.config.quotas.networkInterfacesPerRegion) throw Errors.networkInterfaceLimitExceeded();
   const looked = outcome(await early.groups);
-  const groups = looked === 'none' ? [] : judgeGroupsForSubnet(subnet, spec.groupIds as readonly string[] | undefined, looked);
+  const groups = looked === 'none' ? [] : judgeGroupsForSubnet(subnet, looked);
 
   const id = newId('eni');
   const ipv6Only = isIpv6Only(subnet);

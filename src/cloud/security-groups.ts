@@ -435,11 +435,17 @@ export async function groupsForInterface(
   options: { subnetId?: string } = {},
 ): Promise<string[]> {
   if (!groupIds?.length) return [await defaultGroupId(ctx, vpcId)];
-  return judgeGroupsForInterface(vpcId, groupIds, await lookUpNamedGroups(ctx, groupIds), options);
+  return judgeNamedGroups(vpcId, await lookUpNamedGroups(ctx, groupIds), options);
 }
 
-/** What groupsForInterface looks up: the named groups' VPCs, or the default group (`byDefault`). */
-export type InterfaceGroupLookup = { byDefault: true; id: string | undefined } | { byDefault: false; rows: Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[] };
+/** The named groups (de-duplicated, in the given order) and the VPCs of those that are the caller's. */
+interface NamedGroups {
+  ids: string[];
+  rows: Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[];
+}
+
+/** What groupsForInterface looks up: the named groups, or the default group (`byDefault`). */
+export type InterfaceGroupLookup = ({ byDefault: false } & NamedGroups) | { byDefault: true; id: string | undefined };
 
 /**
  * groupsForInterface's lookup for an interface made in a subnet, by the subnet's id: for a caller
@@ -447,37 +453,30 @@ export type InterfaceGroupLookup = { byDefault: true; id: string | undefined } |
  * subnet's VPC; judgeGroupsForSubnet judges it once the subnet is in.
  */
 export async function lookUpGroupsForSubnet(ctx: Context, subnetId: string, groupIds: readonly string[] | undefined): Promise<InterfaceGroupLookup> {
-  if (groupIds?.length) return { byDefault: false, rows: await lookUpNamedGroups(ctx, groupIds) };
+  if (groupIds?.length) return { byDefault: false, ...(await lookUpNamedGroups(ctx, groupIds)) };
   const row = await selectFirst<Pick<Row<'security_groups'>, 'id'>>(ctx.tx, DEFAULT_GROUP_OF_SUBNET, [subnetId, 1]);
   return { byDefault: true, id: row?.id };
 }
 
 /** groupsForInterface's answer from lookUpGroupsForSubnet's lookup, for an interface in `subnet`. */
-export function judgeGroupsForSubnet(subnet: Pick<Row<'subnets'>, 'id' | 'vpc_id'>, groupIds: readonly string[] | undefined, looked: InterfaceGroupLookup): string[] {
-  if (looked.byDefault) {
-    if (looked.id === undefined) throw new Error(`VPC ${subnet.vpc_id} has no default security group`);
-    return [looked.id];
-  }
-  return judgeGroupsForInterface(subnet.vpc_id, groupIds ?? [], looked.rows, { subnetId: subnet.id });
+export function judgeGroupsForSubnet(subnet: Pick<Row<'subnets'>, 'id' | 'vpc_id'>, looked: InterfaceGroupLookup): string[] {
+  if (!looked.byDefault) return judgeNamedGroups(subnet.vpc_id, looked, { subnetId: subnet.id });
+  if (looked.id === undefined) throw new Error(`VPC ${subnet.vpc_id} has no default security group`);
+  return [looked.id];
 }
 
 /** The named groups' VPCs, after the ids' form and the per-interface quota are checked. */
-async function lookUpNamedGroups(ctx: Context, groupIds: readonly string[]): Promise<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[]> {
-  const unique = [...new Set(groupIds)];
-  checkIds('sg', Errors.groupId, unique);
-  if (unique.length > ctx.config.quotas.securityGroupsPerInterface) throw Errors.securityGroupsPerInterfaceLimitExceeded();
-  return selectRows<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>>(ctx.tx, GROUP_VPCS(unique.length), [...unique, ctx.account, ctx.region]);
+async function lookUpNamedGroups(ctx: Context, groupIds: readonly string[]): Promise<NamedGroups> {
+  const ids = [...new Set(groupIds)];
+  checkIds('sg', Errors.groupId, ids);
+  if (ids.length > ctx.config.quotas.securityGroupsPerInterface) throw Errors.securityGroupsPerInterfaceLimitExceeded();
+  return { ids, rows: await selectRows<Pick<Row<'security_groups'>, 'id' | 'vpc_id'>>(ctx.tx, GROUP_VPCS(ids.length), [...ids, ctx.account, ctx.region]) };
 }
 
-function judgeGroupsForInterface(
-  vpcId: string,
-  groupIds: readonly string[],
-  rows: readonly Pick<Row<'security_groups'>, 'id' | 'vpc_id'>[],
-  options: { subnetId?: string },
-): string[] {
-  const unique = [...new Set(groupIds)];
+/** The named groups, each the caller's and in VPC `vpcId`, or the EC2 error for the first that is not. */
+function judgeNamedGroups(vpcId: string, { ids, rows }: NamedGroups, options: { subnetId?: string }): string[] {
   const vpcOf = new Map(rows.map((r) => [r.id, r.vpc_id]));
-  for (const id of unique) {
+  for (const id of ids) {
     const groupVpc = vpcOf.get(id);
     if (groupVpc === undefined) throw Errors.groupId.notFound(id);
     if (groupVpc === vpcId) continue;
@@ -485,7 +484,7 @@ function judgeGroupsForInterface(
     if (options.subnetId !== undefined) throw Errors.groupAndSubnetInDifferentNetworks(id, options.subnetId);
     throw Errors.groupInAnotherNetwork();
   }
-  return unique;
+  return ids;
 }
 
 /** The groupSet of many network interfaces in one query, each in its position order. */

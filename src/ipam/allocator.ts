@@ -221,11 +221,13 @@ export async function lookUpForRelease(tx: Tx, eniId: string, address: number): 
     address + 1,
     eniId,
   ]);
+  const left = row?.left_first ?? undefined;
+  const right = row?.right_last ?? undefined;
   return {
     subnetId: row?.subnet,
     address,
-    left: row?.left_first === null || row?.left_first === undefined ? undefined : { first_address: Number(row.left_first) },
-    right: row?.right_last === null || row?.right_last === undefined ? undefined : { last_address: Number(row.right_last) },
+    left: left === undefined ? undefined : { first_address: Number(left) },
+    right: right === undefined ? undefined : { last_address: Number(right) },
   };
 }
 

@@ -280,7 +280,7 @@ const pageBatches = new Map<string, string>();
  * their six child queries, the two forms alike otherwise: per row is 1.2-1.5x the statements/s
  * for one row, 2x for 50, even at 200, and 0.75x for 1,000 (where hashing the page's ids pays).
  */
-export const ROW_BY_ROW_UP_TO = 200;
+const ROW_BY_ROW_UP_TO = 200;
 
 /**
  * PostgreSQL only: a page of rows (`pageText`, its values `params`, ordered by `idColumn`) and
