@@ -33,7 +33,7 @@ const HELP = `npm run bench -- [options]
   --million               add N=1,000,000 (creating them through the API takes hours)
   --duration S            seconds per workload (default 10; quick: 3)
   --warmup S              unmeasured seconds before each workload (default: duration/5, at most 2;
-                          twice that on a freshly started server)
+                          a server's first workload: twice that and at least 3,000 answered requests)
   --concurrency C         concurrent keep-alive callers (default 16)
   --instances K           running m5.large instances (default 20)
   --workloads LIST        subset of: ${WORKLOADS.join(', ')}, or none
@@ -219,6 +219,10 @@ interface Measured extends LoopResult {
 const measured: Measured[] = [];
 const ceilings: LoopResult[] = [];
 
+/** Answered requests that warm up a server's first workload (see closedLoop's warmupOps). */
+const FIRST_WARMUP_OPS = 3000;
+
+/** fresh: the server's first workload (a server just started, or the one that made the fixture). */
 async function run(label: string, n: number, client: QueryClient, next: NextOp, serverCpu: () => number, fresh = false): Promise<Measured> {
   const stored = fixture?.enis.length ?? 0;
   progress.phase(`[N=${n.toLocaleString('en-US')}] ${label}: warming up`);
@@ -227,6 +231,7 @@ async function run(label: string, n: number, client: QueryClient, next: NextOp, 
     concurrency,
     durationMs: durationS * 1000,
     warmupMs: warmupS * 1000 * (fresh ? 2 : 1),
+    warmupOps: fresh ? FIRST_WARMUP_OPS : 0,
     next,
     serverCpu,
     onProgress: (p) =>
@@ -316,7 +321,7 @@ async function main(): Promise<void> {
   const header = [
     `eni-local benchmark, ${new Date().toISOString()}: node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model.trim() ?? '?'}), load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`,
     `pinning ${pinning}`,
-    `store ${storeKind}${storeKind === 'sqlite' ? ' file, durability normal' : ''}; auth ${auth}; ${concurrency} keep-alive callers; ${durationS} s per workload after ${warmupS} s warm-up; N = ${ns.map((n) => n.toLocaleString('en-US')).join(', ')}; K = ${instanceCount} ${INSTANCE_TYPE}; ${rooms} rooms (/16 VPCs, a /17 subnet in each of two zones)`,
+    `store ${storeKind}${storeKind === 'sqlite' ? ' file, durability normal' : ''}; auth ${auth}; ${concurrency} keep-alive callers; ${durationS} s per workload after ${warmupS} s warm-up (a server's first: twice that and at least ${FIRST_WARMUP_OPS.toLocaleString('en-US')} answered requests); N = ${ns.map((n) => n.toLocaleString('en-US')).join(', ')}; K = ${instanceCount} ${INSTANCE_TYPE}; ${rooms} rooms (/16 VPCs, a /17 subnet in each of two zones)`,
   ];
   header.push(`code ${describeCode(codeState())}`);
   for (const line of header) progress.log(line);
@@ -396,9 +401,9 @@ async function main(): Promise<void> {
       await measureCeiling('start');
     }
 
-    for (const workload of workloads) {
+    for (const [i, workload] of workloads.entries()) {
       const srv = server;
-      const m = await run(workload, n, srv.client, workloadOps(workload, fixture, reserved, concurrency), () => srv.child.cpuMicros());
+      const m = await run(workload, n, srv.client, workloadOps(workload, fixture, reserved, concurrency), () => srv.child.cpuMicros(), i === 0 && n === ns[0]);
       measured.push(m);
       record('workload', { workload, ...m });
       logRow(m);
