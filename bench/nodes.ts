@@ -46,6 +46,8 @@ export interface NodesPhase {
 }
 
 const REGION = 'us-east-1';
+/** Answered requests each node warms up with before a phase is measured (see closedLoop's warmupOps). */
+const WARMUP_OPS_PER_NODE = 3000;
 const key = (account: number) => `AKIDBENCHACCOUNT${account}`;
 
 export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
@@ -87,17 +89,19 @@ export async function nodesBenchmark(o: NodesOptions): Promise<NodesPhase[]> {
         subnets.push(subnet);
       }
       const cpu = () => children.reduce((s, c) => s + c.cpuMicros(), 0);
+      const create = (a: number) => () => ({ body: formBody('CreateNetworkInterface', { SubnetId: subnets[a], 'TagSpecification.1.ResourceType': 'network-interface', 'TagSpecification.1.Tag.1.Key': 'bench', 'TagSpecification.1.Tag.1.Value': String(a) }) });
+      // Fresh processes: every node first answers its share of requests unmeasured, so that a
+      // node that gets half the load is not measured while still half as warm.
+      const loopsPerNode = Math.ceil(o.accounts / count);
+      await Promise.all(
+        clients.map((client, a) =>
+          closedLoop({ client, concurrency: perAccount, durationMs: 1, warmupMs: 0, warmupOps: Math.ceil(WARMUP_OPS_PER_NODE / loopsPerNode), next: create(a), serverCpu: cpu }),
+        ),
+      );
       const cpuBefore = children.map((c) => c.cpuMicros());
       const results: LoopResult[] = await Promise.all(
         clients.map((client, a) =>
-          closedLoop({
-            client,
-            concurrency: perAccount,
-            durationMs: o.durationS * 1000,
-            warmupMs: o.warmupS * 1000,
-            next: () => ({ body: formBody('CreateNetworkInterface', { SubnetId: subnets[a], 'TagSpecification.1.ResourceType': 'network-interface', 'TagSpecification.1.Tag.1.Key': 'bench', 'TagSpecification.1.Tag.1.Value': String(a) }) }),
-            serverCpu: cpu,
-          }),
+          closedLoop({ client, concurrency: perAccount, durationMs: o.durationS * 1000, warmupMs: o.warmupS * 1000, next: create(a), serverCpu: cpu }),
         ),
       );
       const opsPerSec = results.reduce((s, r) => s + r.opsPerSec, 0);
