@@ -663,6 +663,9 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
   let reconnect: NodeJS.Timeout | undefined;
   let poll: NodeJS.Timeout | undefined;
   let sincePrune = 0;
+  // The last event ids of this node's commits whose fetch behind the commit is still out: their
+  // notifications need no fetch of their own.
+  const fetchingOwn = new Set<number>();
 
   const wake = (all: boolean) => {
     const ready = waiters.filter((w) => all || w.id <= cursor);
@@ -744,7 +747,7 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
     // The payload is the notifying transaction's last event id (empty from an older node: fetch).
     client.on('notification', (message) => {
       const last = Number(message.payload);
-      if (!message.payload || !Number.isFinite(last) || last > cursor) void fetchNew();
+      if (!message.payload || !Number.isFinite(last) || (last > cursor && !fetchingOwn.has(last))) void fetchNew();
     });
     listener = client;
     try {
@@ -770,18 +773,34 @@ function eventLog(pool: pg.Pool, config: pg.ClientConfig): EventLog & { stop(): 
           `select max("id") as "last", pg_notify('${EVENTS_CHANNEL}', max("id")::text) from "added"`,
         values: [events.map((e) => JSON.stringify(e))],
       });
+      const last = append.then(({ rows }) => Number((rows[0] as { last: number }).last));
       // This node fetches its new events right behind the commit, on the same connection: no
       // round trip of their own, and no wait for the notification. Others' notifications still
-      // come; one for events this node has delivered is passed over.
+      // come; one for events this node has delivered, or is fetching so, is passed over (it
+      // usually comes before that fetch's answer: a second fetch, for nothing, on every write).
       afterCommit(tx, (send) => {
-        send({ text: FETCH, values: [cursor, EVENT_BATCH] }).then(
-          ({ rows }) => {
-            if (take(rows as Fetched[]).full) void fetchNew();
+        let fetched = false;
+        let own: number | undefined;
+        last.then(
+          (id) => {
+            if (!fetched) fetchingOwn.add((own = id));
           },
           () => {},
         );
+        send({ text: FETCH, values: [cursor, EVENT_BATCH] })
+          .then(
+            ({ rows }) => {
+              if (take(rows as Fetched[]).full) void fetchNew();
+            },
+            // The notification may have been passed over: fetch as it would have.
+            () => void fetchNew(),
+          )
+          .finally(() => {
+            fetched = true;
+            if (own !== undefined) fetchingOwn.delete(own);
+          });
       });
-      return append.then(({ rows }) => Number((rows[0] as { last: number }).last));
+      return last;
     },
     async follow(fn, recent) {
       deliver = fn;
