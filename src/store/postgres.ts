@@ -224,6 +224,18 @@ interface TransactionState {
   checks?: Set<Promise<unknown>>;
   /** Sent right behind the commit, in the same socket write (see afterCommit). */
   followUps?: ((send: (statement: Statement) => Promise<pg.QueryResult>) => void)[];
+  /** A read's first statements, held back until its first turn of the event loop ends (see sendFirstStatements). */
+  gathering?: Gathered[];
+  /** The texts of a read's first statements, when they went as one statement without `begin` (nothing may follow). */
+  lone?: string;
+}
+
+/** A statement held back, and how to answer whoever sent it. */
+interface Gathered {
+  statement: Statement;
+  judge?: Judge;
+  resolve: (result: pg.QueryResult) => void;
+  reject: (error: unknown) => void;
 }
 
 const states = new WeakMap<pg.PoolClient, TransactionState>();
@@ -276,6 +288,9 @@ function afterCommit(tx: Transaction<Database>, follow: (send: (statement: State
 
 const corked = new WeakSet<object>();
 
+/** The socket under pg's connection (pg itself corks it around a query's messages). */
+const streamOf = (client: pg.PoolClient) => (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+
 /**
  * Holds back the connection's writes until the event loop's next check phase, so the statements
  * sent in the meantime (a transaction's opening and its first query; writes and the select after
@@ -283,7 +298,7 @@ const corked = new WeakSet<object>();
  * cost more than the statements.
  */
 function batchWrites(client: pg.PoolClient): void {
-  const stream = (client as unknown as { connection?: { stream?: { cork?: () => void; uncork?: () => void } } }).connection?.stream;
+  const stream = streamOf(client);
   if (!stream?.cork || !stream.uncork || corked.has(stream)) return;
   corked.add(stream);
   stream.cork();
@@ -302,6 +317,13 @@ function run(client: pg.PoolClient, statement: Statement, ending = false, judge?
   const check = judge?.check;
   const state = states.get(client);
   if (state?.ending && !ending) return Promise.reject(new Error(`a statement sent after its transaction's commit: ${statement.text.slice(0, 60)}`));
+  if (state?.gathering && !ending) return new Promise((resolve, reject) => state.gathering!.push({ statement, judge, resolve, reject }));
+  if (state?.lone !== undefined && !ending) {
+    // It would see another snapshot than the statement before it: the read runs again, begun.
+    refuseAlone(state.lone);
+    state.failure ??= new ReadOutgrewOneStatement();
+    return Promise.reject(state.failure);
+  }
   batchWrites(client);
   const sent = statement.values?.length ? client.query(statement.text, statement.values) : client.query(statement.text);
   if (!state) return sent;
@@ -345,27 +367,175 @@ function run(client: pg.PoolClient, statement: Statement, ending = false, judge?
 const IN_FAILED_TRANSACTION = '25P02';
 
 /**
+ * A read that went as one statement (see sendFirstStatements) and then sent another: it is run
+ * again, as a transaction.
+ */
+export class ReadOutgrewOneStatement extends Error {
+  constructor() {
+    super('a read sent as one statement sent another');
+  }
+}
+
+/**
+ * A statement that can only read: a select (which cannot hold a data-modifying statement; one
+ * starting with `with` could, so it goes wrapped in a subquery, where PostgreSQL refuses one),
+ * taking no row locks and calling none of the functions with effects.
+ */
+const ONLY_READS = /^\s*(select|with)\s/i;
+const HAS_EFFECTS = /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\b(nextval|setval|set_config|pg_notify|pg_advisory\w*|pg_try_advisory\w*|lo_\w+)\s*\(/i;
+/** Quoted literals and identifiers, which may hold a `$` that is no placeholder. */
+const QUOTED = /'(?:[^']|'')*'|"(?:[^"]|"")*"/g;
+
+/** The first statements of a read, by their texts joined: how many more runs begin as a transaction (see run). */
+const notAlone = new Map<string, number>();
+/** A read whose first statements once needed more after them begins as a transaction for this many runs, then tries again. */
+const NOT_ALONE_RUNS = 100;
+/** The statement texts made of several reads' first statements, by their texts joined. */
+const combined = new Map<string, string | null>();
+const COMBINED_TEXTS = 1000;
+
+/** One statement of texts, each one's placeholders $1…$n numbered after those of the texts before it; null if one has a `$` that is not a placeholder. */
+function combine(texts: readonly string[], counts: readonly number[]): string | null {
+  let offset = 0;
+  const renumbered: string[] = [];
+  for (const [i, text] of texts.entries()) {
+    if (text.replace(QUOTED, '').split('$').length !== text.split('$').length) return null;
+    const shift = offset;
+    renumbered.push(text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`));
+    offset += counts[i];
+  }
+  // Column `eni_part<i>` holds the rows of texts[i] as a JSON array (as selectEach fetches; a name
+  // none of the texts uses, since json_agg of an alias that is also a column of it takes the column).
+  return 'select ' + renumbered.map((t, i) => `(select coalesce(json_agg("eni_part${i}"), '[]') from (${t}) as "eni_part${i}") as "eni_part${i}"`).join(', ');
+}
+
+/** Answers whoever sent `gathered` with what `sent` answers. */
+function relay(sent: Promise<pg.QueryResult>, gathered: Gathered): void {
+  sent.then(gathered.resolve, gathered.reject);
+}
+
+/**
+ * Sends a read's first statements, gathered during its first turn of the event loop (the
+ * due-transitions check and the action's first query, say). When each of them can only read,
+ * they go as one statement and without `begin`/`commit`: one statement runs on one snapshot, as
+ * the REPEATABLE READ transaction would, and costs PostgreSQL and the node one statement instead
+ * of four. (Several go as JSON columns, as selectEach fetches: the store's values come back the
+ * same either way.) Should the read send anything after them, that statement is refused and the
+ * read runs again as a transaction (see run); so does one whose combined statement fails. Else,
+ * and for a read whose first statements needed more after them lately, `opening` goes first and
+ * the statements as they came.
+ */
+function sendFirstStatements(client: pg.PoolClient, state: TransactionState, opening: readonly Statement[]): Promise<unknown> {
+  const batch = state.gathering ?? [];
+  state.gathering = undefined;
+  const key = batch.map((g) => g.statement.text).join('\u0000');
+  const runs = notAlone.get(key);
+  if (runs !== undefined) {
+    if (runs <= 1) notAlone.delete(key);
+    else notAlone.set(key, runs - 1);
+  }
+  const readsOnly = batch.length > 0 && batch.every((g) => !g.judge && ONLY_READS.test(g.statement.text) && !HAS_EFFECTS.test(g.statement.text));
+  // What goes instead of the transaction: the one select as it is, or the statements as one.
+  let alone: Statement | undefined;
+  if (readsOnly && runs === undefined) {
+    if (batch.length === 1 && /^\s*select\s/i.test(key)) alone = batch[0].statement;
+    else {
+      if (!combined.has(key)) {
+        if (combined.size >= COMBINED_TEXTS) combined.clear();
+        combined.set(
+          key,
+          combine(
+            batch.map((g) => g.statement.text),
+            batch.map((g) => g.statement.values?.length ?? 0),
+          ),
+        );
+      }
+      const text = combined.get(key);
+      if (text) alone = { text, values: batch.flatMap((g) => g.statement.values ?? []) };
+    }
+  }
+  return together(client, () => {
+    if (!alone) {
+      const opened = Promise.all(opening.map((statement) => run(client, statement)));
+      for (const g of batch) relay(run(client, g.statement, false, g.judge), g);
+      return opened;
+    }
+    const sent = run(client, alone);
+    // From now on the read may send nothing more (see run).
+    state.lone = key;
+    if (alone === batch[0].statement) {
+      relay(sent, batch[0]);
+      return Promise.resolve();
+    }
+    sent.catch((error: unknown) => {
+      // Not the database being away: the statements may not go together (or one of them
+      // failed), so the read runs again, each statement on its own.
+      if (!isUnavailable(error)) {
+        refuseAlone(key);
+        state.failure = new ReadOutgrewOneStatement();
+      }
+    });
+    for (const [i, g] of batch.entries()) {
+      relay(
+        sent.then((result) => {
+          const rows = (result.rows[0] as Record<string, unknown[]>)[`eni_part${i}`];
+          return { ...result, rows, rowCount: rows.length };
+        }),
+        g,
+      );
+    }
+    return Promise.resolve();
+  });
+}
+
+/** The read whose first statements are `key` begins as a transaction for its next NOT_ALONE_RUNS runs. */
+function refuseAlone(key: string): void {
+  if (notAlone.size >= COMBINED_TEXTS) notAlone.clear();
+  notAlone.set(key, NOT_ALONE_RUNS);
+}
+
+/** Runs send with the connection's writes held back, so what it sends leaves in one socket write. */
+function together<T>(client: pg.PoolClient, send: () => T): T {
+  const stream = streamOf(client);
+  if (!stream?.cork || !stream.uncork || corked.has(stream)) return send();
+  corked.add(stream);
+  stream.cork();
+  try {
+    return send();
+  } finally {
+    corked.delete(stream);
+    stream.uncork();
+  }
+}
+
+/**
  * One transaction on one connection of a pipelining pool: the opening statements (begin, the
  * scope's lock) are sent and fn starts at once, so its first query travels with them (one round
  * trip, not three); the opening's answer is read before the commit. A query fn sends without
  * awaiting it (the event log's append) travels with the commit. The error thrown is the first
  * statement's that failed (later ones only say the transaction was aborted), and a COMMIT that
  * PostgreSQL answers with ROLLBACK (an earlier statement failed unseen) is that failure too.
+ * `alone`: a read whose first statements may go without the opening (see sendFirstStatements).
  */
-async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[], readOnly: boolean, turn?: Turn): Promise<T> {
+async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Promise<T>, opening: readonly Statement[], readOnly: boolean, turn?: Turn, alone = false): Promise<T> {
   const client = turn?.take() ?? (await pool.connect());
-  const state: TransactionState = {};
+  const state: TransactionState = alone ? { gathering: [] } : {};
   states.set(client, state);
   // A statement that failed unawaited (a write, see sql-text's write) is why the later ones were
   // refused, and the answer to give when it lost a race (it is retried), whatever fn threw; so
   // is a check's failure (sql-text's write and verify), which the embedded store throws at once.
   const cause = (error: unknown) =>
-    state.failure !== undefined && (sqlState(error) === IN_FAILED_TRANSACTION || isRetried(state.failure) || checkFailures.has(state.failure as object)) ? state.failure : error;
+    state.failure !== undefined &&
+    (sqlState(error) === IN_FAILED_TRANSACTION || isRetried(state.failure) || checkFailures.has(state.failure as object) || state.failure instanceof ReadOutgrewOneStatement)
+      ? state.failure
+      : error;
   let broken = false;
   // Whether the connection went to the scope's next writer (see Turn): then it is theirs.
   let handed = false;
   try {
-    const opened = Promise.all(opening.map((statement) => run(client, statement)));
+    const opened = alone
+      ? new Promise<unknown>((resolve) => setImmediate(() => resolve(sendFirstStatements(client, state, opening))))
+      : Promise.all(opening.map((statement) => run(client, statement)));
     opened.catch(() => {});
     let result: T;
     try {
@@ -379,8 +549,9 @@ async function pipelined<T>(pool: pg.Pool, fn: (tx: Transaction<Database>) => Pr
     state.ending = true;
     if (readOnly && state.inFlight === 0 && state.failure === undefined) {
       // A read whose every statement succeeded has nothing left to confirm: its commit is sent
-      // and not waited for (the connection's next user's statements queue behind it).
-      void run(client, { text: 'commit' }, true).catch(() => {});
+      // and not waited for (the connection's next user's statements queue behind it). One sent
+      // as one statement has nothing to commit.
+      if (state.lone === undefined) void run(client, { text: 'commit' }, true).catch(() => {});
       return result;
     }
     const committed = run(client, { text: 'commit' }, true);
@@ -547,10 +718,10 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
    * the wait was for.) Readers: REPEATABLE READ READ ONLY, one snapshot of what writers committed:
    * a state every scope went through.
    */
-  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, turn?: Turn) =>
+  const attempt = <T>(fn: (tx: Transaction<Database>) => Promise<T>, scope: WriteScope | undefined, turn?: Turn, alone = false) =>
     turn
       ? pipelined(pool, fn, [{ text: `begin isolation level read committed; ${scopeLock(scope).text}` }], false, turn)
-      : pipelined(pool, fn, [{ text: 'begin isolation level repeatable read read only' }], true);
+      : pipelined(pool, fn, [{ text: 'begin isolation level repeatable read read only' }], true, undefined, alone);
 
   /**
    * A database that cannot be reached is the store's refusal (StoreUnavailableError, answered
@@ -568,10 +739,17 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
 
   async function runTransaction<T>(fn: (tx: Transaction<Database>) => Promise<T>, options: TransactionOptions): Promise<T> {
     const writes = options.writes ?? true;
-    // A read runs at once; should it need to write after all (settling a transition that came
-    // due) or lose a race, it runs again as a writer.
+    // A read runs at once, its first statements as one statement without begin when they can
+    // (see sendFirstStatements; should it send more, it runs again as a transaction). Should it
+    // need to write after all (settling a transition that came due) or lose a race, it runs
+    // again as a writer.
     if (!writes) {
       try {
+        try {
+          return await attempt(fn, options.scope, undefined, true);
+        } catch (error) {
+          if (!(error instanceof ReadOutgrewOneStatement)) throw error;
+        }
         return await attempt(fn, options.scope);
       } catch (error) {
         if (!isRetried(error) && sqlState(error) !== READ_ONLY_SQL_TRANSACTION) throw error;

@@ -163,12 +163,19 @@ describe('the PostgreSQL store: retries, types', { skip }, () => {
 
   // Serializable readers ran PostgreSQL out of predicate locks under load ("out of shared memory",
   // 53200, seen as InternalError by 5 % of describe-filter requests in the benchmark).
-  test('readers get a READ ONLY snapshot (no predicate locks); writers READ COMMITTED behind their scope lock', async () => {
+  test('readers get a READ ONLY snapshot (no predicate locks), or one statement; writers READ COMMITTED behind their scope lock', async () => {
     const mode = (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) =>
       sql<{ isolation: string; readOnly: string }>`select current_setting('transaction_isolation') as "isolation", current_setting('transaction_read_only') as "readOnly"`
         .execute(tx)
         .then((r) => r.rows[0]);
-    assert.deepEqual(await store.transaction(mode, { writes: false }), { isolation: 'repeatable read', readOnly: 'on' });
+    // A reader of more than its first statements: a transaction.
+    const afterAnother = async (tx: Parameters<Parameters<Store['transaction']>[0]>[0]) => {
+      await sql`select 1`.execute(tx);
+      return mode(tx);
+    };
+    assert.deepEqual(await store.transaction(afterAnother, { writes: false }), { isolation: 'repeatable read', readOnly: 'on' });
+    // A reader of one select: that statement alone, PostgreSQL's implicit transaction (test/e2e/postgres-lone-reads.test.ts).
+    assert.deepEqual(await store.transaction(mode, { writes: false }), { isolation: 'read committed', readOnly: 'off' });
     assert.deepEqual(await store.transaction(mode, { writes: true }), { isolation: 'read committed', readOnly: 'off' });
   });
 
@@ -197,7 +204,8 @@ describe('the PostgreSQL store: retries, types', { skip }, () => {
         { writes: false },
       );
     await Promise.all([reader('111111111111'), reader('222222222222')]);
-    assert.equal(runs, 4, 'each reader was refused its write and ran again as a writer');
+    // Each: its select alone, then begun (it sent a write after it), refused the write, then a writer.
+    assert.equal(runs, 6, 'each reader was refused its write and ran again as a writer');
     const rows = await store.db.selectFrom('account_regions').select(['account_id', 'initialized_at']).where('region', '=', 'xx-test-1').orderBy('account_id').execute();
     assert.deepEqual(rows.map((r) => r.initialized_at).sort(), ['after 0', 'after 1'], 'the second saw the first: as if one after the other');
   });
