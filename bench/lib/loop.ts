@@ -132,12 +132,11 @@ export async function closedLoop(options: LoopOptions): Promise<LoopResult> {
         continue;
       }
       op.after?.(response);
-      if (!measuring) warmedOps++;
       if (measuring) {
         ops++;
         latencies.push(t1 - t0);
         if (op.items) items += op.items(response);
-      }
+      } else warmedOps++;
     }
   };
 

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import { StoreUnavailableError, TransactionRetriesExhaustedError } from './errors.ts';
 import type { Database } from './schema.ts';
-import { runPipelined, type Judge } from './sql-text.ts';
+import { jsonColumns, runPipelined, type Judge } from './sql-text.ts';
 import { migrate, type EventLog, type LoggedEvent, type Store, type TokenBuckets, type TransactionOptions, type WriteScope } from './store.ts';
 
 export interface PostgresOptions {
@@ -382,6 +382,7 @@ export class ReadOutgrewOneStatement extends Error {
  * taking no row locks and calling none of the functions with effects.
  */
 const ONLY_READS = /^\s*(select|with)\s/i;
+const SELECT = /^\s*select\s/i;
 const HAS_EFFECTS = /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\b(nextval|setval|set_config|pg_notify|pg_advisory\w*|pg_try_advisory\w*|lo_\w+)\s*\(/i;
 /** Quoted literals and identifiers, which may hold a `$` that is no placeholder. */
 const QUOTED = /'(?:[^']|'')*'|"(?:[^"]|"")*"/g;
@@ -404,10 +405,12 @@ function combine(texts: readonly string[], counts: readonly number[]): string | 
     renumbered.push(text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`));
     offset += counts[i];
   }
-  // Column `eni_part<i>` holds the rows of texts[i] as a JSON array (as selectEach fetches; a name
-  // none of the texts uses, since json_agg of an alias that is also a column of it takes the column).
-  return 'select ' + renumbered.map((t, i) => `(select coalesce(json_agg("eni_part${i}"), '[]') from (${t}) as "eni_part${i}") as "eni_part${i}"`).join(', ');
+  // Not selectEach's `r<i>`: a Describe's statement has columns of that name.
+  return jsonColumns(renumbered, PART);
 }
+
+/** The columns of a statement made of several (see combine): `eni_part<i>`. */
+const PART = 'eni_part';
 
 /** Answers whoever sent `gathered` with what `sent` answers. */
 function relay(sent: Promise<pg.QueryResult>, gathered: Gathered): void {
@@ -438,7 +441,7 @@ function sendFirstStatements(client: pg.PoolClient, state: TransactionState, ope
   // What goes instead of the transaction: the one select as it is, or the statements as one.
   let alone: Statement | undefined;
   if (readsOnly && runs === undefined) {
-    if (batch.length === 1 && /^\s*select\s/i.test(key)) alone = batch[0].statement;
+    if (batch.length === 1 && SELECT.test(key)) alone = batch[0].statement;
     else {
       if (!combined.has(key)) {
         if (combined.size >= COMBINED_TEXTS) combined.clear();
@@ -478,7 +481,7 @@ function sendFirstStatements(client: pg.PoolClient, state: TransactionState, ope
     for (const [i, g] of batch.entries()) {
       relay(
         sent.then((result) => {
-          const rows = (result.rows[0] as Record<string, unknown[]>)[`eni_part${i}`];
+          const rows = (result.rows[0] as Record<string, unknown[]>)[`${PART}${i}`];
           return { ...result, rows, rowCount: rows.length };
         }),
         g,

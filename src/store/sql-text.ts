@@ -215,8 +215,12 @@ export async function selectEach(tx: Tx, queries: readonly (readonly [text: stri
   return queries.map((_, i) => row[`r${i}`]);
 }
 
-const jsonColumns = (texts: readonly string[]) =>
-  'select ' + texts.map((text, i) => `(select coalesce(json_agg("r${i}"), '[]') from (${text}) as "r${i}") as "r${i}"`).join(', ');
+/**
+ * One statement whose column `<name><i>` holds the rows of texts[i] as a JSON array. The name must
+ * be none of the texts' own columns: json_agg of an alias that is also a column of it takes the column.
+ */
+export const jsonColumns = (texts: readonly string[], name = 'r') =>
+  'select ' + texts.map((text, i) => `(select coalesce(json_agg("${name}${i}"), '[]') from (${text}) as "${name}${i}") as "${name}${i}"`).join(', ');
 
 /**
  * A query over a list of ids (`build(list)`, list being `?, ?, …` or a subquery), and what its
