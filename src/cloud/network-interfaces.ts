@@ -811,15 +811,19 @@ const ATTACH_INTERFACE =
   'update "network_interfaces" set "attachment_id" = ?, "instance_id" = ?, "device_index" = ?, "network_card_index" = ?, "attach_time" = ?, ' +
   '"delete_on_termination" = ?, "attachment_status" = ?, "attachment_transition_at" = ?, "status" = ?, "instance_owner_id" = ? where "id" = ? and "attachment_id" is null';
 
-/** Records the attachment (status `attaching` until the configured delay has passed). */
+/**
+ * Records the attachment: `attaching` until the configured delay has passed, or with `settled`
+ * attached at once (one change of the row, the events of both steps).
+ */
 export async function attachInterface(
   ctx: Context,
   eni: InterfaceRow,
   instanceId: string,
   slot: { deviceIndex: number; networkCardIndex: number; deleteOnTermination: boolean },
+  settled = false,
 ): Promise<string> {
   const attachmentId = newId('eni-attach');
-  const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.attachingMs).toISOString();
+  const settleAt = settled ? null : new Date(ctx.now.getTime() + ctx.config.timings.attachingMs).toISOString();
   // Not waited for: should another request have attached the interface first, the transaction
   // fails with NetworkInterfaceInUse at its next statement or commit.
   await write(ctx.tx, ATTACH_INTERFACE, [
@@ -829,7 +833,7 @@ export async function attachInterface(
     slot.networkCardIndex,
     ctx.now.toISOString(),
     slot.deleteOnTermination ? 1 : 0,
-    'attaching',
+    settled ? 'attached' : 'attaching',
     settleAt,
     'in-use',
     // The instance's account: the caller (the interface's own, or another under a permission).
@@ -837,6 +841,7 @@ export async function attachInterface(
     eni.id,
   ], { rows: 1, otherwise: () => Errors.networkInterfaceInUse(eni.id) });
   ctx.emit({ type: 'network-interface.attaching', networkInterfaceId: eni.id, instanceId, attachmentId, deviceIndex: slot.deviceIndex });
+  if (settled) emitAttached(ctx, eni.id);
   return attachmentId;
 }
 
@@ -876,10 +881,9 @@ export async function attachNetworkInterface(ctx: Context, input: AttachNetworkI
   const slot = { deviceIndex: input.DeviceIndex!, networkCardIndex: input.NetworkCardIndex ?? 0 };
   await checkAttachment(ctx, eni, instance, slot, usage);
   // AWS: an interface attached after launch is kept when the instance terminates, unless changed.
-  const attachmentId = await attachInterface(ctx, eni, instance.id, { ...slot, deleteOnTermination: false });
   // What was due at the request's start is settled already: only an attachment that ends at once
   // is new, and it ends here.
-  if (ctx.config.timings.attachingMs <= 0) await finishAttaching(ctx, eni.id);
+  const attachmentId = await attachInterface(ctx, eni, instance.id, { ...slot, deleteOnTermination: false }, ctx.config.timings.attachingMs <= 0);
   return { AttachmentId: attachmentId, NetworkCardIndex: slot.networkCardIndex };
 }
 
@@ -897,12 +901,16 @@ async function getByAttachment(ctx: Context, attachmentId: string | undefined): 
 
 const START_DETACHING = 'update "network_interfaces" set "attachment_status" = ?, "attachment_transition_at" = ? where "id" = ?';
 
-/** Starts detaching (status `detaching` until the configured delay has passed). */
-export async function detachInterface(ctx: Context, eni: InterfaceRow): Promise<void> {
-  if (eni.attachment_status === 'detaching') return;
-  const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString();
-  await write(ctx.tx, START_DETACHING, ['detaching', settleAt, eni.id]);
-  ctx.emit({ type: 'network-interface.detaching', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
+/**
+ * Starts detaching: `detaching` until the configured delay has passed, or with `settled` detached
+ * at once (one change of the row, the events of both steps).
+ */
+export async function detachInterface(ctx: Context, eni: InterfaceRow, settled = false): Promise<void> {
+  if (eni.attachment_status !== 'detaching') {
+    if (!settled) await write(ctx.tx, START_DETACHING, ['detaching', new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString(), eni.id]);
+    ctx.emit({ type: 'network-interface.detaching', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
+  }
+  if (settled) await clearAttachment(ctx, eni);
 }
 
 export async function detachNetworkInterface(ctx: Context, input: DetachNetworkInterfaceRequest): Promise<Record<string, never>> {
@@ -916,9 +924,8 @@ export async function detachNetworkInterface(ctx: Context, input: DetachNetworkI
   if (eni.device_index === 0 && eni.network_card_index === 0) {
     throw Errors.operationNotPermitted('The network interface at device index 0 and networkCard index 0 cannot be detached.');
   }
-  await detachInterface(ctx, eni);
   // As for an attachment: only a detachment that ends at once is newly due, and it ends here.
-  if (ctx.config.timings.detachingMs <= 0) await clearAttachment(ctx, eni);
+  await detachInterface(ctx, eni, ctx.config.timings.detachingMs <= 0);
   return {};
 }
 
@@ -1008,8 +1015,10 @@ const ATTACHED = `update "network_interfaces" set "attachment_status" = 'attache
 /** Ends an attachment's `attaching`: it is attached. */
 export async function finishAttaching(ctx: Context, eniId: string): Promise<void> {
   await write(ctx.tx, ATTACHED, [eniId]);
-  ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eniId });
+  emitAttached(ctx, eniId);
 }
+
+const emitAttached = (ctx: Context, eniId: string) => ctx.emit({ type: 'network-interface.attached', networkInterfaceId: eniId });
 
 const CLEAR_ATTACHMENT =
   'update "network_interfaces" set "attachment_id" = null, "instance_id" = null, "device_index" = null, "network_card_index" = null, ' +
