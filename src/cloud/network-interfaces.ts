@@ -907,7 +907,10 @@ const START_DETACHING = 'update "network_interfaces" set "attachment_status" = ?
  */
 export async function detachInterface(ctx: Context, eni: InterfaceRow, settled = false): Promise<void> {
   if (eni.attachment_status !== 'detaching') {
-    if (!settled) await write(ctx.tx, START_DETACHING, ['detaching', new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString(), eni.id]);
+    if (!settled) {
+      const settleAt = new Date(ctx.now.getTime() + ctx.config.timings.detachingMs).toISOString();
+      await write(ctx.tx, START_DETACHING, ['detaching', settleAt, eni.id]);
+    }
     ctx.emit({ type: 'network-interface.detaching', networkInterfaceId: eni.id, instanceId: eni.instance_id, attachmentId: eni.attachment_id });
   }
   if (settled) await clearAttachment(ctx, eni);
