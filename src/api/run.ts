@@ -27,6 +27,13 @@ export interface RunScope {
   requestId: string;
   /** Whether the work may write (a shared store serialises writers); reads otherwise. */
   writes: boolean;
+  /**
+   * For a write: every resource it may change or its rules read, when the action names them all
+   * up front (see WriteScope.resources). Used only for a run that can settle nothing else of the
+   * account: one that is set up already, and one that finds nothing due (else it runs again,
+   * as a write of the whole account).
+   */
+  resources?: readonly string[];
 }
 
 /** Thrown by `fn` to roll the transaction back on purpose (DryRun); `run` rethrows it. */
@@ -51,7 +58,8 @@ export async function runInContext<T>(runner: Runner, scope: RunScope, fn: (ctx:
   } catch (error) {
     if (!(error instanceof DueFirst)) throw error;
     // A write ran beside the check for due transitions, and one was due: its outcome was on a
-    // state that was not settled, so it is rolled back and run again, settled first.
+    // state that was not settled, so it is rolled back and run again, settled first (and so as a
+    // write of the whole account). So is a write of named resources that finds one due at its end.
     return await runOnce(runner, scope, fn, false);
   }
 }
@@ -66,6 +74,8 @@ async function runOnce<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) =>
   nextDue.set(runner.store, hints);
   const key = `${scope.account}/${scope.region}`;
   const useHints = runner.store.kind !== 'postgres';
+  // Settling what came due, or setting up the account, writes beyond the named resources.
+  const resources = scope.writes && speculate && known.has(key) ? scope.resources : undefined;
   // A shared store may run the transaction again after losing a race: each attempt starts afresh.
   let pending: (() => void)[] = [];
   let emitted: Omit<CloudEvent, 'id'>[] = [];
@@ -123,6 +133,8 @@ async function runOnce<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) =>
         // (an attachment inside its instance, not still `attaching`), instead of the next request's.
         due = await nextDueAt(ctx);
         if (due <= now.getTime()) {
+          // Settling may change any resource of the account, not only those this write locked.
+          if (resources) throw new DueFirst();
           await settleTransitions(ctx);
           due = await nextDueAt(ctx);
         }
@@ -139,7 +151,7 @@ async function runOnce<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) =>
       }
       return result;
     },
-    { writes: scope.writes, scope: { account: scope.account, region: scope.region } },
+    { writes: scope.writes, scope: { account: scope.account, region: scope.region, ...(resources ? { resources } : {}) } },
   ).catch((error: unknown) => {
     // Rolled back (a DryRun, an error, a failed commit): the hint may describe what was undone.
     if (useHints) hints.delete(key);

@@ -865,6 +865,31 @@ export async function interfaceUnderPermission(ctx: Context, id: string | undefi
   return permitted;
 }
 
+/**
+ * What an attach touches, named before it runs (see WriteScope.resources), so that attaches and
+ * detaches of other interfaces and instances of the account run beside it on a shared store: the
+ * interface and the instance. It changes only the interface's row; its rules read the
+ * interface's row and addresses (changed by no write of named resources) and the instance's row
+ * and the interfaces attached to it. Whatever else could change those — another attach of the
+ * interface or to the instance — names the same interface or instance, and so queues; a detach
+ * from the instance only frees a slot, so an attach that still counted it decided as if it had
+ * come first, which it could have. Nothing named, nothing narrowed (the attach fails anyway).
+ */
+export function attachResources(input: AttachNetworkInterfaceRequest): string[] | undefined {
+  const { NetworkInterfaceId: eni, InstanceId: instance } = input;
+  return typeof eni === 'string' && eni && typeof instance === 'string' && instance ? [eni, instance] : undefined;
+}
+
+/**
+ * What a detach touches, named before it runs: its attachment. It changes only the row of the
+ * interface that holds the attachment, and its rules read only that row; the other writes of
+ * that row which name their resources are attaches of the interface, which find it in use until
+ * the detach has committed (and a second detach of the attachment names the same one).
+ */
+export function detachResources(input: DetachNetworkInterfaceRequest): string[] | undefined {
+  return typeof input.AttachmentId === 'string' && input.AttachmentId ? [input.AttachmentId] : undefined;
+}
+
 export async function attachNetworkInterface(ctx: Context, input: AttachNetworkInterfaceRequest): Promise<AttachNetworkInterfaceResult> {
   // The interface, the instance and what the rules count, fetched at once (one round trip on PostgreSQL).
   const { NetworkInterfaceId: eniId, InstanceId: instanceId } = input;

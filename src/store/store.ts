@@ -26,6 +26,14 @@ export interface TransactionOptions {
 export interface WriteScope {
   account: string;
   region: string;
+  /**
+   * Every resource the write may change and every resource its rules read, by id, when the
+   * caller can name them all before it runs (and it touches nothing else of the account and
+   * region): a shared store then runs it beside the scope's other such writers whose resources
+   * are disjoint from its own, and queues it only behind those that share one, and behind every
+   * writer of the whole scope. Absent: the write may touch anything in its scope.
+   */
+  resources?: readonly string[];
 }
 
 export interface Store {

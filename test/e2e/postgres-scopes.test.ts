@@ -11,18 +11,21 @@ import {
   AllocateAddressCommand,
   AssignPrivateIpAddressesCommand,
   AssociateAddressCommand,
+  AttachNetworkInterfaceCommand,
   CreateNetworkInterfaceCommand,
   DeleteNetworkInterfaceCommand,
   DescribeNetworkInterfacesCommand,
+  DetachNetworkInterfaceCommand,
+  RunInstancesCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import pg from 'pg';
 import { checkInvariants } from '../../src/check.ts';
-import { openPostgresStore, SCOPE_LOCK, scopeLock } from '../../src/store/postgres.ts';
+import { openPostgresStore, RESOURCE_LOCK, SCOPE_LOCK, scopeLock } from '../../src/store/postgres.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createGateway } from '../helpers/addressing.ts';
-import { createNetwork } from '../helpers/topology.ts';
+import { createEni, createNetwork, IMAGE_ID } from '../helpers/topology.ts';
 import { EventStream } from '../helpers/dataplane.ts';
 
 const skip = postgresSkipReason();
@@ -30,14 +33,29 @@ const skip = postgresSkipReason();
 const ACCOUNTS = { AKIDA: '111111111111', AKIDB: '222222222222', AKIDC: '333333333333', AKIDD: '444444444444' };
 const KEYS = Object.keys(ACCOUNTS) as (keyof typeof ACCOUNTS)[];
 
-/** A transaction of our own that holds the scope lock of `account` in us-east-1 (begun, not ended). */
-async function holdScopeLock(url: string, account: string): Promise<{ holder: pg.Client; lock: ReturnType<typeof scopeLock> }> {
+/**
+ * A transaction of our own that holds the scope lock of `account` in us-east-1 (begun, not
+ * ended): the whole scope's, or as a writer of the named resources takes it.
+ */
+async function holdScopeLock(url: string, account: string, resources?: string[]): Promise<{ holder: pg.Client; lock: ReturnType<typeof scopeLock> }> {
   const holder = new pg.Client({ connectionString: url });
   await holder.connect();
   await holder.query('begin');
-  const lock = scopeLock({ account, region: 'us-east-1' });
+  const lock = scopeLock({ account, region: 'us-east-1', ...(resources ? { resources } : {}) });
   await holder.query(lock.text);
   return { holder, lock };
+}
+
+/** Waits until `n` writers are seen waiting for one of our advisory locks of class `space` (pg_locks, not a guess at a delay). */
+async function waitersSeen(observer: pg.Client, space: number, n = 1): Promise<void> {
+  for (;;) {
+    const { rows } = await observer.query<{ n: number }>(
+      "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and classid = $1::oid",
+      [space],
+    );
+    if (rows[0].n >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** Whether a request has been answered (or refused) yet. */
@@ -97,6 +115,58 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
       assert.equal(answered.NetworkInterface!.Description, 'A, behind the lock');
     } finally {
       await holder.end();
+    }
+  });
+
+  test('an attach or detach waits only for the writes of its interface, instance or attachment, and of the whole account; they wait for it', async () => {
+    const a = client(0, 'AKIDC');
+    const net = await createNetwork(a, '10.3.0.0/16', { s: { cidr: '10.3.1.0/24', zone: 'us-east-1a' } });
+    const subnetId = net.subnets.s.SubnetId!;
+    const { Instances } = await a.send(new RunInstancesCommand({ ImageId: IMAGE_ID, InstanceType: 't3.large', MinCount: 2, MaxCount: 2, SubnetId: subnetId }));
+    const [i1, i2] = Instances!.map((i) => i.InstanceId!);
+    const [e1, e2] = [(await createEni(a, { SubnetId: subnetId })).NetworkInterfaceId!, (await createEni(a, { SubnetId: subnetId })).NetworkInterfaceId!];
+    // The other node has served the account once (a node's first write of an account may set it
+    // up, and so takes the whole account).
+    await client(1, 'AKIDC').send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [e1] }));
+
+    // A transaction of our own holds e1's lock, as an attach of e1 in the middle of its work would.
+    const held = await holdScopeLock(database.url, ACCOUNTS.AKIDC, [e1]);
+    let attachment2: string;
+    try {
+      // Waits for e1: an attach of it, from the other node.
+      const attachOfE1 = client(1, 'AKIDC').send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e1, InstanceId: i1, DeviceIndex: 1 }));
+      const e1Attach = settledFlag(attachOfE1);
+      await waitersSeen(held.holder, RESOURCE_LOCK);
+      // Runs beside it: an attach of another interface to another instance, and its detach.
+      attachment2 = (await a.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e2, InstanceId: i2, DeviceIndex: 1 }))).AttachmentId!;
+      await a.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachment2 }));
+      assert.equal(e1Attach.settled, false, 'the attach of e1 still waits');
+      // Waits for every write of named resources: a write of the whole account. (From now on, a
+      // write of named resources would queue behind it too: PostgreSQL grants no lock that
+      // conflicts with one already waited for, so the account's write cannot be starved.)
+      const create = a.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Description: 'whole account, behind the lock' }));
+      const created = settledFlag(create);
+      await waitersSeen(held.holder, SCOPE_LOCK);
+      assert.deepEqual([e1Attach.settled, created.settled], [false, false], "the attach of e1 and the account's write still wait");
+
+      await held.holder.query('rollback');
+      assert.ok((await attachOfE1).AttachmentId);
+      assert.equal((await create).NetworkInterface!.Description, 'whole account, behind the lock');
+    } finally {
+      await held.holder.end();
+    }
+
+    // A write of the whole account, held open: an attach waits for it.
+    const whole = await holdScopeLock(database.url, ACCOUNTS.AKIDC);
+    try {
+      const attach = a.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e2, InstanceId: i2, DeviceIndex: 1 }));
+      const attached = settledFlag(attach);
+      await waitersSeen(whole.holder, SCOPE_LOCK);
+      assert.equal(attached.settled, false);
+      await whole.holder.query('rollback');
+      assert.ok((await attach).AttachmentId);
+    } finally {
+      await whole.holder.end();
     }
   });
 

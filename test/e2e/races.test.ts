@@ -382,6 +382,47 @@ for (const variant of variants) {
       assert.equal(NetworkInterfaces!.length, 8 + survivors);
       await assertInvariants();
     });
+
+    test('(h) on 6 full instances at once: each attachment detached twice and its slot attached again; one detach wins, the slot holds one interface', async (t) => {
+      // Attaches and detaches name what they touch, so on PostgreSQL those of different instances
+      // run side by side; those of one instance and one attachment must still come out as if one
+      // after the other.
+      const subnetId = net.subnets.launch.SubnetId!;
+      // t3.micro: 2 interfaces, the primary and one more.
+      const { Instances } = await ec2.send(new RunInstancesCommand({ ImageId: IMAGE_ID, InstanceType: 't3.micro', MinCount: 6, MaxCount: 6, SubnetId: subnetId }));
+      const olds: NetworkInterface[] = [];
+      const news: NetworkInterface[] = [];
+      const attachments: string[] = [];
+      for (const [i, instance] of Instances!.entries()) {
+        olds.push(await createEni(ec2, { SubnetId: subnetId, Description: `old ${i}` }));
+        news.push(await createEni(ec2, { SubnetId: subnetId, Description: `new ${i}` }));
+        const { AttachmentId } = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: olds[i].NetworkInterfaceId!, InstanceId: instance.InstanceId!, DeviceIndex: 1 }));
+        attachments.push(AttachmentId!);
+      }
+      const clients = await racers(18);
+      // results[3i], [3i+1]: the two detaches of instance i's attachment; [3i+2]: the new attach.
+      const results = await race<unknown>(
+        t,
+        Instances!.flatMap((instance, i) => [
+          () => clients[3 * i].send(new DetachNetworkInterfaceCommand({ AttachmentId: attachments[i] })),
+          () => clients[3 * i + 1].send(new DetachNetworkInterfaceCommand({ AttachmentId: attachments[i] })),
+          () => clients[3 * i + 2].send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: news[i].NetworkInterfaceId!, InstanceId: instance.InstanceId!, DeviceIndex: 1 })),
+        ]),
+      );
+      for (const [i, instance] of Instances!.entries()) {
+        const [first, second, attach] = [0, 1, 2].map((k) => outcome(results[3 * i + k]));
+        const what = `${instance.InstanceId}: detaches ${first}, ${second}; attach ${attach}`;
+        assert.deepEqual([first, second].sort(), ['InvalidAttachmentID.NotFound', 'ok'], what);
+        // The attach came after the detach (the slot was free) or before it (device index 1 taken).
+        assert.ok(attach === 'ok' || attach === 'InvalidParameterValue', what);
+        const seen = await describeInstance(ec2, instance.InstanceId!);
+        const secondary = seen.NetworkInterfaces!.filter((n) => n.Attachment!.DeviceIndex !== 0).map((n) => n.NetworkInterfaceId);
+        assert.deepEqual(secondary, attach === 'ok' ? [news[i].NetworkInterfaceId] : [], what);
+        assert.equal((await describeEni(ec2, olds[i].NetworkInterfaceId!)).Status, 'available', what);
+        assert.equal((await describeEni(ec2, news[i].NetworkInterfaceId!)).Status, attach === 'ok' ? 'in-use' : 'available', what);
+      }
+      await assertInvariants();
+    });
   });
 }
 

@@ -1,11 +1,13 @@
 /**
  * The PostgreSQL store's scope lanes: a scope's writers on one node run one at a time, in the
- * order they came, and each hands its connection to the next as soon as it has sent its commit.
+ * order they came, and each hands its connection to the next as soon as it has sent its commit;
+ * writers that name their resources take their scope's lock shared and their resources' locks, in
+ * one order, and at most so many of them per scope run at once.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type pg from 'pg';
-import { scopeLanes, type Turn } from '../../src/store/postgres.ts';
+import { RESOURCE_LOCK, SCOPE_LOCK, scopeGates, scopeLanes, scopeLock, type Turn } from '../../src/store/postgres.ts';
 
 /** A stand-in for a pooled connection: only its release is watched. */
 function connection(name: string) {
@@ -130,4 +132,58 @@ test('a writer that fails, at once or later, still lets the next one run; a conn
     [undefined, 'thrown before any await', 'rejected', 'ran'],
   );
   assert.deepEqual(released, ['c1'], 'the writer it was handed to never took it: the lane gave it back');
+});
+
+test('a writer of the whole scope takes its lock exclusively; one of named resources shares it and takes each resource once, in one order', () => {
+  const whole = scopeLock({ account: '111111111111', region: 'us-east-1' }).text;
+  const locks = (text: string) => [...text.matchAll(/pg_advisory_xact_lock(_shared)?\((\d+), (-?\d+)\)/g)].map((m) => ({ shared: !!m[1], space: Number(m[2]), key: Number(m[3]) }));
+  const scope = locks(whole).find((l) => l.space === SCOPE_LOCK)!;
+  assert.equal(scope.shared, false);
+
+  const a = locks(scopeLock({ account: '111111111111', region: 'us-east-1', resources: ['eni-0aaa', 'i-0bbb', 'eni-0aaa'] }).text);
+  const b = locks(scopeLock({ account: '111111111111', region: 'us-east-1', resources: ['i-0bbb', 'eni-0aaa'] }).text);
+  assert.deepEqual(a, b, 'the same resources, in any order and repeated, take the same locks in the same order');
+  assert.deepEqual(
+    a.filter((l) => l.space === SCOPE_LOCK),
+    [{ ...scope, shared: true }],
+    "the scope's own lock, shared",
+  );
+  const resources = a.filter((l) => l.space === RESOURCE_LOCK);
+  assert.equal(resources.length, 2);
+  assert.ok(resources.every((l) => !l.shared));
+  assert.ok(resources[0].key < resources[1].key, 'taken in ascending key order');
+  assert.ok(a.findIndex((l) => l.space === SCOPE_LOCK) < a.findIndex((l) => l.space === RESOURCE_LOCK), "the scope's lock first");
+
+  // Another account naming the same interface (attached under a permission) queues behind it.
+  const other = locks(scopeLock({ account: '222222222222', region: 'us-east-1', resources: ['eni-0aaa'] }).text);
+  assert.ok(resources.some((l) => l.key === other.find((o) => o.space === RESOURCE_LOCK)!.key));
+});
+
+test('a gate lets so many of one key run at once, the rest in the order they came; other keys do not wait', async () => {
+  const through = scopeGates(2);
+  const log: string[] = [];
+  const ends = [gate(), gate(), gate()];
+  const runs = ends.map((end, i) =>
+    through('A', async () => {
+      log.push(`a${i} starts`);
+      await end.promise;
+      log.push(`a${i} ends`);
+    }),
+  );
+  const other = through('B', async () => void log.push('b runs'));
+  await tick();
+  assert.deepEqual(log, ['a0 starts', 'a1 starts', 'b runs']);
+  ends[1].open();
+  await runs[1];
+  await tick();
+  assert.deepEqual(log.slice(3), ['a1 ends', 'a2 starts'], 'the freed place goes to the one that waited');
+  ends[0].open();
+  ends[2].open();
+  await Promise.all([...runs, other]);
+  // A failure frees its place too.
+  const failing = through('A', async () => {
+    throw new Error('failed');
+  });
+  await assert.rejects(failing, /failed/);
+  assert.equal(await through('A', async () => 'ran'), 'ran');
 });

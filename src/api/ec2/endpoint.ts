@@ -10,7 +10,7 @@ import type { CloudConfig } from '../../cloud/config.ts';
 import type { EventBus } from '../../events.ts';
 import type { Store } from '../../store/index.ts';
 import { Rollback, runInContext } from '../run.ts';
-import { ACTIONS } from './actions/index.ts';
+import { ACTIONS, RESOURCES } from './actions/index.ts';
 import { Ec2Error, Errors, fromStoreError } from '../../cloud/errors.ts';
 import type { Authenticator } from './auth.ts';
 import { credentialScope } from './identity.ts';
@@ -121,7 +121,13 @@ export async function ec2Endpoint(app: FastifyInstance, options: Ec2EndpointOpti
       try {
         output = await runInContext(
           options,
-          { account: identity.account, region: identity.region, requestId, writes: !READ_ONLY_ACTION.test(action) },
+          {
+            account: identity.account,
+            region: identity.region,
+            requestId,
+            writes: !READ_ONLY_ACTION.test(action),
+            ...(Object.hasOwn(RESOURCES, action) ? { resources: RESOURCES[action](input) } : {}),
+          },
           async (ctx) => {
             const result = await handler(ctx, input);
             if (input.DryRun === true) throw new Rollback();

@@ -5,13 +5,13 @@ import { instanceCatalogueActions } from './instance-catalogue.ts';
 import { instanceActions } from './instances.ts';
 import { natGatewayActions } from './nat-gateways.ts';
 import { vpcEndpointActions } from './vpc-endpoints.ts';
-import { networkInterfaceActions } from './network-interfaces.ts';
+import { networkInterfaceActions, networkInterfaceResources } from './network-interfaces.ts';
 import { prefixListActions } from './prefix-lists.ts';
 import { launchTemplateActions } from './launch-templates.ts';
 import { routingActions } from './routing.ts';
 import { securityGroupActions } from './security-groups.ts';
 import { subnetActions } from './subnets.ts';
-import type { ActionTable } from './types.ts';
+import type { ActionTable, ResourceTable } from './types.ts';
 
 export const ACTIONS: ActionTable = {
   ...foundationActions,
@@ -26,4 +26,12 @@ export const ACTIONS: ActionTable = {
   ...vpcEndpointActions,
   ...prefixListActions,
   ...launchTemplateActions,
+};
+
+/**
+ * The writes that name every resource they touch before they run (see WriteScope.resources): a
+ * shared store runs those of disjoint resources of one account side by side.
+ */
+export const RESOURCES: ResourceTable = {
+  ...networkInterfaceResources,
 };

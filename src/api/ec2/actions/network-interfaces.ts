@@ -3,7 +3,7 @@ import * as ipv6 from '../../../cloud/ipv6.ts';
 import * as enis from '../../../cloud/network-interfaces.ts';
 import * as permissions from '../../../cloud/network-interface-permissions.ts';
 import * as privateAddresses from '../../../cloud/private-addresses.ts';
-import type { ActionTable } from './types.ts';
+import type { ActionTable, ResourceTable } from './types.ts';
 
 export const networkInterfaceActions: ActionTable = {
   CreateNetworkInterface: enis.createNetworkInterface,
@@ -21,4 +21,10 @@ export const networkInterfaceActions: ActionTable = {
   UnassignPrivateIpAddresses: privateAddresses.unassignPrivateIpAddresses,
   AssignIpv6Addresses: ipv6.assignIpv6Addresses,
   UnassignIpv6Addresses: ipv6.unassignIpv6Addresses,
+};
+
+/** The actions here that name what they touch (the others may touch anything in their account). */
+export const networkInterfaceResources: ResourceTable = {
+  AttachNetworkInterface: enis.attachResources,
+  DetachNetworkInterface: enis.detachResources,
 };
