@@ -884,8 +884,9 @@ const HORIZON = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint * ${EVENT
  * sequence, ids only increase, and a client resumes from any id on any node. Within one scope
  * this is commit order: a writer takes its scope's lock before its first write (which gives it
  * its transaction id) and holds it until its commit, so the writers of one scope get increasing
- * transaction ids in the order they commit. Writers of different scopes touch different rows, so
- * the order among them is one they could have committed in. Nothing is serialised: appends of
+ * transaction ids in the order they commit — among writers that name their resources, those
+ * that share one. Writers of different scopes (or of disjoint resources) touch different rows,
+ * so the order among them is one they could have committed in. Nothing is serialised: appends of
  * different scopes commit side by side. The cost is delivery latency: an event waits until every
  * transaction older than its own has ended, whatever it touches (bounded by the pool's
  * idle-in-transaction timeout for a stalled one); a node that finds committed events behind the
