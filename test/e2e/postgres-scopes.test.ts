@@ -37,23 +37,22 @@ const KEYS = Object.keys(ACCOUNTS) as (keyof typeof ACCOUNTS)[];
  * A transaction of our own that holds the scope lock of `account` in us-east-1 (begun, not
  * ended): the whole scope's, or as a writer of the named resources takes it.
  */
-async function holdScopeLock(url: string, account: string, resources?: string[]): Promise<{ holder: pg.Client; lock: ReturnType<typeof scopeLock> }> {
+async function holdScopeLock(url: string, account: string, resources?: string[]): Promise<pg.Client> {
   const holder = new pg.Client({ connectionString: url });
   await holder.connect();
   await holder.query('begin');
-  const lock = scopeLock({ account, region: 'us-east-1', ...(resources ? { resources } : {}) });
-  await holder.query(lock.text);
-  return { holder, lock };
+  await holder.query(scopeLock({ account, region: 'us-east-1', ...(resources ? { resources } : {}) }).text);
+  return holder;
 }
 
-/** Waits until `n` writers are seen waiting for one of our advisory locks of class `space` (pg_locks, not a guess at a delay). */
-async function waitersSeen(observer: pg.Client, space: number, n = 1): Promise<void> {
+/** Waits until a writer is seen waiting for one of our advisory locks of class `space` (in pg_locks, not a guess at a delay). */
+async function waiterSeen(observer: pg.Client, space: number): Promise<void> {
   for (;;) {
     const { rows } = await observer.query<{ n: number }>(
       "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and classid = $1::oid",
       [space],
     );
-    if (rows[0].n >= n) return;
+    if (rows[0].n > 0) return;
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -91,19 +90,11 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
     const netB = await createNetwork(b, '10.1.0.0/16', { s: { cidr: '10.1.1.0/24', zone: 'us-east-1a' } });
 
     // A transaction of our own holds A's scope lock, as a writer of A in the middle of its work would.
-    const { holder } = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
+    const holder = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
     try {
       const writeOfA = a.send(new CreateNetworkInterfaceCommand({ SubnetId: netA.subnets.s.SubnetId!, Description: 'A, behind the lock' }));
       const aWrite = settledFlag(writeOfA);
-      // Wait until A's writer is seen waiting on the lock in pg_locks (not a guess at a delay).
-      for (;;) {
-        const { rows } = await holder.query<{ n: number }>(
-          "select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted and classid = $1::oid",
-          [SCOPE_LOCK],
-        );
-        if (rows[0].n > 0) break;
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waiterSeen(holder, SCOPE_LOCK);
 
       // B writes (a create, an assignment) and gets its answers while A's lock is still held.
       const made = await b.send(new CreateNetworkInterfaceCommand({ SubnetId: netB.subnets.s.SubnetId!, Description: 'B, beside the lock' }));
@@ -131,14 +122,13 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
 
     // A transaction of our own holds e1's lock, as an attach of e1 in the middle of its work would.
     const held = await holdScopeLock(database.url, ACCOUNTS.AKIDC, [e1]);
-    let attachment2: string;
     try {
       // Waits for e1: an attach of it, from the other node.
       const attachOfE1 = client(1, 'AKIDC').send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e1, InstanceId: i1, DeviceIndex: 1 }));
       const e1Attach = settledFlag(attachOfE1);
-      await waitersSeen(held.holder, RESOURCE_LOCK);
+      await waiterSeen(held, RESOURCE_LOCK);
       // Runs beside it: an attach of another interface to another instance, and its detach.
-      attachment2 = (await a.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e2, InstanceId: i2, DeviceIndex: 1 }))).AttachmentId!;
+      const attachment2 = (await a.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e2, InstanceId: i2, DeviceIndex: 1 }))).AttachmentId!;
       await a.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachment2 }));
       assert.equal(e1Attach.settled, false, 'the attach of e1 still waits');
       // Waits for every write of named resources: a write of the whole account. (From now on, a
@@ -146,14 +136,14 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
       // conflicts with one already waited for, so the account's write cannot be starved.)
       const create = a.send(new CreateNetworkInterfaceCommand({ SubnetId: subnetId, Description: 'whole account, behind the lock' }));
       const created = settledFlag(create);
-      await waitersSeen(held.holder, SCOPE_LOCK);
+      await waiterSeen(held, SCOPE_LOCK);
       assert.deepEqual([e1Attach.settled, created.settled], [false, false], "the attach of e1 and the account's write still wait");
 
-      await held.holder.query('rollback');
+      await held.query('rollback');
       assert.ok((await attachOfE1).AttachmentId);
       assert.equal((await create).NetworkInterface!.Description, 'whole account, behind the lock');
     } finally {
-      await held.holder.end();
+      await held.end();
     }
 
     // A write of the whole account, held open: an attach waits for it.
@@ -161,12 +151,12 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
     try {
       const attach = a.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: e2, InstanceId: i2, DeviceIndex: 1 }));
       const attached = settledFlag(attach);
-      await waitersSeen(whole.holder, SCOPE_LOCK);
+      await waiterSeen(whole, SCOPE_LOCK);
       assert.equal(attached.settled, false);
-      await whole.holder.query('rollback');
+      await whole.query('rollback');
       assert.ok((await attach).AttachmentId);
     } finally {
-      await whole.holder.end();
+      await whole.end();
     }
   });
 
@@ -176,7 +166,7 @@ describe('writes scoped to their account on PostgreSQL, two nodes', { skip }, ()
     const streams = await Promise.all(nodes.map((n) => EventStream.open(n.url)));
     // A transaction of our own, as a writer of A between its event append and its commit: it holds
     // A's scope lock, has its transaction id, and has appended one event (numbered as the log does).
-    const { holder } = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
+    const holder = await holdScopeLock(database.url, ACCOUNTS.AKIDA);
     const observer = new pg.Client({ connectionString: database.url });
     await observer.connect();
     try {
