@@ -145,6 +145,27 @@ export async function checkInvariants(store: Store): Promise<Violation[]> {
       const actual = truth.get(`${c.account_id}/${c.region}`) ?? 0;
       if (Number(c.count) !== actual) add('count-wrong', `${c.account_id}/${c.region} counts ${c.count} network interfaces, the truth is ${actual}`);
     }
+
+    // Due bounds (migration 020) are no later than anything scheduled in their scope, or a request would miss it.
+    const [bounds, gateways] = await inOrder(
+      () => tx.selectFrom('due_scopes').selectAll().execute(),
+      () => tx.selectFrom('nat_gateways').select(['id', 'account_id', 'region', 'transition_at']).execute(),
+    );
+    const boundOf = new Map(bounds.map((b) => [`${b.account_id}/${b.region}`, b]));
+    const notLater = (account: string, region: string, what: string, at: string | null, column: 'due_at' | 'terminated_at') => {
+      if (at === null) return;
+      const bound = boundOf.get(`${account}/${region}`)?.[column] ?? null;
+      if (bound === null || bound > at) add('due-bound-late', `${what} is due at ${at} in ${account}/${region}, whose ${column} bound is ${bound ?? 'unset'}`);
+    };
+    for (const i of instances) {
+      notLater(i.account_id, i.region, i.id, i.transition_at, 'due_at');
+      if (i.state === 'terminated') notLater(i.account_id, i.region, `${i.id}'s leaving`, i.terminated_at, 'terminated_at');
+    }
+    for (const e of enis) {
+      notLater(e.account_id, e.region, `${e.id}'s attachment`, e.attachment_transition_at, 'due_at');
+      if (e.instance_owner_id && e.instance_owner_id !== e.account_id) notLater(e.instance_owner_id, e.region, `${e.id}'s attachment`, e.attachment_transition_at, 'due_at');
+    }
+    for (const g of gateways) notLater(g.account_id, g.region, g.id, g.transition_at, 'due_at');
     return out;
   }, { writes: false });
 }

@@ -8,7 +8,7 @@ import type { CloudConfig } from '../cloud/config.ts';
 import type { Context } from '../cloud/context.ts';
 import { initialiseAccountRegion } from '../cloud/default-vpc.ts';
 import { fromStoreError } from '../cloud/errors.ts';
-import { nextDueAt, scheduledScopes, settleTransitions } from '../cloud/transitions.ts';
+import { dueBound, scheduledScopes, settleDue } from '../cloud/transitions.ts';
 import type { CloudEvent, EventBus } from '../events.ts';
 import type { Store } from '../store/index.ts';
 import { outcome, settled } from '../store/in-order.ts';
@@ -109,38 +109,33 @@ async function runOnce<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) =>
         // The work does not wait for the check: it runs beside it (on a store that pipelines, its
         // first statements travel in the same round trip) and counts only if nothing had come
         // due. Else a read runs again, settled; a write is rolled back and run again (DueFirst).
-        const [checked, attempt] = await Promise.all([settled(nextDueAt(ctx)), settled(fn(ctx))]);
+        const [checked, attempt] = await Promise.all([settled(dueBound(ctx)), settled(fn(ctx))]);
         due = outcome(checked);
         if (due <= now.getTime()) {
           if (scope.writes) throw new DueFirst();
           pending = [];
           emitted = [];
-          await settleTransitions(ctx);
-          due = await nextDueAt(ctx);
+          due = await settleDue(ctx);
           result = await fn(ctx);
         } else result = outcome(attempt);
       } else {
-        due = hint ?? (await nextDueAt(ctx));
-        if (due <= now.getTime()) {
-          await settleTransitions(ctx);
-          due = await nextDueAt(ctx);
-        }
+        due = hint ?? (await dueBound(ctx));
+        if (due <= now.getTime()) due = await settleDue(ctx);
         result = await fn(ctx);
       }
       if (runner.plane && scope.writes) {
         // With a data plane that carries the state, a transition that ends at once (timings of 0)
         // ends in this transaction, so the sync before the answer already shows its end state
         // (an attachment inside its instance, not still `attaching`), instead of the next request's.
-        due = await nextDueAt(ctx);
+        due = await dueBound(ctx);
         if (due <= now.getTime()) {
           // Settling may change any resource of the account, not only those this write locked.
           if (resources) throw new DueFirst();
-          await settleTransitions(ctx);
-          due = await nextDueAt(ctx);
+          due = await settleDue(ctx);
         }
       }
       if (useHints) {
-        if (scope.writes && !runner.plane) due = await nextDueAt(ctx);
+        if (scope.writes && !runner.plane) due = await dueBound(ctx);
         // Set while this transaction still holds the (single) connection, so hints follow commit order.
         hints.set(key, due);
       }
@@ -168,7 +163,7 @@ async function runOnce<T>(runner: Runner, scope: RunScope, fn: (ctx: Context) =>
 
 /** When the next transition of any account and region is due (epoch ms; Infinity if none). */
 export async function nextScheduled(runner: Runner): Promise<number> {
-  const scopes = await runner.store.transaction((tx) => scheduledScopes(tx), { writes: false });
+  const scopes = await runner.store.transaction((tx) => scheduledScopes({ tx, config: runner.config }), { writes: false });
   return Math.min(Number.POSITIVE_INFINITY, ...scopes.map((s) => s.due));
 }
 
@@ -177,7 +172,7 @@ export async function nextScheduled(runner: Runner): Promise<number> {
  * time without waiting for a request (each settling is a request of its own, synced as any other).
  */
 export async function settleAllDue(runner: Runner): Promise<void> {
-  const scopes = await runner.store.transaction((tx) => scheduledScopes(tx), { writes: false });
+  const scopes = await runner.store.transaction((tx) => scheduledScopes({ tx, config: runner.config }), { writes: false });
   const now = Date.now();
   for (const scope of scopes.filter((s) => s.due <= now)) {
     await runInContext(runner, { account: scope.account, region: scope.region, requestId: 'settle', writes: true }, async () => undefined);

@@ -5,7 +5,7 @@
  * and region, so that what one observes is always consistent and needs no background timer
  * (and several server processes sharing one database agree).
  */
-import { selectEach, selectFirst, selectRows } from '../store/sql-text.ts';
+import { execute, selectEach, selectFirst, selectRows } from '../store/sql-text.ts';
 import type { Context } from './context.ts';
 import { releaseAutoPublicIps } from './addresses.ts';
 import { DUE_NAT_GATEWAYS, settleNatGateways, type NatGatewayRow } from './nat-gateways.ts';
@@ -85,13 +85,47 @@ const NEXT_DUE =
   `(select min("terminated_at") from "instances" where "account_id" = ? and "region" = ? and "state" = 'terminated') as "terminated", ` +
   '(select min("transition_at") from "nat_gateways" where "account_id" = ? and "region" = ? and "transition_at" is not null) as "nat"';
 
+type Bounds = { due_at: string | null; terminated_at: string | null };
+
+const DUE_BOUND = 'select "due_at", "terminated_at" from "due_scopes" where "account_id" = ? and "region" = ?';
+// Taken before the exact times are computed: a concurrent write that schedules a transition in
+// this scope (another account's attachment to one of its instances) lowers the row, so it either
+// has committed before the computation starts (which then sees it) or waits until this settling
+// has committed (and lowers what it wrote).
+const LOCK_BOUND =
+  'insert into "due_scopes" ("account_id", "region", "due_at", "terminated_at") values (?, ?, null, null) ' +
+  'on conflict ("account_id", "region") do update set "due_at" = "due_scopes"."due_at"';
+const SET_BOUND = 'update "due_scopes" set "due_at" = ?, "terminated_at" = ? where "account_id" = ? and "region" = ?';
+
+/** Epoch ms of the earlier of a scope's bounds, a terminated instance leaving terminatedVisibleMs after its termination; Infinity for none. */
+function dueFrom(config: Context['config'], bounds: Bounds | undefined): number {
+  const times: number[] = [];
+  if (typeof bounds?.due_at === 'string') times.push(Date.parse(bounds.due_at));
+  if (typeof bounds?.terminated_at === 'string') times.push(Date.parse(bounds.terminated_at) + config.timings.terminatedVisibleMs);
+  return Math.min(Number.POSITIVE_INFINITY, ...times);
+}
+
 /**
- * When the next transition of the caller's account and region comes due (an attachment or an
- * instance state ending, or a terminated instance leaving), as epoch milliseconds; Infinity
- * when nothing is scheduled. One statement, answered from indexes.
+ * No later than when the next transition of the caller's account and region comes due (an
+ * attachment or an instance state ending, a NAT gateway's, a terminated instance leaving), as
+ * epoch milliseconds; Infinity when nothing is scheduled. One primary-key lookup of the bounds
+ * the database keeps (migration 020): a time at or before now means that something may be due,
+ * and `settleDue` tells.
  */
-export async function nextDueAt(ctx: Context): Promise<number> {
+export async function dueBound(ctx: Context): Promise<number> {
+  return dueFrom(ctx.config, await selectFirst<Bounds>(ctx.tx, DUE_BOUND, [ctx.account, ctx.region]));
+}
+
+/**
+ * Settles whatever has come due in the caller's account and region, then sets its bounds to the
+ * exact times of what is left scheduled (a bound that was early, for a transition since cancelled,
+ * is raised here), and returns the next due time as dueBound would. A write: on a read-only
+ * transaction it is refused, and the request runs again as a writer of the whole account.
+ */
+export async function settleDue(ctx: Context): Promise<number> {
   const { account, region } = ctx;
+  await execute(ctx.tx, LOCK_BOUND, [account, region]);
+  await settleTransitions(ctx);
   const row = await selectFirst<{ instance: string | null; attachment: string | null; held: string | null; terminated: string | null; nat: string | null }>(ctx.tx, NEXT_DUE, [
     account,
     region,
@@ -105,19 +139,17 @@ export async function nextDueAt(ctx: Context): Promise<number> {
     account,
     region,
   ]);
-  const times = [row?.instance, row?.attachment, row?.held, row?.nat].filter((t): t is string => typeof t === 'string').map((t) => Date.parse(t));
-  if (typeof row?.terminated === 'string') times.push(Date.parse(row.terminated) + ctx.config.timings.terminatedVisibleMs);
-  return times.length ? Math.min(...times) : Number.POSITIVE_INFINITY;
+  // ISO strings of one form order as their times.
+  const scheduled = [row?.instance, row?.attachment, row?.held, row?.nat].filter((t): t is string => typeof t === 'string').sort();
+  const bounds: Bounds = { due_at: scheduled[0] ?? null, terminated_at: row?.terminated ?? null };
+  await execute(ctx.tx, SET_BOUND, [bounds.due_at, bounds.terminated_at, account, region]);
+  return dueFrom(ctx.config, bounds);
 }
 
-const SCHEDULED_SCOPES =
-  'select "account_id", "region", min("at") as "due" from (' +
-  'select "account_id", "region", "transition_at" as "at" from "instances" where "transition_at" is not null ' +
-  'union all select "account_id", "region", "attachment_transition_at" as "at" from "network_interfaces" where "attachment_transition_at" is not null' +
-  ') as "scheduled" group by "account_id", "region"';
+const SCHEDULED_SCOPES = 'select "account_id", "region", "due_at", "terminated_at" from "due_scopes" where "due_at" is not null or "terminated_at" is not null';
 
-/** Every account and region with a transition scheduled, and when its first one is due (epoch ms). */
-export async function scheduledScopes(tx: Context['tx']): Promise<{ account: string; region: string; due: number }[]> {
-  const rows = await selectRows<{ account_id: string; region: string; due: string }>(tx, SCHEDULED_SCOPES, []);
-  return rows.map((r) => ({ account: r.account_id, region: r.region, due: Date.parse(r.due) }));
+/** Every account and region with something scheduled, and (no later than) when its first one is due (epoch ms). */
+export async function scheduledScopes(ctx: Pick<Context, 'tx' | 'config'>): Promise<{ account: string; region: string; due: number }[]> {
+  const rows = await selectRows<Bounds & { account_id: string; region: string }>(ctx.tx, SCHEDULED_SCOPES, []);
+  return rows.map((r) => ({ account: r.account_id, region: r.region, due: dueFrom(ctx.config, r) }));
 }

@@ -463,6 +463,12 @@ export interface ResourceCountTable extends Scoped {
   count: number;
 }
 
+/** Lower bounds of each scope's next transition and first termination (migration 020; kept low by triggers, raised by settling). */
+export interface DueScopeTable extends Scoped {
+  due_at: string | null;
+  terminated_at: string | null;
+}
+
 export interface Database {
   vpcs: VpcTable;
   vpc_cidr_blocks: VpcCidrBlockTable;
@@ -495,6 +501,7 @@ export interface Database {
   network_insights_paths: InsightsTable;
   network_insights_analyses: InsightsTable & { path_id: string };
   resource_counts: ResourceCountTable;
+  due_scopes: DueScopeTable;
   nat_gateways: NatGatewayTable;
   vpc_endpoints: VpcEndpointTable;
   vpc_endpoint_subnets: VpcEndpointSubnetTable;

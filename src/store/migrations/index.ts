@@ -15,6 +15,7 @@ import * as subnetOptions from './016-subnet-options.ts';
 import * as egressOnlyGateways from './017-egress-only-gateways.ts';
 import * as eventIds from './018-event-ids.ts';
 import * as expectRows from './019-expect-rows.ts';
+import * as dueScopes from './020-due-scopes.ts';
 
 /** Every migration, in order. Names are stored in the database: never rename one that shipped. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '017-egress-only-gateways': egressOnlyGateways,
   '018-event-ids': eventIds,
   '019-expect-rows': expectRows,
+  '020-due-scopes': dueScopes,
 };
