@@ -7,10 +7,14 @@
  * account's settling does not lose the lowering of another account's concurrent attachments.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AttachNetworkInterfaceCommand, CreateNetworkInterfacePermissionCommand, DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { checkInvariants } from '../../src/check.ts';
-import type { Store } from '../../src/store/index.ts';
+import { sql } from 'kysely';
+import { openStore, type Store } from '../../src/store/index.ts';
 import { waitForState } from '../helpers/addressing.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -110,6 +114,54 @@ describe('due bounds', () => {
     await server.store.db.deleteFrom('due_scopes').where('account_id', '=', OWNER).execute();
     const violations = await checkInvariants(server.store);
     assert.ok(violations.some((v) => v.rule === 'due-bound-late' && v.detail.includes(instance.InstanceId!)), JSON.stringify(violations));
+  });
+});
+
+describe('migration 020 on a store that has transitions scheduled', () => {
+  test('the bounds it makes are those the triggers had kept', async () => {
+    // A store with an instance pending, one shutting down, one terminated, and another account's
+    // attachment still attaching; migration 020 then undone, and run again as a node's start would.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'eni-local-migrate-'));
+    const own = postgresTestUrl() ? await createTestDatabase(postgresTestUrl()!) : undefined;
+    const database = own?.url ?? `sqlite:${path.join(dataDir, 'store.sqlite')}`;
+    const timings = { instancePendingMs: 60_000, attachingMs: 60_000, instanceShuttingDownMs: 0 };
+    const server = await startTestServer({ database, dataDir, accounts: { AKIDOTHER: OTHER }, timings });
+    try {
+      const owner = server.client();
+      const other = server.client({ accessKeyId: 'AKIDOTHER' });
+      const mine = await createNetwork(owner, '10.7.0.0/16', { a: { cidr: '10.7.1.0/24', zone: 'us-east-1a' } });
+      const theirs = await createNetwork(other, '10.7.0.0/16', { a: { cidr: '10.7.1.0/24', zone: 'us-east-1a' } });
+      await launch(owner, { SubnetId: mine.subnets.a.SubnetId });
+      const gone = await launch(owner, { SubnetId: mine.subnets.a.SubnetId });
+      await owner.send(new TerminateInstancesCommand({ InstanceIds: [gone.InstanceId!] }));
+      await waitForState(owner, gone.InstanceId!, 'terminated');
+      const eni = await createEni(owner, { SubnetId: mine.subnets.a.SubnetId });
+      await owner.send(new CreateNetworkInterfacePermissionCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, AwsAccountId: OTHER, Permission: 'INSTANCE-ATTACH' }));
+      const host = await launch(other, { SubnetId: theirs.subnets.a.SubnetId, MinCount: 1 });
+      // Running at once, as if its pending time had passed, so that it takes the attachment (its
+      // primary interface's attachment, due when its pending was, still holds the account's bound).
+      await server.store.db.updateTable('instances').set({ state: 'running', transition_at: null }).where('id', '=', host.InstanceId!).execute();
+      await other.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eni.NetworkInterfaceId, InstanceId: host.InstanceId, DeviceIndex: 1 }));
+      const kept = await server.store.db.selectFrom('due_scopes').selectAll().orderBy('account_id').execute();
+      assert.equal(kept.length, 2, JSON.stringify(kept));
+      await server.store.db.schema.dropTable('due_scopes').execute();
+      for (const trigger of ['instances_due_insert', 'instances_due_update', 'network_interfaces_due_insert', 'network_interfaces_due_update', 'nat_gateways_due_insert', 'nat_gateways_due_update', 'network_interfaces_due', 'nat_gateways_due']) {
+        const table = trigger.split('_due')[0];
+        await sql.raw(postgresTestUrl() ? `drop trigger if exists ${trigger} on ${table}` : `drop trigger if exists ${trigger}`).execute(server.store.db);
+      }
+      await server.store.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '020-due-scopes' as never).execute();
+      const reopened = await openStore({ database, dataDir });
+      try {
+        assert.deepEqual(await reopened.db.selectFrom('due_scopes').selectAll().orderBy('account_id').execute(), kept);
+        assert.deepEqual(await checkInvariants(reopened), []);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await server.stop();
+      await own?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
