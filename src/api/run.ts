@@ -43,12 +43,13 @@ export class Rollback extends Error {}
 const initialised = new WeakMap<Store, Set<string>>();
 
 /*
- * When the next transition of each account/region comes due, per store: a request that comes
- * before it need not look for due transitions. Only for a store this process alone writes
- * (SQLite, memory): with several nodes on PostgreSQL another node may schedule one at any time,
- * so there every request asks the database (one statement) and settles only what is due. Every
- * write asks again before it commits, as it may have scheduled a transition; a transaction that
- * rolls back forgets the hint.
+ * When the next transition of each account/region comes due (no later than), per store: a request
+ * that comes before it need not look for due transitions. Only for a store this process alone
+ * writes (SQLite, memory): with several nodes on PostgreSQL another node may schedule one at any
+ * time, so there every request asks the database (dueBound: one primary-key lookup, in the
+ * request's first statement) and settles only when something may be due. Every write asks again
+ * before it commits, as it may have scheduled a transition; a transaction that rolls back forgets
+ * the hint.
  */
 const nextDue = new WeakMap<Store, Map<string, number>>();
 
