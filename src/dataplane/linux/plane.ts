@@ -522,10 +522,14 @@ export class LinuxPlane {
     const next = await nextDue();
     if (!Number.isFinite(next)) return;
     // Settling on time makes an attachment reach the kernel when it becomes `attached`, without waiting for a request.
+    // Armed again once settled: a settling that changed nothing syncs nothing (a bound that was
+    // early, or a wait longer than a timer holds, 2^31 - 1 ms).
     this.dueTimer = setTimeout(() => {
       this.dueTimer = undefined;
-      settleDue().catch((error: unknown) => this.record([`settling due transitions: ${String(error)}`]));
-    }, Math.max(0, next - Date.now()) + 5);
+      settleDue()
+        .then(() => this.scheduleDue())
+        .catch((error: unknown) => this.record([`settling due transitions: ${String(error)}`]));
+    }, Math.min(Math.max(0, next - Date.now()) + 5, 2 ** 31 - 1));
     this.dueTimer.unref();
   }
 
