@@ -522,8 +522,8 @@ export class LinuxPlane {
     const next = await nextDue();
     if (!Number.isFinite(next)) return;
     // Settling on time makes an attachment reach the kernel when it becomes `attached`, without waiting for a request.
-    // Armed again once settled: a settling that changed nothing syncs nothing (a bound that was
-    // early, or a wait longer than a timer holds, 2^31 - 1 ms).
+    // Armed again once settled: when nothing was due after all (a wait longer than a timer holds,
+    // 2^31 - 1 ms, ends early), no request ran, so no sync re-armed it.
     this.dueTimer = setTimeout(() => {
       this.dueTimer = undefined;
       settleDue()
