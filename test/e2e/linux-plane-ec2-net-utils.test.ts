@@ -59,8 +59,10 @@ describe('ec2-net-utils inside instances (--guest-network ec2-net-utils)', { ski
     const applianceIp = appliance.PrivateIpAddress!;
 
     // Boot: networkd asks the VPC's DHCP server, and gets the interface's primary address, its subnet and router, the options set.
-    await until('eth0 gets its address by DHCP', async () => (await guest(appliance.InstanceId!, ['ip', '-4', 'address', 'show', 'dev', 'eth0'])).includes(`inet ${applianceIp}/24`));
-    const eth0 = await guest(appliance.InstanceId!, ['ip', '-4', 'address', 'show', 'dev', 'eth0']);
+    // Judged on the output that showed the address: networkd may still be reconfiguring the device
+    // (a read right after it once came back empty in CI).
+    let eth0 = '';
+    await until('eth0 gets its address by DHCP', async () => (eth0 = await guest(appliance.InstanceId!, ['ip', '-4', 'address', 'show', 'dev', 'eth0'])).includes(`inet ${applianceIp}/24`));
     assert.match(eth0, /dynamic/, 'a leased address (valid_lft is not forever)');
     // Then policy-routes@eth0 (udev's `add` at boot) gives device 0 its metric (512 + 10 × device number).
     await until('the subnet router, with the ec2-net-utils metric for device 0', async () =>
