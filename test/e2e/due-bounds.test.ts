@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AttachNetworkInterfaceCommand, CreateNetworkInterfacePermissionCommand, DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { checkInvariants } from '../../src/check.ts';
+import { AttachNetworkInterfaceCommand, CreateNatGatewayCommand, CreateNetworkInterfacePermissionCommand, DescribeNatGatewaysCommand, DescribeNetworkInterfacesCommand, DetachNetworkInterfaceCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { sql } from 'kysely';
+import { checkInvariants } from '../../src/check.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { waitForState } from '../helpers/addressing.ts';
 import { createTestDatabase, postgresSkipReason, postgresTestUrl, type TestDatabase } from '../helpers/postgres.ts';
@@ -35,7 +35,7 @@ describe('due bounds', () => {
   before(async () => {
     server = await startTestServer({
       accounts: { AKIDOTHER: OTHER },
-      timings: { instancePendingMs: 300, attachingMs: 300, detachingMs: 300, instanceShuttingDownMs: 300 },
+      timings: { instancePendingMs: 300, attachingMs: 300, detachingMs: 300, instanceShuttingDownMs: 300, natGatewayPendingMs: 300 },
     });
     owner = server.client();
     other = server.client({ accessKeyId: 'AKIDOTHER' });
@@ -58,6 +58,21 @@ describe('due bounds', () => {
     const terminated = await server.store.db.selectFrom('instances').select('terminated_at').where('id', '=', instance.InstanceId!).executeTakeFirstOrThrow();
     assert.equal((await boundOf(server.store, OWNER))?.terminated_at, terminated.terminated_at);
     assert.deepEqual(await checkInvariants(server.store), []);
+  });
+
+  test("a NAT gateway's pending lowers its bound; a read of it settles it", async () => {
+    const n = block++;
+    const net = await createNetwork(other, `10.${n}.0.0/16`, { a: { cidr: `10.${n}.1.0/24`, zone: 'us-east-1a' } });
+    const { NatGateway } = await other.send(new CreateNatGatewayCommand({ SubnetId: net.subnets.a.SubnetId, ConnectivityType: 'private' }));
+    const row = await server.store.db.selectFrom('nat_gateways').select('transition_at').where('id', '=', NatGateway!.NatGatewayId!).executeTakeFirstOrThrow();
+    const bound = await boundOf(server.store, OTHER);
+    assert.ok(bound?.due_at && row.transition_at && bound.due_at <= row.transition_at, `bound ${JSON.stringify(bound)} for ${row.transition_at}`);
+    assert.deepEqual(await checkInvariants(server.store), []);
+    await pollUntil(
+      async () => (await other.send(new DescribeNatGatewaysCommand({ NatGatewayIds: [NatGateway!.NatGatewayId!] }))).NatGateways![0].State,
+      (state) => state === 'available',
+    );
+    assert.equal((await boundOf(server.store, OTHER))?.due_at, null);
   });
 
   test("another account's attachment to an instance lowers both accounts' bounds, and a read of either settles it", async () => {
@@ -145,9 +160,11 @@ describe('migration 020 on a store that has transitions scheduled', () => {
       const kept = await server.store.db.selectFrom('due_scopes').selectAll().orderBy('account_id').execute();
       assert.equal(kept.length, 2, JSON.stringify(kept));
       await server.store.db.schema.dropTable('due_scopes').execute();
-      for (const trigger of ['instances_due_insert', 'instances_due_update', 'network_interfaces_due_insert', 'network_interfaces_due_update', 'nat_gateways_due_insert', 'nat_gateways_due_update', 'network_interfaces_due', 'nat_gateways_due']) {
-        const table = trigger.split('_due')[0];
-        await sql.raw(postgresTestUrl() ? `drop trigger if exists ${trigger} on ${table}` : `drop trigger if exists ${trigger}`).execute(server.store.db);
+      // Its triggers: one per table on PostgreSQL, one per table and event on SQLite.
+      for (const table of ['instances', 'network_interfaces', 'nat_gateways']) {
+        for (const trigger of [`${table}_due`, `${table}_due_insert`, `${table}_due_update`]) {
+          await sql.raw(postgresTestUrl() ? `drop trigger if exists ${trigger} on ${table}` : `drop trigger if exists ${trigger}`).execute(server.store.db);
+        }
       }
       await server.store.db.deleteFrom('kysely_migration' as never).where('name' as never, '=', '020-due-scopes' as never).execute();
       const reopened = await openStore({ database, dataDir });

@@ -36,7 +36,36 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   else await sqliteTriggers(db);
 }
 
-/** `eni_lower_due(account, region, due, terminated)`: the scope's bounds become no later than the times given (a null lowers nothing). */
+/** A bound a written row lowers: whose scope (the row's `new.region`), to which times, and when (SQL over `new`). */
+type Lowering = { account: string; due: string; terminated: string; when: string };
+
+/** The rules, one set for both dialects: per table, the columns whose writes are watched, which rows, and the bounds they lower. */
+const WATCHED: { table: string; columns: string; when: string; lowers: Lowering[] }[] = [
+  {
+    table: 'instances',
+    columns: 'transition_at, terminated_at, state',
+    when: "new.transition_at is not null or (new.state = 'terminated' and new.terminated_at is not null)",
+    lowers: [{ account: 'new.account_id', due: 'new.transition_at', terminated: "case when new.state = 'terminated' then new.terminated_at end", when: 'true' }],
+  },
+  {
+    table: 'network_interfaces',
+    columns: 'attachment_transition_at, instance_owner_id',
+    when: 'new.attachment_transition_at is not null',
+    lowers: [
+      { account: 'new.account_id', due: 'new.attachment_transition_at', terminated: 'null', when: 'true' },
+      // Another account's instance holds the attachment: it settles with that account too.
+      { account: 'new.instance_owner_id', due: 'new.attachment_transition_at', terminated: 'null', when: 'new.instance_owner_id is not null and new.instance_owner_id <> new.account_id' },
+    ],
+  },
+  {
+    table: 'nat_gateways',
+    columns: 'transition_at',
+    when: 'new.transition_at is not null',
+    lowers: [{ account: 'new.account_id', due: 'new.transition_at', terminated: 'null', when: 'true' }],
+  },
+];
+
+/** `eni_lower_due(account, region, due, terminated)` makes the scope's bounds no later than the times given (a null lowers nothing); a trigger per table calls it. */
 async function postgresTriggers(db: Kysely<unknown>): Promise<void> {
   await sql`
     create or replace function eni_lower_due(account text, place text, due text, term text) returns void
@@ -45,64 +74,25 @@ async function postgresTriggers(db: Kysely<unknown>): Promise<void> {
       on conflict (account_id, region) do update
         set due_at = least(d.due_at, excluded.due_at), terminated_at = least(d.terminated_at, excluded.terminated_at)
     $$`.execute(db);
-  await sql`
-    create or replace function eni_instances_due() returns trigger
-    language plpgsql as $$
-    begin
-      perform eni_lower_due(new.account_id, new.region, new.transition_at, case when new.state = 'terminated' then new.terminated_at end);
-      return null;
-    end
-    $$`.execute(db);
-  await sql`
-    create or replace function eni_network_interfaces_due() returns trigger
-    language plpgsql as $$
-    begin
-      perform eni_lower_due(new.account_id, new.region, new.attachment_transition_at, null);
-      if new.instance_owner_id is not null and new.instance_owner_id <> new.account_id then
-        perform eni_lower_due(new.instance_owner_id, new.region, new.attachment_transition_at, null);
-      end if;
-      return null;
-    end
-    $$`.execute(db);
-  await sql`
-    create or replace function eni_nat_gateways_due() returns trigger
-    language plpgsql as $$
-    begin
-      perform eni_lower_due(new.account_id, new.region, new.transition_at, null);
-      return null;
-    end
-    $$`.execute(db);
-  await sql`create trigger instances_due_insert after insert on instances for each row
-    when (new.transition_at is not null or (new.state = 'terminated' and new.terminated_at is not null)) execute function eni_instances_due()`.execute(db);
-  await sql`create trigger instances_due_update after update of transition_at, terminated_at, state on instances for each row
-    when (new.transition_at is not null or (new.state = 'terminated' and new.terminated_at is not null)) execute function eni_instances_due()`.execute(db);
-  await sql`create trigger network_interfaces_due after insert or update of attachment_transition_at, instance_owner_id on network_interfaces for each row
-    when (new.attachment_transition_at is not null) execute function eni_network_interfaces_due()`.execute(db);
-  await sql`create trigger nat_gateways_due after insert or update of transition_at on nat_gateways for each row
-    when (new.transition_at is not null) execute function eni_nat_gateways_due()`.execute(db);
+  for (const { table, columns, when, lowers } of WATCHED) {
+    const body = lowers.map((l) => `if ${l.when} then perform eni_lower_due(${l.account}, new.region, ${l.due}, ${l.terminated}); end if;`).join('\n');
+    await sql.raw(`create or replace function eni_${table}_due() returns trigger language plpgsql as $$ begin ${body} return null; end $$`).execute(db);
+    await sql.raw(`create trigger ${table}_due after insert or update of ${columns} on ${table} for each row when (${when}) execute function eni_${table}_due()`).execute(db);
+  }
 }
 
-/** The same rules in SQLite's trigger language (an upsert per bound; SQLite's `min()` is null if any argument is). */
+/** The same in SQLite's trigger language: an upsert per bound (SQLite's `min()` is null if any argument is), one trigger on insert and one on update. */
 async function sqliteTriggers(db: Kysely<unknown>): Promise<void> {
-  // `select … where` rather than `values`: the held attachment lowers its instance owner's bound only when that is another account.
-  const lower = (account: string, due: string, term: string, when = 'true') => `
-    insert into due_scopes (account_id, region, due_at, terminated_at) select ${account}, new.region, ${due}, ${term} where ${when}
+  // `select … where` rather than `values`, for the lowering's own condition.
+  const lower = (l: Lowering) => `
+    insert into due_scopes (account_id, region, due_at, terminated_at) select ${l.account}, new.region, ${l.due}, ${l.terminated} where ${l.when}
     on conflict (account_id, region) do update set
       due_at = coalesce(min(due_at, excluded.due_at), due_at, excluded.due_at),
       terminated_at = coalesce(min(terminated_at, excluded.terminated_at), terminated_at, excluded.terminated_at);`;
-  const instance = lower('new.account_id', 'new.transition_at', "case when new.state = 'terminated' then new.terminated_at end");
-  const attachment =
-    lower('new.account_id', 'new.attachment_transition_at', 'null') +
-    lower('new.instance_owner_id', 'new.attachment_transition_at', 'null', 'new.instance_owner_id is not null and new.instance_owner_id <> new.account_id');
-  const gateway = lower('new.account_id', 'new.transition_at', 'null');
-  const instanceWhen = "new.transition_at is not null or (new.state = 'terminated' and new.terminated_at is not null)";
-  const triggers = [
-    `create trigger instances_due_insert after insert on instances for each row when ${instanceWhen} begin ${instance} end`,
-    `create trigger instances_due_update after update of transition_at, terminated_at, state on instances for each row when ${instanceWhen} begin ${instance} end`,
-    `create trigger network_interfaces_due_insert after insert on network_interfaces for each row when new.attachment_transition_at is not null begin ${attachment} end`,
-    `create trigger network_interfaces_due_update after update of attachment_transition_at, instance_owner_id on network_interfaces for each row when new.attachment_transition_at is not null begin ${attachment} end`,
-    `create trigger nat_gateways_due_insert after insert on nat_gateways for each row when new.transition_at is not null begin ${gateway} end`,
-    `create trigger nat_gateways_due_update after update of transition_at on nat_gateways for each row when new.transition_at is not null begin ${gateway} end`,
-  ];
-  for (const text of triggers) await sql.raw(text).execute(db);
+  for (const { table, columns, when, lowers } of WATCHED) {
+    const body = lowers.map(lower).join('');
+    for (const [name, event] of [['insert', 'insert'], ['update', `update of ${columns}`]]) {
+      await sql.raw(`create trigger ${table}_due_${name} after ${event} on ${table} for each row when ${when} begin ${body} end`).execute(db);
+    }
+  }
 }
